@@ -1,0 +1,103 @@
+/* The command table and the setup every command shares. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "diag.h"
+#include "recipe.h"
+#include "util.h"
+
+struct globals globals;
+
+/* Sorted by name. */
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_all_entry,	   &cmd_build_entry,
+	&cmd_check_entry,  &cmd_clean_entry,
+	&cmd_fetch_entry,  &cmd_help_entry,
+	&cmd_lock_entry,   &cmd_pack_entry,
+	&cmd_plan_entry,   &cmd_render_entry,
+	&cmd_seed_entry,   &cmd_unpack_entry,
+	&cmd_verify_entry, NULL,
+};
+
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	for (size_t i = 0; cmd_table[i] != NULL; i++)
+		if (strcmp(cmd_table[i]->name, name) == 0)
+			return cmd_table[i];
+	return NULL;
+}
+
+void
+cmd_usage(const struct cmd_entry *cmd)
+{
+	fprintf(stderr, "usage: sbx-build %s%s%s\n", cmd->name,
+		*cmd->usage ? " " : "", cmd->usage);
+}
+
+void
+cmd_list(FILE *f)
+{
+	fputs("\ncommands:\n", f);
+	for (size_t i = 0; cmd_table[i] != NULL; i++)
+		fprintf(f, "  %-8s %s\n", cmd_table[i]->name,
+			cmd_table[i]->summary);
+	fputs("\nsee 'sbx-build help COMMAND' or sbx-build(1)\n", f);
+}
+
+bool
+cmd_operands_ok(const struct cmd_entry *cmd, int n)
+{
+	if (n < cmd->min_args) {
+		log_error("%s: missing operand", cmd->name);
+	} else if (cmd->max_args >= 0 && n > cmd->max_args) {
+		log_error("%s: too many operands", cmd->name);
+	} else {
+		return true;
+	}
+	cmd_usage(cmd);
+	return false;
+}
+
+enum cmd_status
+cmd_bad_option(const struct cmd_entry *cmd)
+{
+	/* getopt has already named the option. */
+	cmd_usage(cmd);
+	return CMD_USAGE;
+}
+
+enum cmd_status
+cmd_not_yet(const char *name, const char *issue)
+{
+	log_error("'%s' is not available yet (%s)", name, issue);
+	return CMD_ERROR;
+}
+
+enum cmd_status
+cmd_run(const struct cmd_entry *cmd, int argc, char **argv)
+{
+	enum cmd_status st;
+
+	if (cmd->flags & CMD_NEEDS_RECIPES) {
+		struct diag_list *diags = NULL;
+		int r = recipe_set_load(globals.dir, &globals.recipes, &diags);
+
+		if (r < 0) {
+			if (diags != NULL && diag_count(diags) > 0)
+				diag_print(diags, stderr);
+			else
+				log_error("cannot load recipes from '%s': %s",
+					  globals.dir, strerror(-r));
+			diag_list_free(diags);
+			return CMD_ERROR;
+		}
+		diag_list_free(diags);
+	}
+	st = cmd->exec(argc, argv);
+	recipe_set_free(globals.recipes);
+	globals.recipes = NULL;
+	return st;
+}

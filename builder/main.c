@@ -1,0 +1,84 @@
+/* sbx-build: parse global options, dispatch, map the result to an exit
+ * code.  Everything else lives in cmd-*.c and the engine modules. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "util.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: sbx-build [-C DIR] [-q|-v] [--no-progress] "
+	      "<command> [args]\n"
+	      "       sbx-build --version | --help\n",
+	      f);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"directory", required_argument, NULL, 'C'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"no-progress", no_argument, NULL, 'P'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct cmd_entry *cmd;
+	int c, status;
+
+	globals.dir = ".";
+	globals.progress = true;
+	while ((c = getopt_long(argc, argv, "+C:qvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			globals.dir = optarg;
+			break;
+		case 'q':
+			globals.verbosity = -1;
+			globals.progress = false;
+			break;
+		case 'v':
+			if (globals.verbosity >= 0)
+				globals.verbosity++;
+			break;
+		case 'P':
+			globals.progress = false;
+			break;
+		case 'V':
+			printf("sbx-build %s\n", SBX_VERSION);
+			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+		case 'h':
+			usage(stdout);
+			cmd_list(stdout);
+			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+		default:
+			usage(stderr);
+			return CMD_USAGE;
+		}
+	}
+	log_set_level(globals.verbosity);
+	if (optind >= argc) {
+		usage(stderr);
+		return CMD_USAGE;
+	}
+	cmd = cmd_find(argv[optind]);
+	if (cmd == NULL) {
+		log_error("'%s' is not a command; see 'sbx-build help'",
+			  argv[optind]);
+		usage(stderr);
+		return CMD_USAGE;
+	}
+	status = cmd_run(cmd, argc - optind, argv + optind);
+	/* A full disk must not look like success (git's run_builtin). */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_error("cannot write to standard output");
+		return CMD_ERROR;
+	}
+	return status;
+}

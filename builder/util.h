@@ -1,0 +1,67 @@
+/* Small helpers shared by every module.  Allocation failure aborts. */
+#ifndef SBX_UTIL_H
+#define SBX_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "log.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+/* Grow *p (holding *cap elements of size) to hold at least want. */
+void *xgrow(void *p, size_t *cap, size_t want, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+static inline void
+freep(void *p)
+{
+	extern void free(void *);
+	free(*(void **)p);
+}
+/* A pointer freed when it leaves scope (libguestfs-common cleanups.h). */
+#define CLEANUP_FREE __attribute__((cleanup(freep)))
+
+/* A growable byte string, always NUL-terminated. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+};
+#define STRBUF_INIT        \
+	{                  \
+		NULL, 0, 0 \
+	}
+void sb_add(struct strbuf *sb, const char *data, size_t n);
+void sb_puts(struct strbuf *sb, const char *s);
+void sb_putc(struct strbuf *sb, char c);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
+/* Hands the buffer to the caller ("" when empty) and resets sb. */
+char *sb_detach(struct strbuf *sb, size_t *ret_len);
+void sb_release(struct strbuf *sb);
+
+bool str_starts_with(const char *s, const char *prefix);
+bool str_ends_with(const char *s, const char *suffix);
+char *path_join(const char *a, const char *b);
+
+/* All return 0 or a negative errno and set errno-free outputs on success. */
+int read_file(const char *path, char **ret_data, size_t *ret_len);
+/* Writes PATH.tmp-XXXXXX, fsyncs, renames over PATH.  Nothing is left
+ * behind on failure. */
+int write_file_atomic(const char *path, const void *data, size_t len,
+		      mode_t mode);
+int mkdir_p(const char *path, mode_t mode);
+/* Removes a tree (no symlink is followed).  Missing is not an error. */
+int rm_rf(const char *path);
+
+/* Edit distance, for "did you mean" hints. */
+size_t levenshtein(const char *a, const char *b);
+
+#endif

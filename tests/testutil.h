@@ -1,0 +1,76 @@
+/* Shared by the cmocka suites: a scratch directory per test and small file
+ * helpers.  Header-only so every tests/test-*.c links on its own. */
+#ifndef SBX_TESTUTIL_H
+#define SBX_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util.h"
+
+/* A fresh directory under tests/work/ (or $TMPDIR), removed by
+ * test_rmdir. */
+static inline char *
+test_mkdtemp(void)
+{
+	char *t = xstrdup("/tmp/sbx-test-XXXXXX");
+
+	assert_non_null(mkdtemp(t));
+	return t;
+}
+
+static inline void
+test_rmdir(char *dir)
+{
+	if (dir != NULL)
+		assert_int_equal(rm_rf(dir), 0);
+	free(dir);
+}
+
+static inline char *
+test_read(const char *path)
+{
+	char *data = NULL;
+	size_t len;
+
+	assert_int_equal(read_file(path, &data, &len), 0);
+	return data;
+}
+
+static inline void
+test_write(const char *path, const char *text)
+{
+	assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
+}
+
+/* Runs a shell command; returns its exit status (or -1). */
+static inline int
+test_sh(const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	st = system(sb.buf);
+	sb_release(&sb);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* The source tree (make runs tests from the top). */
+#define TEST_FIXTURES "tests/fixtures"
+
+#endif
