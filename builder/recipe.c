@@ -237,7 +237,8 @@ static const struct field pnetwork_fields[] = {
 	{.key = "subnet",
 	 .type = F_STR,
 	 .required = true,
-	 .offset = offsetof(struct pnetwork, subnet)},
+	 .offset = offsetof(struct pnetwork, subnet),
+	 .pos_off = offsetof(struct pnetwork, subnet_pos)},
 	{.key = "gateway",
 	 .type = F_STR,
 	 .offset = offsetof(struct pnetwork, gateway)},
@@ -813,7 +814,7 @@ check_service_ports(const struct service *s, struct diag_list *diags)
 
 static void
 check_listener(const struct vm *vm, const struct proxy_listener *l,
-	       const char *which, struct diag_list *diags)
+	       struct diag_list *diags)
 {
 	const char *cand[64];
 	size_t n = 0;
@@ -822,7 +823,6 @@ check_listener(const struct vm *vm, const struct proxy_listener *l,
 		return;
 	for (size_t i = 0; i < vm->nservices && n < 64; i++)
 		cand[n++] = vm->services[i].name;
-	(void)which;
 	unresolved(diags, l->pos, "service", l->service, cand, n);
 }
 
@@ -846,7 +846,7 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 				   n);
 		}
 	}
-	if (vm->cid == 0)
+	if (vm->cid_pos.line == 0)
 		diag_add(diags, vm->pos,
 			 "missing required key 'vsock-cid' in VM '%s'",
 			 vm->name);
@@ -855,7 +855,8 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 	for (size_t i = 0; i < vm->nnics; i++) {
 		const struct nic *nic = &vm->nics[i];
 
-		if (nic->kind == NIC_INTERNAL && nic->address == NULL)
+		/* address_pos is set when the key was given (even if bad). */
+		if (nic->kind == NIC_INTERNAL && nic->address_pos.line == 0)
 			diag_add(diags, nic->pos,
 				 "internal NIC '%s' needs an 'address'",
 				 nic->name);
@@ -878,8 +879,9 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 		uint32_t a;
 		unsigned p;
 
-		if (!parse_cidr(vm->networks[i].subnet, &a, &p))
-			diag_add(diags, vm->networks[i].pos,
+		if (vm->networks[i].subnet != NULL &&
+		    !parse_cidr(vm->networks[i].subnet, &a, &p))
+			diag_add(diags, vm->networks[i].subnet_pos,
 				 "network '%s': 'subnet' must be a CIDR such "
 				 "as 10.0.21.0/24",
 				 vm->networks[i].name);
@@ -933,8 +935,8 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 	if (vm->proxy_server.present) {
 		const struct proxy_server *ps = &vm->proxy_server;
 
-		check_listener(vm, &ps->http, "http", diags);
-		check_listener(vm, &ps->ssh, "ssh", diags);
+		check_listener(vm, &ps->http, diags);
+		check_listener(vm, &ps->ssh, diags);
 		if (ps->http.publish == ps->ssh.publish)
 			diag_add(diags, ps->ssh.pos,
 				 "the http and ssh proxies both publish "
@@ -1013,8 +1015,8 @@ check_unique(struct recipe_set *set, struct diag_list *diags)
 
 			if (a->cid != 0 && a->cid == b->cid)
 				diag_add(diags, a->cid_pos,
-					 "vsock CID %u is also VM '%s''s "
-					 "(%s:%d)",
+					 "vsock CID %u is already used by VM "
+					 "'%s' (%s:%d)",
 					 a->cid, b->name, b->cid_pos.file,
 					 b->cid_pos.line);
 			for (size_t k = 0; k < a->nnics; k++) {
@@ -1025,16 +1027,18 @@ check_unique(struct recipe_set *set, struct diag_list *diags)
 					if (x->mac && y->mac &&
 					    strcmp(x->mac, y->mac) == 0)
 						diag_add(diags, x->mac_pos,
-							 "MAC %s is also VM "
-							 "'%s''s (%s:%d)",
+							 "MAC %s is already "
+							 "used by VM '%s' "
+							 "(%s:%d)",
 							 x->mac, b->name,
 							 y->mac_pos.file,
 							 y->mac_pos.line);
 					if (x->address && y->address &&
 					    strcmp(x->address, y->address) == 0)
 						diag_add(diags, x->address_pos,
-							 "address %s is also "
-							 "VM '%s''s (%s:%d)",
+							 "address %s is "
+							 "already used by VM "
+							 "'%s' (%s:%d)",
 							 x->address, b->name,
 							 y->address_pos.file,
 							 y->address_pos.line);
@@ -1117,6 +1121,7 @@ adopt(struct recipe_set *set, struct recipe_doc *doc, const char *file,
 		vm_free(&doc->vm);
 		return;
 	}
+	doc->vm.pos = doc->pos;
 	doc->vm.file = xstrdup(file);
 	set->vms = xrealloc(set->vms, (set->nvms + 1) * sizeof(struct vm));
 	set->vms[set->nvms++] = doc->vm;

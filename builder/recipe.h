@@ -84,7 +84,8 @@ struct nic {
 struct pnetwork {
 	struct srcpos pos;
 	char *name;
-	char *subnet;  /* CIDR */
+	char *subnet; /* CIDR */
+	struct srcpos subnet_pos;
 	char *gateway; /* NULL: podman's choice */
 };
 

@@ -1,0 +1,77 @@
+#!/bin/sh
+# The command line: exit codes (0 ok, 1 failure, 2 usage), usage lines on
+# stderr, a failed write to stdout, and 'plan' against reviewed golden
+# files (SBX_UPDATE_GOLDEN=1 rewrites them; review the diff).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+SBX=./sbx-build
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect STATUS STDERR-PATTERN -- ARGS...
+expect() {
+	want=$1 pattern=$2
+	shift 3
+	"$SBX" "$@" >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "FAIL: sbx-build $*: exit $got, expected $want"
+		sed 's/^/  /' "$tmp/err"
+		fails=$((fails + 1))
+	elif [ -n "$pattern" ] && ! grep -q -- "$pattern" "$tmp/err"; then
+		echo "FAIL: sbx-build $*: stderr lacks '$pattern'"
+		sed 's/^/  /' "$tmp/err"
+		fails=$((fails + 1))
+	fi
+}
+
+expect 2 'usage: sbx-build' --
+expect 2 "'frobnicate' is not a command" -- frobnicate
+expect 2 'unrecognized option' -- --bogus check
+expect 2 'usage: sbx-build plan VM' -- plan
+expect 2 'too many operands' -- plan proxy dev
+expect 2 'usage: sbx-build check' -- check --bogus
+expect 1 "no VM named 'nosuch'" -- plan nosuch
+expect 0 '' -- --version
+expect 0 '' -- check
+expect 0 '' -- help
+expect 0 '' -- help plan
+expect 2 "'nope' is not a command" -- help nope
+expect 1 "unknown key 'pakages'" -- -C tests/fixtures/recipes/unknown-key check
+expect 1 "cannot load recipes from '/nonexistent'" -- -C /nonexistent check
+expect 0 '' -- -q check
+[ -s "$tmp/out" ] && { echo "FAIL: -q check printed '$(cat "$tmp/out")'"; fails=$((fails + 1)); }
+
+# Every command of the table answers 'help CMD' and is in --help.
+for c in all build check clean fetch help lock pack plan render seed unpack verify; do
+	expect 0 '' -- help "$c"
+	"$SBX" --help | grep -q "^  $c " ||
+		{ echo "FAIL: --help lacks '$c'"; fails=$((fails + 1)); }
+done
+
+# A full disk must not look like success.
+if [ -w /dev/full ]; then
+	"$SBX" help >/dev/full 2>"$tmp/err"
+	st=$?
+	if [ "$st" -ne 1 ] || ! grep -q 'cannot write to standard output' "$tmp/err"; then
+		echo "FAIL: help >/dev/full exited $st"
+		fails=$((fails + 1))
+	fi
+fi
+
+# plan of each default VM matches its reviewed golden file.
+for vm in proxy dev; do
+	golden=tests/fixtures/plan/$vm.plan
+	"$SBX" plan "$vm" >"$tmp/$vm.plan" 2>"$tmp/err" ||
+		{ echo "FAIL: plan $vm"; cat "$tmp/err"; fails=$((fails + 1)); continue; }
+	if [ "${SBX_UPDATE_GOLDEN:-}" = 1 ]; then
+		cp "$tmp/$vm.plan" "$golden"
+	elif ! diff -u "$golden" "$tmp/$vm.plan"; then
+		echo "FAIL: plan $vm differs from $golden"
+		fails=$((fails + 1))
+	fi
+done
+
+[ "$fails" -eq 0 ] || { echo "check-cli: $fails failure(s)"; exit 1; }
+echo "check-cli: ok"
