@@ -62,6 +62,12 @@ check-e2e: sbx-build
 deps:
 	@sh scripts/deps.sh
 
+# The quick start: install what is needed, build, bake out/*.qcow2.  A
+# sub-make so pkg-config sees the libraries deps just installed.
+images: deps
+	$(MAKE) sbx-build
+	./sbx-build all
+
 format:
 	clang-format -i builder/*.c builder/*.h tests/*.c tests/*.h
 
@@ -84,7 +90,7 @@ clean:
 	rm -f sbx-build builder/*.o builder/*.d tests/*.d $(TESTS)
 	rm -rf tests/work
 
-.PHONY: all tests check check-image check-e2e deps format install \
+.PHONY: all tests check check-image check-e2e deps images format install \
 	uninstall clean
 
 -include $(OBJS:.o=.d) $(TESTS:=.d)
