@@ -1,12 +1,63 @@
 /* sbx-build pack: pack out/ into a signed, shareable bundle. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
+#include "pack.h"
+#include "util.h"
+
+#define DEFAULT_BUNDLE "sbx-bundle.tar.zst"
 
 static enum cmd_status
 exec_pack(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cmd_not_yet("pack", "issue 8");
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"sign", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
+	};
+	struct pack_options po = {0};
+	const char *output = NULL, *epoch = getenv("SOURCE_DATE_EPOCH");
+	CLEANUP_FREE char *out_dir = path_join(globals.dir, "out");
+	CLEANUP_FREE char *lock = path_join(globals.dir, "sbx.lock");
+	CLEANUP_FREE char *bundle = NULL;
+	CLEANUP_FREE char *why = NULL;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case 's':
+			po.sign_key = optarg;
+			break;
+		default:
+			return cmd_bad_option(&cmd_pack_entry);
+		}
+	}
+	if (!cmd_operands_ok(&cmd_pack_entry, argc - optind))
+		return CMD_USAGE;
+	if (pack_parse_epoch(epoch, &po.mtime) < 0) {
+		log_error("cannot use SOURCE_DATE_EPOCH '%s': not a number of "
+			  "seconds",
+			  epoch);
+		return CMD_ERROR;
+	}
+	/* -o is relative to the current directory, like any path operand;
+	 * the default lives in out/, next to what it packs. */
+	bundle = output != NULL ? xstrdup(output)
+				: path_join(out_dir, DEFAULT_BUNDLE);
+	r = pack_bundle(out_dir, lock, bundle, &po, &why);
+	if (r < 0) {
+		log_error("cannot pack '%s': %s", out_dir,
+			  why != NULL ? why : strerror(-r));
+		return CMD_ERROR;
+	}
+	log_info("wrote '%s'%s", bundle, po.sign_key ? " (signed)" : "");
+	return CMD_OK;
 }
 
 const struct cmd_entry cmd_pack_entry = {

@@ -1,17 +1,78 @@
 /* sbx-build unpack: verify and unpack a bundle. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
+#include "pack.h"
+#include "util.h"
 
 static enum cmd_status
 exec_unpack(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cmd_not_yet("unpack", "issue 8");
+	static const struct option opts[] = {
+		{"directory", required_argument, NULL, 'C'},
+		{"allowed-signers", required_argument, NULL, 'a'},
+		{"identity", required_argument, NULL, 'I'},
+		{NULL, 0, NULL, 0},
+	};
+	struct unpack_options uo = {0};
+	struct unpack_info info = {0};
+	const char *dir = NULL, *bundle;
+	CLEANUP_FREE char *target = NULL;
+	CLEANUP_FREE char *why = NULL;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "C:I:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			dir = optarg;
+			break;
+		case 'a':
+			uo.allowed_signers = optarg;
+			break;
+		case 'I':
+			uo.identity = optarg;
+			break;
+		default:
+			return cmd_bad_option(&cmd_unpack_entry);
+		}
+	}
+	if (!cmd_operands_ok(&cmd_unpack_entry, argc - optind))
+		return CMD_USAGE;
+	if (uo.identity != NULL && uo.allowed_signers == NULL) {
+		log_error("--identity needs --allowed-signers");
+		cmd_usage(&cmd_unpack_entry);
+		return CMD_USAGE;
+	}
+	bundle = argv[optind];
+	/* By default the images land where a build would put them. */
+	target = dir != NULL ? xstrdup(dir) : path_join(globals.dir, "out");
+	r = unpack_bundle(bundle, target, &uo, &info, &why);
+	if (r < 0) {
+		log_error("cannot unpack '%s': %s", bundle,
+			  why != NULL ? why : strerror(-r));
+		return CMD_ERROR;
+	}
+	if (info.signer != NULL)
+		log_info("good signature from '%s'", info.signer);
+	else if (info.is_signed)
+		log_warn("'%s' is signed, but the signature was not checked "
+			 "(no --allowed-signers)",
+			 bundle);
+	else
+		log_warn("'%s' is not signed; only its checksums were checked",
+			 bundle);
+	log_info("unpacked %u image%s into '%s'", info.n_vms,
+		 info.n_vms == 1 ? "" : "s", target);
+	unpack_info_clear(&info);
+	return CMD_OK;
 }
 
 const struct cmd_entry cmd_unpack_entry = {
 	.name = "unpack",
-	.usage = "[-C DIR] [--allowed-signers FILE] FILE",
+	.usage = "[-C DIR] [--allowed-signers FILE [--identity NAME]] FILE",
 	.summary = "verify and unpack a bundle",
 	.min_args = 1,
 	.max_args = 1,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "diag.h"
@@ -76,6 +77,22 @@ cmd_not_yet(const char *name, const char *issue)
 	return CMD_ERROR;
 }
 
+/* The project's recipes, or the installed defaults when the project has
+ * none (outputs still go to the project's out/). */
+static const char *
+recipes_dir(void)
+{
+	CLEANUP_FREE char *mine = path_join(globals.dir, "recipes");
+	CLEANUP_FREE char *shipped = path_join(SBX_DATADIR, "recipes");
+	struct stat st;
+
+	if (stat(mine, &st) == 0 || stat(shipped, &st) < 0)
+		return globals.dir;
+	log_verbose("no recipes in '%s'; using the defaults in '%s'",
+		    globals.dir, SBX_DATADIR);
+	return SBX_DATADIR;
+}
+
 enum cmd_status
 cmd_run(const struct cmd_entry *cmd, int argc, char **argv)
 {
@@ -83,14 +100,16 @@ cmd_run(const struct cmd_entry *cmd, int argc, char **argv)
 
 	if (cmd->flags & CMD_NEEDS_RECIPES) {
 		struct diag_list *diags = NULL;
-		int r = recipe_set_load(globals.dir, &globals.recipes, &diags);
+		const char *from = recipes_dir();
+		int r = recipe_set_load(from, &globals.recipes, &diags);
 
 		if (r < 0) {
 			if (diags != NULL && diag_count(diags) > 0)
 				diag_print(diags, stderr);
 			else
-				log_error("cannot load recipes from '%s': %s",
-					  globals.dir, strerror(-r));
+				log_error("cannot read recipes in '%s/recipes': "
+					  "%s",
+					  from, strerror(-r));
 			diag_list_free(diags);
 			return CMD_ERROR;
 		}

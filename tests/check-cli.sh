@@ -39,7 +39,7 @@ expect 0 '' -- help
 expect 0 '' -- help plan
 expect 2 "'nope' is not a command" -- help nope
 expect 1 "unknown key 'pakages'" -- -C tests/fixtures/recipes/unknown-key check
-expect 1 "cannot load recipes from '/nonexistent'" -- -C /nonexistent check
+expect 1 "cannot read recipes in '/nonexistent/recipes'" -- -C /nonexistent check
 expect 0 '' -- -q check
 [ -s "$tmp/out" ] && { echo "FAIL: -q check printed '$(cat "$tmp/out")'"; fails=$((fails + 1)); }
 
@@ -48,6 +48,23 @@ for c in all build check clean fetch help lock pack plan render seed unpack veri
 	expect 0 '' -- help "$c"
 	"$SBX" --help | grep -q "^  $c " ||
 		{ echo "FAIL: --help lacks '$c'"; fails=$((fails + 1)); }
+done
+
+# README, --help and the man page name the same commands.
+for c in $("$SBX" --help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
+	grep -q "^| \`$c" README.md ||
+		{ echo "FAIL: README.md lacks command '$c'"; fails=$((fails + 1)); }
+	grep -Eq "^\.B[IR]* \"?$c( |\"|\$)" doc/sbx-build.1 ||
+		{ echo "FAIL: doc/sbx-build.1 lacks command '$c'"; fails=$((fails + 1)); }
+done
+
+# make install honours DESTDIR and PREFIX.
+make -s install DESTDIR="$tmp/dest" PREFIX=/opt/sbx >/dev/null 2>&1 ||
+	{ echo "FAIL: make install"; fails=$((fails + 1)); }
+for f in bin/sbx-build share/man/man1/sbx-build.1 \
+	share/bash-completion/completions/sbx-build share/sbx-build/recipes/dev.yaml; do
+	[ -e "$tmp/dest/opt/sbx/$f" ] ||
+		{ echo "FAIL: make install did not install $f"; fails=$((fails + 1)); }
 done
 
 # A full disk must not look like success.
