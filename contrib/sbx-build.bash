@@ -46,8 +46,14 @@ _sbx_build()
 	fetch) COMPREPLY=($(compgen -W "--offline --cache --from --allow-http" -- "$cur")) ;;
 	lock) COMPREPLY=($(compgen -W "--update --release" -- "$cur")) ;;
 	clean) COMPREPLY=($(compgen -W "--all" -- "$cur")) ;;
-	pack) COMPREPLY=($(compgen -W "-o --sign" -- "$cur")) ;;
-	unpack | verify) _filedir ;;
+	pack) COMPREPLY=($(compgen -W "-o --output --sign" -- "$cur")) ;;
+	unpack)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-C --allowed-signers --identity" -- "$cur"))
+		else
+			_filedir
+		fi ;;
+	verify) _filedir ;;
 	help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 	esac
 }
