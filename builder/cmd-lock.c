@@ -1,20 +1,209 @@
 /* sbx-build lock: write or refresh sbx.lock. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
+#include "fetch.h"
+#include "lock.h"
+#include "recipe.h"
+#include "util.h"
+
+struct lock_opts {
+	bool update;
+	const char *release;
+	const char *key;
+	const char *cache;
+	const char *releases_url;
+	unsigned flags;
+};
+
+static const char *
+fedora_arch(const char *url)
+{
+	return strstr(url, "aarch64") != NULL ? "aarch64" : "x86_64";
+}
+
+static int
+lock_one(struct lock *lk, struct fetch_ctx *ctx, const struct base *b,
+	 const struct lock_opts *o)
+{
+	struct fetch_pin pin = {0}, old = {0};
+	bool release =
+		b->distro == DISTRO_FEDORA && (o->release != NULL || o->update);
+	bool had = lock_get_base(lk, b->name, &old) == 0;
+	int r;
+
+	if (release) {
+		const char *fpr = o->key ? o->key : b->key_fingerprint;
+
+		r = fetch_fedora_release(ctx, o->releases_url, o->release,
+					 fedora_arch(b->url), b->key_url, fpr,
+					 &pin);
+		if (r == 0)
+			lock_set_base(lk, b->name, &pin, b->url);
+	} else if (o->update) {
+		r = fetch_resolve(ctx, b, &pin);
+		if (r == 0)
+			lock_set_base(lk, b->name, &pin, NULL);
+	} else {
+		r = lock_pin_base(lk, ctx, b, &pin);
+	}
+	if (r < 0) {
+		const char *why =
+			*fetch_error(ctx) ? fetch_error(ctx) : strerror(-r);
+
+		if (r == -EKEYREJECTED && release && o->key == NULL)
+			log_error("cannot lock base '%s': %s (a new Fedora "
+				  "release is signed by a new key: check its "
+				  "fingerprint, then pass --key FINGERPRINT)",
+				  b->name, why);
+		else
+			log_error("cannot lock base '%s': %s", b->name, why);
+		fetch_pin_clear(&old);
+		return r;
+	}
+	if (!had || strcmp(old.checksum, pin.checksum) != 0 ||
+	    strcmp(old.url, pin.url) != 0)
+		log_info("base '%s': %s (%s)", b->name, pin.file, pin.checksum);
+	fetch_pin_clear(&old);
+	fetch_pin_clear(&pin);
+	return 0;
+}
 
 static enum cmd_status
 exec_lock(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cmd_not_yet("lock", "issue 4");
+	static const struct option opts[] = {
+		{"update", no_argument, NULL, 'u'},
+		{"release", required_argument, NULL, 'r'},
+		{"key", required_argument, NULL, 'k'},
+		{"cache", required_argument, NULL, 'c'},
+		{"allow-http", no_argument, NULL, 'H'},
+		{"releases-url", required_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0},
+	};
+	const struct recipe_set *set = globals.recipes;
+	struct lock_opts o = {.releases_url = FEDORA_RELEASES_URL};
+	struct diag_list *diags;
+	struct fetch_ctx *ctx = NULL;
+	struct lock *lk = NULL;
+	CLEANUP_FREE char *cache = NULL, *lock_path = NULL;
+	enum cmd_status st = CMD_OK;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			o.update = true;
+			break;
+		case 'r':
+			o.release = optarg;
+			break;
+		case 'k':
+			o.key = optarg;
+			break;
+		case 'c':
+			o.cache = optarg;
+			break;
+		case 'H':
+			o.flags |= FETCH_ALLOW_HTTP;
+			break;
+		case 'R':
+			o.releases_url = optarg;
+			break;
+		default:
+			return cmd_bad_option(&cmd_lock_entry);
+		}
+	}
+	if (!cmd_operands_ok(&cmd_lock_entry, argc - optind))
+		return CMD_USAGE;
+	if (o.release != NULL &&
+	    (strspn(o.release, "0123456789") != strlen(o.release) ||
+	     *o.release == '\0')) {
+		log_error("lock: --release wants a Fedora release number, not "
+			  "'%s'",
+			  o.release);
+		return CMD_USAGE;
+	}
+	for (int i = optind; i < argc; i++) {
+		const struct base *b = recipe_find_base(set, argv[i]);
+
+		if (b == NULL || b->url == NULL) {
+			log_error("no downloadable base named '%s' in the "
+				  "recipes",
+				  argv[i]);
+			return CMD_ERROR;
+		}
+	}
+
+	r = fetch_cache_dir(o.cache, &cache);
+	if (r < 0) {
+		log_error("cannot find a cache directory: set XDG_CACHE_HOME "
+			  "or HOME, or pass --cache DIR");
+		return CMD_ERROR;
+	}
+	lock_path = path_join(globals.dir, LOCK_FILE);
+	diags = diag_list_new();
+	r = lock_load(lock_path, diags, &lk);
+	if (r < 0) {
+		if (diag_count(diags) > 0)
+			diag_print(diags, stderr);
+		else
+			log_error("cannot read '%s': %s", lock_path,
+				  strerror(-r));
+		diag_list_free(diags);
+		return CMD_ERROR;
+	}
+	diag_list_free(diags);
+
+	ctx = fetch_ctx_new(cache, o.flags);
+	fetch_ctx_set_dir(ctx, globals.dir);
+	if (optind < argc) {
+		for (int i = optind; i < argc; i++)
+			if (lock_one(lk, ctx, recipe_find_base(set, argv[i]),
+				     &o) < 0)
+				st = CMD_ERROR;
+	} else {
+		for (size_t i = 0; i < set->nbases; i++)
+			if (set->bases[i].url != NULL &&
+			    lock_one(lk, ctx, &set->bases[i], &o) < 0)
+				st = CMD_ERROR;
+		/* Forget bases the recipes no longer define. */
+		for (size_t i = lock_nbases(lk); i-- > 0;) {
+			const struct base *b =
+				recipe_find_base(set, lock_base_name(lk, i));
+
+			if (b == NULL || b->url == NULL)
+				lock_remove_base(lk, lock_base_name(lk, i));
+		}
+	}
+	/* A partial failure still records what did resolve. */
+	if (lock_changed(lk)) {
+		r = lock_save(lk, lock_path);
+		if (r < 0) {
+			log_error("cannot write '%s': %s", lock_path,
+				  strerror(-r));
+			st = CMD_ERROR;
+		}
+	} else if (st == CMD_OK) {
+		log_verbose("'%s' is up to date", lock_path);
+	}
+	fetch_ctx_free(ctx);
+	lock_free(lk);
+	return st;
 }
 
 const struct cmd_entry cmd_lock_entry = {
 	.name = "lock",
-	.usage = "[--update] [--release N]",
+	.usage = "[--update] [--release N [--key FINGERPRINT]] [--cache DIR] "
+		 "[--allow-http] [--releases-url URL] [BASE...]",
 	.summary = "write or refresh sbx.lock",
 	.min_args = 0,
-	.max_args = 0,
+	.max_args = -1,
 	.flags = CMD_NEEDS_RECIPES,
 	.exec = exec_lock,
 };

@@ -1,0 +1,79 @@
+/* sbx.lock: what exactly a build uses, meant to be committed.  A YAML map
+ * read and written through ytree.h:
+ *
+ *   version: 1
+ *   bases:
+ *     fedora-44:
+ *       url: https://...
+ *       file: Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2
+ *       size: 123456
+ *       checksum: sha256:HEX
+ *       key-fingerprint: 36F6...
+ *       recipe-url: https://...   (only when it differs from url: a
+ *                                  release chosen by 'lock --release')
+ *
+ * Sections this module does not know (packages:, containers:, ...) are
+ * kept as they are when the file is written back. */
+#ifndef SBX_LOCK_H
+#define SBX_LOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "fetch.h"
+
+#define LOCK_FILE "sbx.lock"
+
+struct lock;
+struct ynode;
+struct base;
+
+/* An empty lock. */
+struct lock *lock_new(void);
+/* Reads path; a missing file gives an empty lock.  A malformed file
+ * returns -EINVAL with every problem in diags; I/O errors the negative
+ * errno. */
+int lock_load(const char *path, struct diag_list *diags, struct lock **ret);
+void lock_free(struct lock *lk);
+
+/* The pin recorded for a base: 0, or -ENOENT when there is none. */
+int lock_get_base(const struct lock *lk, const char *name,
+		  struct fetch_pin *ret);
+/* Records (or replaces) a base's pin, made for the recipe's url
+ * recipe_url (NULL: pin->url). */
+void lock_set_base(struct lock *lk, const char *name,
+		   const struct fetch_pin *pin, const char *recipe_url);
+/* The recipe URL a base's pin was made for, or NULL when none. */
+const char *lock_base_recipe_url(const struct lock *lk, const char *name);
+/* Removes a base's pin; false when there was none. */
+bool lock_remove_base(struct lock *lk, const char *name);
+/* The names of the bases recorded, in file order. */
+size_t lock_nbases(const struct lock *lk);
+const char *lock_base_name(const struct lock *lk, size_t i);
+
+/* A top-level section (a map) for other modules, NULL when absent unless
+ * create; marks the lock changed when create adds it. */
+struct ynode *lock_section(struct lock *lk, const char *key, bool create);
+/* Set by every change; lock_save clears it. */
+bool lock_changed(const struct lock *lk);
+void lock_mark_changed(struct lock *lk);
+
+/* Writes the lock atomically. */
+int lock_save(struct lock *lk, const char *path);
+
+/* The pin to build base b with: the lock's when it was made for the
+ * recipe's URL (and checksum), otherwise resolved now (fetch_resolve) and
+ * recorded in lk (not when offline: an offline pin is the recipe's
+ * checksum alone).
+ * Then the image is made present in the cache (fetch_image); a size the
+ * lock did not know yet is recorded.  Errors as fetch_resolve and
+ * fetch_image, with fetch_error(ctx) saying why. */
+int lock_fetch_base(struct lock *lk, struct fetch_ctx *ctx,
+		    const struct base *b, char **ret_path);
+/* The pin for base b as lock_fetch_base chooses it, without fetching the
+ * image (resolving it if the lock has none and ctx is online). */
+int lock_pin_base(struct lock *lk, struct fetch_ctx *ctx, const struct base *b,
+		  struct fetch_pin *ret);
+
+#endif
