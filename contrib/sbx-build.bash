@@ -44,7 +44,7 @@ _sbx_build()
 		fi ;;
 	all) COMPREPLY=($(compgen -W "--offline --force --accel" -- "$cur")) ;;
 	fetch) COMPREPLY=($(compgen -W "--offline --cache --from --allow-http" -- "$cur")) ;;
-	lock) COMPREPLY=($(compgen -W "--update --release" -- "$cur")) ;;
+	lock) COMPREPLY=($(compgen -W "--update --release --key --cache --allow-http" -- "$cur")) ;;
 	clean) COMPREPLY=($(compgen -W "--all" -- "$cur")) ;;
 	pack) COMPREPLY=($(compgen -W "-o --output --sign" -- "$cur")) ;;
 	unpack)
