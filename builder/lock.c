@@ -9,6 +9,7 @@
 
 #include "fetch.h"
 #include "lock.h"
+#include "schema.h"
 #include "recipe.h"
 #include "util.h"
 #include "ytree.h"
@@ -64,22 +65,6 @@ known_key(const char *k)
 	return false;
 }
 
-static bool
-parse_size(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return false;
-	*ret = v;
-	return true;
-}
-
 static void
 check_pin(const struct ynode *key, const struct ynode *e,
 	  struct diag_list *diags)
@@ -107,7 +92,7 @@ check_pin(const struct ynode *key, const struct ynode *e,
 			diag_add(diags, key->pos, "base '%s' has no '%s'", name,
 				 required[i]);
 	if (ynode_get(e, "size") != NULL &&
-	    !parse_size(scalar(e, "size"), &size))
+	    !parse_u64(scalar(e, "size"), &size))
 		diag_add(diags, ynode_get(e, "size")->pos,
 			 "'size' must be a number of bytes");
 }
@@ -180,7 +165,7 @@ lock_get_base(const struct lock *lk, const char *name, struct fetch_pin *ret)
 
 	if (url == NULL || file == NULL || sum == NULL)
 		return -ENOENT;
-	if (scalar(e, "size") != NULL && !parse_size(scalar(e, "size"), &size))
+	if (scalar(e, "size") != NULL && !parse_u64(scalar(e, "size"), &size))
 		return -EINVAL;
 	memset(ret, 0, sizeof(*ret));
 	ret->url = xstrdup(url);

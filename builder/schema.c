@@ -16,7 +16,7 @@ parse_u64(const char *s, uint64_t *ret)
 	char *end;
 	unsigned long long v;
 
-	if (!isdigit((unsigned char)*s))
+	if (s == NULL || !isdigit((unsigned char)*s))
 		return false;
 	errno = 0;
 	v = strtoull(s, &end, 10);

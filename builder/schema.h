@@ -69,8 +69,8 @@ struct schema {
 bool schema_decode(const struct schema *s, const struct ynode *map, void *obj,
 		   struct diag_list *diags);
 
-/* Scalar parsers, shared with custom decoders.  Each returns false on a
- * malformed value (no diagnostic). */
+/* Scalar parsers, shared with custom decoders and other YAML readers.
+ * Each returns false on a malformed (or NULL) value, no diagnostic. */
 bool parse_size(const char *s, uint64_t *ret);
 bool parse_u64(const char *s, uint64_t *ret);
 bool parse_ipv4(const char *s, uint32_t *ret);

@@ -40,7 +40,7 @@ test_rmdir(char *dir)
 
 /* noinline: inlined into callers that then write through strstr() results,
  * GCC 12 -O2 reports a false -Wdangling-pointer. */
-static inline __attribute__((noinline)) char *
+static __attribute__((noinline, unused)) char *
 test_read(const char *path)
 {
 	char *data = NULL;
