@@ -6,9 +6,10 @@
 #include "plan.h"
 #include "recipe.h"
 
+/* Users come before files: rendered files are owned by them (~/.ssh). */
 static const enum step_kind order[] = {
-	STEP_PACKAGES,	 STEP_FILES,	  STEP_OVERLAY,
-	STEP_USERS,	 STEP_HOSTNAME,	  STEP_UNITS,
+	STEP_PACKAGES,	 STEP_USERS,	  STEP_FILES,
+	STEP_OVERLAY,	 STEP_HOSTNAME,	  STEP_UNITS,
 	STEP_CLOUD_INIT, STEP_MACHINE_ID, STEP_SELINUX,
 };
 

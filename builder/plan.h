@@ -11,9 +11,9 @@ struct vm;
 
 enum step_kind {
 	STEP_PACKAGES, /* install vm->packages with the guest's manager */
+	STEP_USERS,    /* create vm->users, set passwords, groups */
 	STEP_FILES,    /* write plan->files */
 	STEP_OVERLAY,  /* copy plan->overlay */
-	STEP_USERS,    /* create vm->users, set passwords, groups */
 	STEP_HOSTNAME,
 	STEP_UNITS,	 /* enable vm->units */
 	STEP_CLOUD_INIT, /* /etc/cloud/cloud-init.disabled */

@@ -9,6 +9,8 @@
 
 #include "diag.h"
 
+struct strbuf;
+
 struct recipe_set;
 struct vm;
 
@@ -40,6 +42,21 @@ struct render_secret {
 	const char *value;
 };
 
+/* The secret name of a user's generated password: "user:" NAME. */
+#define RENDER_SECRET_USER "user:"
+
+/* Where container images come from in the guest. */
+enum render_images {
+	/* Quadlet .build units build the recipe's 'build' directories and
+	 * podman pulls the other images at first boot (needs the uplink). */
+	RENDER_IMAGES_FETCH = 0,
+	/* The bake stores every image as an OCI archive under
+	 * RENDER_IMAGE_DIR/UNIT.tar; Quadlet .image units load them and
+	 * containers never pull (Pull=never).  For issue 5. */
+	RENDER_IMAGES_BAKED,
+};
+#define RENDER_IMAGE_DIR "/var/lib/sbx/images"
+
 struct render_input {
 	const struct recipe_set *set;
 	const struct vm *vm;
@@ -53,6 +70,7 @@ struct render_input {
 	const char *const *template_names;
 	const char *const *template_texts;
 	size_t ntemplates;
+	enum render_images images;
 };
 
 /* Renders every file of in->vm.  Problems with the recipe (a template
@@ -61,5 +79,10 @@ struct render_input {
 int render_vm(const struct render_input *in, struct gfiles *ret,
 	      struct diag_list *diags);
 void gfiles_release(struct gfiles *f);
+/* The file at path, or NULL. */
+const struct gfile *gfiles_find(const struct gfiles *f, const char *path);
+/* One line per file: "MODE OWNER:GROUP TYPE PATH[ -> TARGET]", the
+ * listing 'sbx-build render' writes as DIR/.owners. */
+void gfiles_format_owners(const struct gfiles *f, struct strbuf *out);
 
 #endif

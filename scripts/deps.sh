@@ -10,14 +10,14 @@ libguestfs-dev libyaml-dev libcurl4-openssl-dev libarchive-dev libssl-dev
 libcrypt-dev libcmocka-dev
 libguestfs-tools guestfs-tools linux-image-amd64
 qemu-utils qemu-system-x86 xorriso gpgv gnupg openssh-client zstd
-tinyproxy nftables shellcheck curl debootstrap libvirt-clients
+tinyproxy nftables shellcheck curl debootstrap libvirt-clients python3
 "
 FEDORA_PKGS="
 gcc make pkgconf-pkg-config
 libguestfs-devel libyaml-devel libcurl-devel libarchive-devel openssl-devel
 libxcrypt-devel libcmocka-devel
 guestfs-tools qemu-img qemu-system-x86 xorriso gnupg2 openssh-clients zstd
-tinyproxy nftables ShellCheck curl debootstrap libvirt-client
+tinyproxy nftables ShellCheck curl debootstrap libvirt-client python3
 "
 
 SUDO=

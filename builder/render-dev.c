@@ -1,0 +1,148 @@
+/* A VM behind the proxy VM (use-proxy): the package manager, the
+ * environment and each user's SSH client go through the proxies.  And the
+ * GUI helper of a VM with waypipe.  Addresses and ports come from the
+ * proxy VM's recipe, never from a second copy. */
+#include <string.h>
+
+#include "render-int.h"
+
+#define GUI_HELPER "/usr/local/bin/sbx-gui"
+/* The host's vsock CID (VMADDR_CID_HOST). */
+#define HOST_CID 2
+
+static void
+render_env(struct rctx *c, const char *http)
+{
+	const struct use_proxy *up = &c->vm->use_proxy;
+	struct strbuf sb = STRBUF_INIT;
+	struct strbuf no = STRBUF_INIT;
+
+	for (size_t i = 0; i < up->no_proxy.n; i++)
+		sb_printf(&no, "%s%s", i ? "," : "", up->no_proxy.v[i]);
+	/* pam_env reads KEY=VALUE lines, no quotes needed. */
+	r_header(&sb, c, "#", "Every program's proxy settings.");
+	sb_printf(&sb,
+		  "http_proxy=%s\n"
+		  "https_proxy=%s\n"
+		  "no_proxy=%s\n"
+		  "HTTP_PROXY=%s\n"
+		  "HTTPS_PROXY=%s\n"
+		  "NO_PROXY=%s\n",
+		  http, http, no.buf ? no.buf : "", http, http,
+		  no.buf ? no.buf : "");
+	sb_release(&no);
+	r_file(c, up->pos, "/etc/environment", "root", "root", 0644, &sb);
+}
+
+/* dnf5 (Fedora 41 and later) reads drop-ins from /etc/dnf/libdnf5.conf.d/
+ * after /etc/dnf/dnf.conf, and so does PackageKit's libdnf.  A drop-in
+ * leaves the distribution's dnf.conf (and /etc/yum.conf, a link to it)
+ * untouched. */
+static void
+render_pkg_proxy(struct rctx *c, const char *http)
+{
+	const struct vm *vm = c->vm;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (vm->base_ref != NULL && vm->base_ref->distro == DISTRO_DEBIAN) {
+		r_header(&sb, c, "//", "APT through the proxy VM.");
+		sb_printf(&sb,
+			  "Acquire::http::Proxy \"%s\";\n"
+			  "Acquire::https::Proxy \"%s\";\n",
+			  http, http);
+		r_file(c, vm->use_proxy.pos, "/etc/apt/apt.conf.d/90sbx-proxy",
+		       "root", "root", 0644, &sb);
+		return;
+	}
+	r_header(&sb, c, "#", "dnf through the proxy VM.");
+	sb_printf(&sb, "[main]\nproxy=%s\n", http);
+	r_file(c, vm->use_proxy.pos,
+	       "/etc/dnf/libdnf5.conf.d/50-sbx-proxy.conf", "root", "root",
+	       0644, &sb);
+}
+
+static void
+render_ssh_config(struct rctx *c, const char *addr, unsigned port)
+{
+	const struct vm *vm = c->vm;
+
+	for (size_t i = 0; i < vm->nusers; i++) {
+		const struct user *u = &vm->users[i];
+		CLEANUP_FREE char *path =
+			xasprintf("/home/%s/.ssh/config", u->name);
+		struct strbuf sb = STRBUF_INIT;
+
+		r_header(&sb, c, "#",
+			 "SSH goes through the proxy VM's SSH proxy (an "
+			 "allow-list of hosts).");
+		sb_printf(&sb,
+			  "Host *\n"
+			  "\tProxyCommand nc -X connect -x %s:%u %%h %%p\n"
+			  "\t# The proxy drops idle connections.\n"
+			  "\tServerAliveInterval 60\n",
+			  addr, port);
+		r_file(c, vm->use_proxy.pos, path, u->name, u->name, 0600, &sb);
+	}
+}
+
+static void
+render_gui(struct rctx *c)
+{
+	const struct gui *g = &c->vm->gui;
+	struct strbuf sb = STRBUF_INIT;
+
+	sb_puts(&sb, "#!/bin/sh\n");
+	r_header(&sb, c, "#",
+		 "Runs a GUI app on the host's Wayland desktop through "
+		 "waypipe over vsock.");
+	sb_printf(&sb,
+		  "set -eu\n"
+		  "\n"
+		  "if [ \"$#\" -eq 0 ]; then\n"
+		  "\techo \"usage: sbx-gui APP [ARG...]\" >&2\n"
+		  "\techo \"runs APP on the host's desktop (waypipe, vsock "
+		  "port %u)\" >&2\n",
+		  g->vsock_port);
+	if (g->apps.n > 0) {
+		sb_puts(&sb, "\techo \"apps:");
+		for (size_t i = 0; i < g->apps.n; i++)
+			sb_printf(&sb, " %s", g->apps.v[i]);
+		sb_puts(&sb, "\" >&2\n");
+	}
+	sb_printf(&sb,
+		  "\texit 2\n"
+		  "fi\n"
+		  "exec waypipe --vsock -s %u:%u server -- \"$@\"\n",
+		  HOST_CID, g->vsock_port);
+	r_file(c, g->pos, GUI_HELPER, "root", "root", 0755, &sb);
+}
+
+void
+render_dev(struct rctx *c)
+{
+	const struct vm *vm = c->vm;
+	const struct vm *pvm = vm->use_proxy.target;
+
+	if (vm->gui.waypipe && vm->gui.vsock_port != 0)
+		render_gui(c);
+	if (!vm->use_proxy.present || pvm == NULL)
+		return;
+
+	const struct nic *pin = vm_nic(pvm, NIC_INTERNAL);
+	const struct proxy_server *ps = &pvm->proxy_server;
+	CLEANUP_FREE char *http = NULL;
+
+	if (pin == NULL || pin->address == NULL) {
+		r_error(c, vm->use_proxy.vm_pos,
+			"proxy VM '%s' has no internal address", pvm->name);
+		return;
+	}
+	if (ps->http.enabled) {
+		http = xasprintf("http://%s:%u", pin->address,
+				 ps->http.publish);
+		render_env(c, http);
+		render_pkg_proxy(c, http);
+	}
+	if (ps->ssh.enabled)
+		render_ssh_config(c, pin->address, ps->ssh.publish);
+}

@@ -1,0 +1,53 @@
+/* Shared by the render-*.c files: the context every per-feature renderer
+ * fills, and small helpers.  Private to the render module. */
+#ifndef SBX_RENDER_INT_H
+#define SBX_RENDER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "recipe.h"
+#include "render.h"
+#include "util.h"
+
+struct rctx {
+	const struct render_input *in;
+	const struct vm *vm;
+	struct gfiles *f;
+	struct diag_list *diags;
+	int err; /* -EINVAL once a recipe problem was reported */
+};
+
+/* Adds a regular file; takes over text's buffer. */
+struct gfile *r_file(struct rctx *c, struct srcpos pos, const char *path,
+		     const char *owner, const char *group, unsigned mode,
+		     struct strbuf *text);
+/* A root-owned regular file with a copy of text. */
+void r_text(struct rctx *c, struct srcpos pos, const char *path, unsigned mode,
+	    const char *text);
+void r_dir(struct rctx *c, struct srcpos pos, const char *path,
+	   const char *owner, const char *group, unsigned mode);
+void r_symlink(struct rctx *c, struct srcpos pos, const char *path,
+	       const char *target);
+void r_error(struct rctx *c, struct srcpos pos, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+/* A copy of a secret's value, "(secret NAME)" with placeholder_secrets,
+ * or NULL after reporting it missing. */
+char *r_secret(struct rctx *c, struct srcpos pos, const char *name);
+
+/* "192.168.76.11" + 24 -> "192.168.76.0/24"; NULL if not an address. */
+char *ipv4_network(const char *addr, unsigned prefix);
+/* The header comment of every generated file ("# " or "; " ...). */
+void r_header(struct strbuf *sb, const struct rctx *c, const char *comment,
+	      const char *what);
+
+/* The per-feature renderers. */
+void render_base(struct rctx *c);	  /* hostname, sshd, machine-id, ... */
+void render_users(struct rctx *c);	  /* sudoers, SSH key credential */
+void render_net(struct rctx *c);	  /* .link files, NetworkManager */
+void render_firewall(struct rctx *c);	  /* nftables (proxy VM) */
+void render_proxy(struct rctx *c);	  /* tinyproxy, Quadlet units */
+void render_dev(struct rctx *c);	  /* proxy settings, GUI helper */
+void render_recipe_files(struct rctx *c); /* the recipe's 'files:' */
+
+#endif

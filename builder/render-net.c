@@ -1,0 +1,278 @@
+/* Networking: NIC names pinned by MAC (systemd .link files), the
+ * NetworkManager keyfiles, and the proxy VM's nftables ruleset. */
+#include <ctype.h>
+#include <string.h>
+
+#include "render-int.h"
+
+#define NFT_RULESET "/etc/nftables/sbx.nft"
+
+static bool
+ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 15)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+/* The NIC is renamed to the recipe's name on first sight, matched by the
+ * MAC the run script gives it, so keyfiles and the firewall can rely on
+ * "internal" and "uplink".  10- sorts before the distribution's
+ * 99-default.link; the first matching file wins. */
+static void
+render_link(struct rctx *c, const struct nic *n)
+{
+	CLEANUP_FREE char *path =
+		xasprintf("/etc/systemd/network/10-sbx-%s.link", n->name);
+	struct strbuf sb = STRBUF_INIT;
+
+	r_header(&sb, c, "#", "Names the NIC with this MAC address.");
+	sb_printf(&sb,
+		  "[Match]\n"
+		  "MACAddress=%s\n"
+		  "Type=ether\n"
+		  "\n"
+		  "[Link]\n"
+		  "Name=%s\n",
+		  n->mac, n->name);
+	r_file(c, n->pos, path, "root", "root", 0644, &sb);
+}
+
+static void
+render_keyfile(struct rctx *c, const struct nic *n)
+{
+	CLEANUP_FREE char *path = xasprintf(
+		"/etc/NetworkManager/system-connections/sbx-%s.nmconnection",
+		n->name);
+	struct strbuf sb = STRBUF_INIT;
+
+	r_header(&sb, c, "#",
+		 n->kind == NIC_USER ? "The uplink: DHCP from QEMU's user "
+				       "networking."
+				     : "The private link between the VMs: a "
+				       "static address, no route, no DNS.");
+	sb_printf(&sb,
+		  "[connection]\n"
+		  "id=%s\n"
+		  "type=ethernet\n"
+		  "autoconnect=true\n"
+		  "autoconnect-priority=100\n"
+		  "\n"
+		  "[ethernet]\n"
+		  "mac-address=%s\n"
+		  "\n",
+		  n->name, n->mac);
+	if (n->kind == NIC_USER) {
+		sb_puts(&sb, "[ipv4]\n"
+			     "method=auto\n"
+			     "\n"
+			     "[ipv6]\n"
+			     "method=auto\n");
+	} else {
+		sb_printf(&sb,
+			  "[ipv4]\n"
+			  "method=manual\n"
+			  "address1=%s/%u\n"
+			  "never-default=true\n"
+			  "ignore-auto-routes=true\n"
+			  "ignore-auto-dns=true\n"
+			  "may-fail=false\n"
+			  "\n"
+			  "[ipv6]\n"
+			  "method=disabled\n",
+			  n->address, n->prefix);
+	}
+	r_file(c, n->pos, path, "root", "root", 0600, &sb);
+}
+
+void
+render_net(struct rctx *c)
+{
+	const struct vm *vm = c->vm;
+
+	for (size_t i = 0; i < vm->nnics; i++) {
+		const struct nic *n = &vm->nics[i];
+
+		if (!ifname_ok(n->name)) {
+			r_error(c, n->pos,
+				"NIC name '%s' is not a usable interface name "
+				"(1-15 letters, digits, '-' or '_')",
+				n->name);
+			continue;
+		}
+		render_link(c, n);
+		render_keyfile(c, n);
+	}
+}
+
+static void
+port_set(struct strbuf *sb, const uint16_t *ports, size_t n)
+{
+	sb_puts(sb, "{ ");
+	for (size_t i = 0; i < n; i++)
+		sb_printf(sb, "%s%u", i ? ", " : "", ports[i]);
+	sb_puts(sb, " }");
+}
+
+/* The proxy VM's firewall.  Podman (netavark) keeps its own tables for
+ * its NAT; this table only restricts: in nftables a drop in any base
+ * chain is final, whatever another table accepted. */
+void
+render_firewall(struct rctx *c)
+{
+	const struct vm *vm = c->vm;
+	const struct proxy_server *ps = &vm->proxy_server;
+	const struct nic *in = vm_nic(vm, NIC_INTERNAL);
+	const struct nic *up = vm_nic(vm, NIC_USER);
+	const struct service *dns =
+		ps->dns_service ? vm_service(vm, ps->dns_service) : NULL;
+	const struct proxy_listener *ls[] = {&ps->http, &ps->ssh};
+	uint16_t vmports[2], cports[2], fwd[64];
+	size_t nl = 0, nfwd = 0;
+	struct strbuf sb = STRBUF_INIT;
+	struct strbuf ctr = STRBUF_INIT;
+	const char *conf;
+
+	if (!ps->present || in == NULL)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(ls); i++) {
+		if (!ls[i]->enabled)
+			continue;
+		vmports[nl] = ls[i]->publish;
+		cports[nl++] = ls[i]->port;
+	}
+	for (size_t i = 0; up != NULL && i < up->nforwards && nfwd < 64; i++)
+		if (up->forwards[i].proto == PROTO_TCP)
+			fwd[nfwd++] = up->forwards[i].guest_port;
+	sb_puts(&ctr, "{ ");
+	for (size_t i = 0; i < vm->nnetworks; i++)
+		sb_printf(&ctr, "%s%s", i ? ", " : "", vm->networks[i].subnet);
+	sb_puts(&ctr, " }");
+
+	sb_puts(&sb, "#!/usr/sbin/nft -f\n");
+	r_header(&sb, c, "#", "The proxy VM's firewall.");
+	sb_puts(&sb,
+		"#\n"
+		"# The VM never forwards between its NICs.  From the "
+		"internal link only the\n"
+		"# proxy ports are open: podman publishes them by DNAT to "
+		"the containers, so\n"
+		"# exactly that forward path is allowed.  Containers reach "
+		"the internet on\n"
+		"# the uplink, never a private address (QEMU's user "
+		"networking maps one to\n"
+		"# the host's loopback), except the DNS service asking its "
+		"upstream.\n"
+		"# Podman (netavark) keeps its own tables; a drop here is "
+		"final.\n"
+		"\n"
+		"table inet sbx\n"
+		"delete table inet sbx\n"
+		"\n"
+		"table inet sbx {\n");
+	sb_printf(&sb,
+		  "\tset containers {\n"
+		  "\t\ttype ipv4_addr\n"
+		  "\t\tflags interval\n"
+		  "\t\telements = %s\n"
+		  "\t}\n"
+		  "\n"
+		  "\tset private {\n"
+		  "\t\ttype ipv4_addr\n"
+		  "\t\tflags interval\n"
+		  "\t\telements = { 0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, "
+		  "127.0.0.0/8,\n"
+		  "\t\t\t     169.254.0.0/16, 172.16.0.0/12, 192.168.0.0/16,\n"
+		  "\t\t\t     224.0.0.0/3 }\n"
+		  "\t}\n"
+		  "\n",
+		  ctr.buf);
+	sb_printf(&sb,
+		  "\tchain input {\n"
+		  "\t\ttype filter hook input priority filter; policy "
+		  "accept;\n"
+		  "\t\tiifname \"%s\" jump input_internal\n"
+		  "\t}\n"
+		  "\n"
+		  "\tchain input_internal {\n"
+		  "\t\tct state established,related accept\n"
+		  "\t\tct state invalid drop\n"
+		  "\t\t# When podman's userland proxy, not DNAT, serves a "
+		  "published port.\n"
+		  "\t\tip daddr %s tcp dport ",
+		  in->name, in->address);
+	port_set(&sb, vmports, nl);
+	sb_puts(&sb, " accept\n"
+		     "\t\ticmp type echo-request limit rate 10/second accept\n"
+		     "\t\tcounter drop\n"
+		     "\t}\n"
+		     "\n");
+	sb_printf(&sb,
+		  "\tchain forward {\n"
+		  "\t\ttype filter hook forward priority filter; policy "
+		  "drop;\n"
+		  "\t\tct state established,related accept\n"
+		  "\t\tct state invalid drop\n"
+		  "\t\tiifname \"%s\" jump forward_internal\n",
+		  in->name);
+	if (up != NULL && nfwd > 0) {
+		sb_printf(&sb,
+			  "\t\t# The host's 127.0.0.1 forwards, published "
+			  "by podman.\n"
+			  "\t\tiifname \"%s\" ct status dnat ip daddr "
+			  "@containers "
+			  "meta l4proto tcp ct original proto-dst ",
+			  up->name);
+		port_set(&sb, fwd, nfwd);
+		sb_puts(&sb, " accept\n");
+	}
+	if (up != NULL) {
+		if (dns != NULL && dns->ip != NULL)
+			sb_printf(&sb,
+				  "\t\tip saddr %s oifname \"%s\" meta "
+				  "l4proto { tcp, udp } th dport 53 accept\n",
+				  dns->ip, up->name);
+		sb_printf(&sb,
+			  "\t\tip saddr @containers ip daddr @private drop\n"
+			  "\t\tip saddr @containers oifname \"%s\" accept\n",
+			  up->name);
+	}
+	sb_printf(&sb,
+		  "\t\tcounter drop\n"
+		  "\t}\n"
+		  "\n"
+		  "\tchain forward_internal {\n"
+		  "\t\tct status dnat ct original ip daddr %s meta l4proto "
+		  "tcp ct original proto-dst ",
+		  in->address);
+	port_set(&sb, vmports, nl);
+	sb_puts(&sb, " ip daddr @containers tcp dport ");
+	port_set(&sb, cports, nl);
+	sb_puts(&sb, " accept\n"
+		     "\t\tcounter drop\n"
+		     "\t}\n"
+		     "}\n");
+	sb_release(&ctr);
+	if (nl == 0 || vm->nnetworks == 0) {
+		r_error(c, ps->pos,
+			"a proxy server needs an enabled proxy and a podman "
+			"network");
+		sb_release(&sb);
+		return;
+	}
+	r_file(c, ps->pos, NFT_RULESET, "root", "root", 0600, &sb);
+
+	/* What nftables.service loads. */
+	conf = vm->base_ref != NULL && vm->base_ref->distro == DISTRO_DEBIAN
+		       ? "/etc/nftables.conf"
+		       : "/etc/sysconfig/nftables.conf";
+	sb_puts(&sb, "#!/usr/sbin/nft -f\n");
+	r_header(&sb, c, "#", "Loaded by nftables.service at boot.");
+	sb_puts(&sb, "include \"" NFT_RULESET "\"\n");
+	r_file(c, ps->pos, conf, "root", "root", 0600, &sb);
+}

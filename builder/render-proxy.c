@@ -1,0 +1,375 @@
+/* The proxy VM's services: tinyproxy configurations and allow-lists, the
+ * Podman Quadlet units (network, image builds or archives, containers)
+ * and the root-only environment files that carry the service secrets. */
+#include <ctype.h>
+#include <string.h>
+
+#include "render-int.h"
+
+#define QUADLET_DIR "/etc/containers/systemd"
+#define TINYPROXY   "/etc/sbx/tinyproxy"
+#define SECRETS_DIR "/etc/sbx/secrets"
+/* Where the container sees its configuration (the Containerfile's
+ * ENTRYPOINT reads /etc/tinyproxy/tinyproxy.conf). */
+#define TINYPROXY_CT "/etc/tinyproxy"
+
+/* A domain of an allow-list: "github.com", or ".github.com" /
+ * "*.github.com" for the domain and every name under it. */
+static bool
+domain_ok(const char *d)
+{
+	if (str_starts_with(d, "*."))
+		d += 2;
+	else if (*d == '.')
+		d++;
+	if (*d == '\0' || *d == '.' || *d == '-')
+		return false;
+	for (; *d; d++)
+		if (!isalnum((unsigned char)*d) && *d != '-' && *d != '.')
+			return false;
+	return true;
+}
+
+static void
+regex_quote(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '.')
+			sb_putc(sb, '\\');
+		sb_putc(sb, (char)tolower((unsigned char)*s));
+	}
+}
+
+/* Tinyproxy matches each pattern (a POSIX basic regular expression, case
+ * insensitive) anywhere in the host name, so every pattern is anchored:
+ * "github.com" must not let "github.com.evil.example" through. */
+static void
+render_filter(struct rctx *c, const struct proxy_listener *l, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	r_header(&sb, c, "#",
+		 "Tinyproxy allow-list: the only hosts this proxy reaches.");
+	for (size_t i = 0; i < l->domains.n; i++) {
+		const char *d = l->domains.v[i];
+		bool sub = false;
+
+		if (!domain_ok(d)) {
+			r_error(c, l->domains.pos[i],
+				"'%s' is not a domain name (for a domain and "
+				"its subdomains write '.example.com')",
+				d);
+			continue;
+		}
+		if (str_starts_with(d, "*.")) {
+			d += 2;
+			sub = true;
+		} else if (*d == '.') {
+			d++;
+			sub = true;
+		}
+		sb_putc(&sb, '^');
+		regex_quote(&sb, d);
+		sb_puts(&sb, "$\n");
+		if (sub) {
+			sb_puts(&sb, "\\.");
+			regex_quote(&sb, d);
+			sb_puts(&sb, "$\n");
+		}
+	}
+	r_file(c, l->pos, path, "root", "root", 0644, &sb);
+}
+
+static void
+render_tinyproxy(struct rctx *c, const struct proxy_listener *l,
+		 const char *what, const char *allow)
+{
+	CLEANUP_FREE char *dir = xasprintf(TINYPROXY "/%s", l->service);
+	CLEANUP_FREE char *conf = xasprintf("%s/tinyproxy.conf", dir);
+	CLEANUP_FREE char *filter = xasprintf("%s/filter", dir);
+	CLEANUP_FREE char *head = xasprintf("Tinyproxy: %s.", what);
+	struct strbuf sb = STRBUF_INIT;
+
+	r_dir(c, l->pos, dir, "root", "root", 0755);
+	r_header(&sb, c, "#", head);
+	sb_puts(&sb, "# Runs in a container as the image's 'tinyproxy' user; "
+		     "logs go to the journal.\n\n");
+	sb_printf(&sb,
+		  "Port %u\n"
+		  "Timeout 600\n"
+		  "MaxClients 100\n"
+		  "LogLevel Info\n"
+		  "DisableViaHeader Yes\n"
+		  "\n"
+		  "# Only the internal link (podman's DNAT keeps the client's "
+		  "address).\n"
+		  "Allow %s\n"
+		  "\n"
+		  "# CONNECT only to these ports.\n",
+		  l->port, allow);
+	for (size_t i = 0; i < l->nconnect_ports; i++)
+		sb_printf(&sb, "ConnectPort %u\n", l->connect_ports[i]);
+	if (l->allow_list) {
+		sb_puts(&sb, "\n# Only the hosts of the allow-list.\n"
+			     "Filter \"" TINYPROXY_CT "/filter\"\n"
+			     "FilterDefaultDeny Yes\n");
+		render_filter(c, l, filter);
+	}
+	r_file(c, l->pos, conf, "root", "root", 0644, &sb);
+}
+
+/* "localhost/sbx-tinyproxy:latest" -> "sbx-tinyproxy" */
+static char *
+image_unit(const char *ref)
+{
+	const char *s = strrchr(ref, '/');
+	const char *e;
+
+	s = s ? s + 1 : ref;
+	e = strpbrk(s, ":@");
+	return e ? xstrndup(s, (size_t)(e - s)) : xstrdup(s);
+}
+
+/* Environment= in a unit: '%' starts a specifier, so it is doubled;
+ * spaces, quotes and backslashes need the quoted form. */
+static void
+env_line(struct strbuf *sb, const char *k, const char *v)
+{
+	bool quote = strpbrk(v, " \t\"'\\") != NULL;
+
+	sb_printf(sb, "Environment=%s%s=", quote ? "\"" : "", k);
+	for (; *v; v++) {
+		if (quote && (*v == '"' || *v == '\\'))
+			sb_putc(sb, '\\');
+		if (*v == '%')
+			sb_putc(sb, '%');
+		sb_putc(sb, *v);
+	}
+	sb_puts(sb, quote ? "\"\n" : "\n");
+}
+
+/* The image source of a service: its Quadlet Image= value.  Adds the
+ * .build or .image unit the first time an image is seen. */
+static char *
+render_image(struct rctx *c, const struct service *s)
+{
+	CLEANUP_FREE char *unit = image_unit(s->image);
+	CLEANUP_FREE char *path = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	bool baked = c->in->images == RENDER_IMAGES_BAKED;
+	const struct gfile *g;
+
+	if (!baked && s->build == NULL)
+		return xstrdup(s->image);
+	path = xasprintf(QUADLET_DIR "/%s.%s", unit, baked ? "image" : "build");
+	g = gfiles_find(c->f, path);
+	if (g != NULL) {
+		/* Services sharing the image share its unit. */
+		if (strstr(g->data, s->image) == NULL ||
+		    (!baked && s->build != NULL &&
+		     strstr(g->data, s->build) == NULL))
+			r_error(c, s->pos,
+				"services '%s' and another one name different "
+				"images '%s' as one unit '%s'",
+				s->name, s->image, path);
+		return xasprintf("%s.%s", unit, baked ? "image" : "build");
+	}
+	if (s->build != NULL && s->build[0] != '/') {
+		r_error(c, s->pos,
+			"'build' of service '%s' must be an absolute path in "
+			"the guest (a directory of the overlay)",
+			s->name);
+		return xstrdup(s->image);
+	}
+	if (baked) {
+		r_header(&sb, c, "#",
+			 "Loads an image the build baked in as an OCI "
+			 "archive.");
+		sb_printf(&sb,
+			  "[Image]\n"
+			  "Image=oci-archive:" RENDER_IMAGE_DIR "/%s.tar\n"
+			  "ImageTag=%s\n",
+			  unit, s->image);
+	} else {
+		r_header(&sb, c, "#",
+			 "Builds an image at first boot (needs the uplink).");
+		sb_printf(&sb,
+			  "[Build]\n"
+			  "ImageTag=%s\n"
+			  "File=%s/Containerfile\n"
+			  "SetWorkingDirectory=%s\n"
+			  "\n"
+			  "[Service]\n"
+			  "TimeoutStartSec=900\n",
+			  s->image, s->build, s->build);
+	}
+	r_file(c, s->pos, path, "root", "root", 0644, &sb);
+	return xasprintf("%s.%s", unit, baked ? "image" : "build");
+}
+
+static const struct proxy_listener *
+service_listener(const struct vm *vm, const struct service *s)
+{
+	const struct proxy_server *ps = &vm->proxy_server;
+
+	if (!ps->present)
+		return NULL;
+	if (ps->http.enabled && strcmp(ps->http.service, s->name) == 0)
+		return &ps->http;
+	if (ps->ssh.enabled && strcmp(ps->ssh.service, s->name) == 0)
+		return &ps->ssh;
+	return NULL;
+}
+
+static void
+render_container(struct rctx *c, const struct service *s)
+{
+	const struct vm *vm = c->vm;
+	const struct proxy_listener *l = service_listener(vm, s);
+	const struct nic *in = vm_nic(vm, NIC_INTERNAL);
+	const struct service *dns_svc = NULL;
+	const char *dns = s->dns_resolved;
+	CLEANUP_FREE char *path =
+		xasprintf(QUADLET_DIR "/%s.container", s->name);
+	CLEANUP_FREE char *image = render_image(c, s);
+	struct strbuf sb = STRBUF_INIT;
+
+	if (s->dns != NULL && str_starts_with(s->dns, "service:"))
+		dns_svc = vm_service(vm, s->dns + strlen("service:"));
+	/* The proxies resolve through the proxy server's DNS service. */
+	if (dns == NULL && l != NULL && vm->proxy_server.dns_service) {
+		dns_svc = vm_service(vm, vm->proxy_server.dns_service);
+		dns = dns_svc ? dns_svc->ip : NULL;
+	}
+
+	r_header(&sb, c, "#", "A podman service, started at boot.");
+	sb_printf(&sb,
+		  "[Unit]\n"
+		  "Description=sbx service %s\n"
+		  "Wants=network-online.target\n"
+		  "After=network-online.target\n",
+		  s->name);
+	if (dns_svc != NULL && dns_svc != s)
+		sb_printf(&sb, "Wants=%s.service\nAfter=%s.service\n",
+			  dns_svc->name, dns_svc->name);
+	sb_printf(&sb,
+		  "\n"
+		  "[Container]\n"
+		  "ContainerName=%s\n"
+		  "Image=%s\n",
+		  s->name, image);
+	if (c->in->images == RENDER_IMAGES_BAKED)
+		sb_puts(&sb, "Pull=never\n");
+	if (s->network != NULL)
+		sb_printf(&sb, "Network=%s.network\n", s->network);
+	if (s->ip != NULL)
+		sb_printf(&sb, "IP=%s\n", s->ip);
+	if (dns != NULL)
+		sb_printf(&sb, "DNS=%s\n", dns);
+	if (l != NULL && in != NULL)
+		sb_printf(&sb, "PublishPort=%s:%u:%u\n", in->address,
+			  l->publish, l->port);
+	for (size_t i = 0; i < s->ports.n; i++)
+		sb_printf(&sb, "PublishPort=%s\n", s->ports.v[i]);
+	for (size_t i = 0; i < s->nenv; i++)
+		env_line(&sb, s->env[i].key, s->env[i].value);
+	if (s->nsecrets > 0) {
+		CLEANUP_FREE char *envf =
+			xasprintf(SECRETS_DIR "/%s.env", s->name);
+		struct strbuf e = STRBUF_INIT;
+
+		sb_printf(&sb, "EnvironmentFile=%s\n", envf);
+		r_header(&e, c, "#",
+			 "Secrets of the service, generated at build time "
+			 "(out/secrets/).");
+		for (size_t i = 0; i < s->nsecrets; i++) {
+			const struct secret *sec = &s->secrets[i];
+			CLEANUP_FREE char *v = r_secret(c, sec->pos, sec->name);
+
+			if (v != NULL)
+				sb_printf(&e, "%s=%s\n", sec->env, v);
+		}
+		r_file(c, s->pos, envf, "root", "root", 0600, &e);
+	}
+	if (l != NULL)
+		sb_printf(&sb,
+			  "Volume=" TINYPROXY "/%s:" TINYPROXY_CT ":ro,Z\n",
+			  s->name);
+	for (size_t i = 0; i < s->volumes.n; i++) {
+		const char *v = s->volumes.v[i];
+		const char *colon = strchr(v, ':');
+
+		sb_printf(&sb, "Volume=%s\n", v);
+		/* podman does not create a missing bind-mount source. */
+		if (v[0] == '/' && colon != NULL) {
+			CLEANUP_FREE char *host =
+				xstrndup(v, (size_t)(colon - v));
+
+			r_dir(c, s->pos, host, "root", "root", 0755);
+		}
+	}
+	sb_printf(&sb,
+		  "\n"
+		  "[Service]\n"
+		  "Restart=%s\n"
+		  "# The first start may build or pull an image.\n"
+		  "TimeoutStartSec=900\n"
+		  "\n"
+		  "[Install]\n"
+		  "WantedBy=multi-user.target\n",
+		  s->restart ? s->restart : "always");
+	r_file(c, s->pos, path, "root", "root", 0644, &sb);
+}
+
+void
+render_proxy(struct rctx *c)
+{
+	const struct vm *vm = c->vm;
+	const struct proxy_server *ps = &vm->proxy_server;
+	bool any_secret = false;
+
+	if (ps->present) {
+		const struct nic *in = vm_nic(vm, NIC_INTERNAL);
+		CLEANUP_FREE char *allow =
+			in ? ipv4_network(in->address, in->prefix) : NULL;
+
+		if (allow == NULL) {
+			r_error(c, ps->pos,
+				"a proxy server needs an internal NIC with an "
+				"IPv4 address");
+			return;
+		}
+		r_dir(c, ps->pos, "/etc/sbx", "root", "root", 0755);
+		r_dir(c, ps->pos, TINYPROXY, "root", "root", 0755);
+		if (ps->http.enabled)
+			render_tinyproxy(c, &ps->http,
+					 "the HTTP(S) proxy of the dev VMs",
+					 allow);
+		if (ps->ssh.enabled)
+			render_tinyproxy(c, &ps->ssh,
+					 "the SSH proxy of the dev VMs "
+					 "(allow-listed hosts)",
+					 allow);
+	}
+	for (size_t i = 0; i < vm->nnetworks; i++) {
+		const struct pnetwork *n = &vm->networks[i];
+		CLEANUP_FREE char *path =
+			xasprintf(QUADLET_DIR "/%s.network", n->name);
+		struct strbuf sb = STRBUF_INIT;
+
+		r_header(&sb, c, "#", "A podman bridge for the services.");
+		sb_printf(&sb, "[Network]\nSubnet=%s\n", n->subnet);
+		if (n->gateway != NULL)
+			sb_printf(&sb, "Gateway=%s\n", n->gateway);
+		r_file(c, n->pos, path, "root", "root", 0644, &sb);
+	}
+	for (size_t i = 0; i < vm->nservices; i++)
+		any_secret |= vm->services[i].nsecrets > 0;
+	if (any_secret) {
+		if (!ps->present)
+			r_dir(c, vm->pos, "/etc/sbx", "root", "root", 0755);
+		r_dir(c, vm->pos, SECRETS_DIR, "root", "root", 0700);
+	}
+	for (size_t i = 0; i < vm->nservices; i++)
+		render_container(c, &vm->services[i]);
+}

@@ -1,0 +1,153 @@
+/* Per-user files: ~/.ssh, baked SSH keys, the sudoers drop-in, and the
+ * oneshot unit that installs the host user's key from a systemd
+ * credential at boot.  The users themselves are created by the bake. */
+#include <string.h>
+
+#include "render-int.h"
+
+#define SSH_KEYS_UNIT	"sbx-ssh-keys.service"
+#define SSH_KEYS_SCRIPT "/usr/local/libexec/sbx-ssh-keys"
+#define SSH_KEYS_CRED	"sbx.ssh.authorized_keys"
+
+/* Users get the distribution's home directory layout and a primary group
+ * of their own name (USERGROUPS_ENAB on Fedora and Debian).  No recipe
+ * key sets another home yet. */
+static char *
+user_home(const struct user *u)
+{
+	return xasprintf("/home/%s", u->name);
+}
+
+static void
+render_ssh_keys_unit(struct rctx *c)
+{
+	const struct vm *vm = c->vm;
+	struct strbuf sb = STRBUF_INIT;
+
+	r_header(&sb, c, "#",
+		 "Installs the host user's SSH public key, handed over at run "
+		 "time as the\n# systemd credential " SSH_KEYS_CRED
+		 ", into each user's ~/.ssh/authorized_keys.");
+	sb_puts(&sb, "[Unit]\n"
+		     "Description=Install the host user's SSH key from "
+		     "credential " SSH_KEYS_CRED "\n"
+		     "ConditionCredential=" SSH_KEYS_CRED "\n"
+		     "After=local-fs.target systemd-user-sessions.service\n"
+		     "Before=sshd.service\n"
+		     "\n"
+		     "[Service]\n"
+		     "Type=oneshot\n"
+		     "RemainAfterExit=yes\n"
+		     "ImportCredential=" SSH_KEYS_CRED "\n"
+		     "ExecStart=" SSH_KEYS_SCRIPT);
+	for (size_t i = 0; i < vm->nusers; i++)
+		sb_printf(&sb, " %s", vm->users[i].name);
+	sb_puts(&sb, "\n\n[Install]\nWantedBy=multi-user.target\n");
+	r_file(c, vm->pos, "/etc/systemd/system/" SSH_KEYS_UNIT, "root", "root",
+	       0644, &sb);
+	r_symlink(c, vm->pos,
+		  "/etc/systemd/system/multi-user.target.wants/" SSH_KEYS_UNIT,
+		  "/etc/systemd/system/" SSH_KEYS_UNIT);
+
+	/* Root copies the key; the user writes it.  Writing as the user
+	 * means a ~/.ssh that the (untrusted) user turned into a symlink
+	 * can only ever touch the user's own files. */
+	sb_puts(&sb, "#!/bin/sh\n");
+	r_header(&sb, c, "#",
+		 "Installs the keys of the systemd credential " SSH_KEYS_CRED
+		 "\n# into ~/.ssh/authorized_keys of each user named on the "
+		 "command line,\n# between marker lines, keeping every other "
+		 "line.  No credential: nothing to do.");
+	sb_puts(&sb,
+		"set -eu\n"
+		"\n"
+		"cred=\"${CREDENTIALS_DIRECTORY:-/nonexistent}/" SSH_KEYS_CRED
+		"\"\n"
+		"if [ ! -s \"$cred\" ]; then\n"
+		"\techo \"no credential " SSH_KEYS_CRED ", nothing to do\"\n"
+		"\texit 0\n"
+		"fi\n"
+		"\n"
+		"# Runs as the user: $1 = home directory, stdin = the keys.\n"
+		"# shellcheck disable=SC2016 # expanded by the inner shell\n"
+		"install_keys='\n"
+		"\tset -eu\n"
+		"\tumask 077\n"
+		"\tmkdir -p \"$1/.ssh\"\n"
+		"\tf=\"$1/.ssh/authorized_keys\"\n"
+		"\ttmp=$(mktemp \"$f.XXXXXX\")\n"
+		"\t{\n"
+		"\t\tif [ -f \"$f\" ]; then\n"
+		"\t\t\tsed \"/^# begin " SSH_KEYS_CRED
+		"\\$/,/^# end " SSH_KEYS_CRED "\\$/d\" \"$f\"\n"
+		"\t\tfi\n"
+		"\t\techo \"# begin " SSH_KEYS_CRED "\"\n"
+		"\t\tcat\n"
+		"\t\techo \"# end " SSH_KEYS_CRED "\"\n"
+		"\t} >\"$tmp\"\n"
+		"\tmv -f \"$tmp\" \"$f\"\n"
+		"'\n"
+		"\n"
+		"status=0\n"
+		"for user in \"$@\"; do\n"
+		"\thome=$(getent passwd \"$user\" | cut -d: -f6) || true\n"
+		"\tif [ -z \"$home\" ]; then\n"
+		"\t\techo \"no user '$user', skipping\" >&2\n"
+		"\t\tstatus=1\n"
+		"\t\tcontinue\n"
+		"\tfi\n"
+		"\tif ! runuser -u \"$user\" -- /bin/sh -c \"$install_keys\" "
+		"sh \"$home\" \\\n"
+		"\t\t<\"$cred\"; then\n"
+		"\t\techo \"cannot install the keys of '$user'\" >&2\n"
+		"\t\tstatus=1\n"
+		"\tfi\n"
+		"done\n"
+		"exit \"$status\"\n");
+	r_file(c, vm->pos, SSH_KEYS_SCRIPT, "root", "root", 0755, &sb);
+}
+
+void
+render_users(struct rctx *c)
+{
+	const struct vm *vm = c->vm;
+	struct strbuf sudo = STRBUF_INIT;
+	bool any_sudo = false;
+
+	for (size_t i = 0; i < vm->nusers; i++) {
+		const struct user *u = &vm->users[i];
+		CLEANUP_FREE char *home = user_home(u);
+		CLEANUP_FREE char *ssh = xasprintf("%s/.ssh", home);
+
+		r_dir(c, u->pos, ssh, u->name, u->name, 0700);
+		if (u->ssh_keys.n > 0) {
+			CLEANUP_FREE char *p =
+				xasprintf("%s/authorized_keys", ssh);
+			struct strbuf sb = STRBUF_INIT;
+
+			for (size_t j = 0; j < u->ssh_keys.n; j++) {
+				if (strchr(u->ssh_keys.v[j], '\n') != NULL)
+					r_error(c, u->ssh_keys.pos[j],
+						"an SSH key is one line");
+				sb_printf(&sb, "%s\n", u->ssh_keys.v[j]);
+			}
+			r_file(c, u->pos, p, u->name, u->name, 0600, &sb);
+		}
+		if (!u->sudo)
+			continue;
+		if (!any_sudo)
+			r_header(&sudo, c, "#",
+				 "Passwordless sudo for the recipe's "
+				 "'sudo: true' users.");
+		any_sudo = true;
+		sb_printf(&sudo, "%s ALL=(ALL) NOPASSWD: ALL\n", u->name);
+	}
+	/* No dot in the name: sudo skips such files in sudoers.d. */
+	if (any_sudo)
+		r_file(c, vm->pos, "/etc/sudoers.d/90-sbx", "root", "root",
+		       0440, &sudo);
+	else
+		sb_release(&sudo);
+	if (vm->nusers > 0)
+		render_ssh_keys_unit(c);
+}

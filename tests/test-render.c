@@ -1,0 +1,660 @@
+/* render: the default recipes' files against reviewed golden copies
+ * (tests/fixtures/render/VM/...; SBX_UPDATE_GOLDEN=1 rewrites them), the
+ * generated shell scripts through shellcheck, the nftables ruleset through
+ * 'nft -c', and the recipe switches one by one. */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+#include "recipe.h"
+#include "render.h"
+
+#define GOLDEN TEST_FIXTURES "/render"
+
+static const char *const vms[] = {"proxy", "dev"};
+
+/* The default recipes, with each (from, to) replacement applied to the
+ * text of the file named file (NULL: none). */
+static struct recipe_set *
+load(const char *file, const char *const *edits)
+{
+	static const char *const names[] = {
+		"recipes/bases.yaml", "recipes/dev.yaml", "recipes/proxy.yaml"};
+	char *texts[3];
+	struct recipe_set *set = NULL;
+	struct diag_list *d = NULL;
+	int r;
+
+	for (size_t i = 0; i < 3; i++) {
+		texts[i] = test_read(names[i]);
+		for (size_t j = 0;
+		     file && strcmp(names[i], file) == 0 && edits[j] != NULL;
+		     j += 2) {
+			char *at = strstr(texts[i], edits[j]);
+			char *t;
+
+			assert_non_null(at);
+			t = xasprintf("%.*s%s%s", (int)(at - texts[i]),
+				      texts[i], edits[j + 1],
+				      at + strlen(edits[j]));
+			free(texts[i]);
+			texts[i] = t;
+		}
+	}
+	r = recipe_set_load_texts(".", names, (const char *const *)texts, 3,
+				  &set, &d);
+	if (r < 0)
+		diag_print(d, stderr);
+	assert_int_equal(r, 0);
+	diag_list_free(d);
+	for (size_t i = 0; i < 3; i++)
+		free(texts[i]);
+	return set;
+}
+
+static int
+render(const struct recipe_set *set, const char *vm,
+       const struct render_input *extra, struct gfiles *out,
+       struct diag_list **ret_d)
+{
+	struct render_input in = {0};
+	struct diag_list *d = diag_list_new();
+	int r;
+
+	if (extra != NULL)
+		in = *extra;
+	else
+		in.placeholder_secrets = true;
+	in.set = set;
+	in.vm = recipe_find_vm(set, vm);
+	assert_non_null(in.vm);
+	r = render_vm(&in, out, d);
+	if (ret_d != NULL)
+		*ret_d = d;
+	else
+		diag_list_free(d);
+	return r;
+}
+
+static const char *
+data_of(const struct gfiles *f, const char *path)
+{
+	const struct gfile *g = gfiles_find(f, path);
+
+	if (g == NULL)
+		fail_msg("no rendered file '%s'", path);
+	return g->data;
+}
+
+static void
+assert_contains(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle) == NULL)
+		fail_msg("'%s' not found in:\n%s", needle, hay);
+}
+
+static void
+assert_lacks(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle) != NULL)
+		fail_msg("'%s' unexpectedly found in:\n%s", needle, hay);
+}
+
+/* --- golden files ------------------------------------------------------ */
+
+static const char *golden_root;
+static const struct gfiles *golden_files;
+static int golden_extra;
+
+static int
+golden_walk(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *rel = path + strlen(golden_root);
+
+	(void)st;
+	(void)ftw;
+	if (type != FTW_F || strcmp(rel, "/.owners") == 0)
+		return 0;
+	if (gfiles_find(golden_files, rel) == NULL) {
+		print_error("golden file '%s' is no longer rendered\n", path);
+		golden_extra++;
+	}
+	return 0;
+}
+
+static void
+check_golden(const char *vm, const struct gfiles *f)
+{
+	CLEANUP_FREE char *root = xasprintf(GOLDEN "/%s", vm);
+	CLEANUP_FREE char *owners_path = path_join(root, ".owners");
+	struct strbuf owners = STRBUF_INIT;
+	bool update = getenv("SBX_UPDATE_GOLDEN") != NULL &&
+		      strcmp(getenv("SBX_UPDATE_GOLDEN"), "1") == 0;
+	int bad = 0;
+
+	gfiles_format_owners(f, &owners);
+	if (update) {
+		assert_int_equal(rm_rf(root), 0);
+		assert_int_equal(mkdir_p(root, 0755), 0);
+		assert_int_equal(write_file_atomic(owners_path, owners.buf,
+						   owners.len, 0644),
+				 0);
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		const struct gfile *g = &f->v[i];
+		CLEANUP_FREE char *p = xasprintf("%s%s", root, g->path);
+		char *want = NULL;
+		size_t len;
+
+		if (g->type != GFILE_REG)
+			continue;
+		if (update) {
+			char *slash = strrchr(p, '/');
+
+			*slash = '\0';
+			assert_int_equal(mkdir_p(p, 0755), 0);
+			*slash = '/';
+			assert_int_equal(
+				write_file_atomic(p, g->data, g->len, 0644), 0);
+			continue;
+		}
+		if (read_file(p, &want, &len) < 0) {
+			print_error("missing golden file '%s' (run with "
+				    "SBX_UPDATE_GOLDEN=1 and review)\n",
+				    p);
+			bad++;
+			continue;
+		}
+		if (len != g->len || memcmp(want, g->data, len) != 0) {
+			print_error("'%s' differs from its golden copy '%s':\n"
+				    "--- got\n%s--- want\n%s---\n",
+				    g->path, p, g->data, want);
+			bad++;
+		}
+		free(want);
+	}
+	if (!update) {
+		CLEANUP_FREE char *want = test_read(owners_path);
+
+		if (strcmp(want, owners.buf) != 0) {
+			print_error("owners and modes differ from '%s':\n"
+				    "--- got\n%s--- want\n%s---\n",
+				    owners_path, owners.buf, want);
+			bad++;
+		}
+		golden_root = root;
+		golden_files = f;
+		golden_extra = 0;
+		assert_int_equal(nftw(root, golden_walk, 16, FTW_PHYS), 0);
+		bad += golden_extra;
+	}
+	sb_release(&owners);
+	assert_int_equal(bad, 0);
+}
+
+static void
+test_golden(void **state)
+{
+	struct recipe_set *set = load(NULL, NULL);
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vms); i++) {
+		struct gfiles f;
+
+		assert_int_equal(render(set, vms[i], NULL, &f, NULL), 0);
+		check_golden(vms[i], &f);
+		gfiles_release(&f);
+	}
+	recipe_set_free(set);
+}
+
+/* --- the real readers -------------------------------------------------- */
+
+static bool
+have(const char *prog)
+{
+	return test_sh("command -v %s >/dev/null 2>&1", prog) == 0;
+}
+
+static void
+test_shellcheck(void **state)
+{
+	struct recipe_set *set = load(NULL, NULL);
+	char *dir = test_mkdtemp();
+	int scripts = 0;
+
+	(void)state;
+	if (!have("shellcheck")) {
+		test_rmdir(dir);
+		recipe_set_free(set);
+		skip();
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(vms); i++) {
+		struct gfiles f;
+
+		assert_int_equal(render(set, vms[i], NULL, &f, NULL), 0);
+		for (size_t j = 0; j < f.n; j++) {
+			const struct gfile *g = &f.v[j];
+			CLEANUP_FREE char *p = NULL;
+
+			if (g->type != GFILE_REG ||
+			    !str_starts_with(g->data, "#!/bin/sh"))
+				continue;
+			assert_true(g->mode & 0100);
+			p = xasprintf("%s/script-%d", dir, scripts++);
+			test_write(p, g->data);
+			if (test_sh("shellcheck -s sh %s", p) != 0)
+				fail_msg("shellcheck rejects %s of VM '%s'",
+					 g->path, vms[i]);
+		}
+		gfiles_release(&f);
+	}
+	assert_true(scripts >= 3); /* sbx-ssh-keys x2, sbx-gui */
+	test_rmdir(dir);
+	recipe_set_free(set);
+}
+
+static void
+test_nft(void **state)
+{
+	struct recipe_set *set = load(NULL, NULL);
+	char *dir = test_mkdtemp();
+	CLEANUP_FREE char *p = path_join(dir, "sbx.nft");
+	struct gfiles f;
+	int st;
+
+	(void)state;
+	assert_int_equal(render(set, "proxy", NULL, &f, NULL), 0);
+	test_write(p, data_of(&f, "/etc/nftables/sbx.nft"));
+	assert_contains(data_of(&f, "/etc/sysconfig/nftables.conf"),
+			"include \"/etc/nftables/sbx.nft\"");
+	gfiles_release(&f);
+	if (!have("nft")) {
+		test_rmdir(dir);
+		recipe_set_free(set);
+		skip();
+	}
+	/* A private network namespace: the check needs no real tables. */
+	st = test_sh("unshare -n nft -c -f %s", p);
+	if (st != 0)
+		st = test_sh("nft -c -f %s", p);
+	assert_int_equal(st, 0);
+	/* And it really says something: a broken ruleset fails. */
+	test_write(p, "table inet sbx { chain c { nonsense; } }\n");
+	assert_int_not_equal(test_sh("unshare -n nft -c -f %s 2>/dev/null", p),
+			     0);
+	test_rmdir(dir);
+	recipe_set_free(set);
+}
+
+/* --- the model --------------------------------------------------------- */
+
+static void
+test_proxy_vm(void **state)
+{
+	struct recipe_set *set = load(NULL, NULL);
+	struct gfiles f;
+	const char *s;
+
+	(void)state;
+	assert_int_equal(render(set, "proxy", NULL, &f, NULL), 0);
+	s = data_of(&f, "/etc/sbx/tinyproxy/tinyproxy-http/tinyproxy.conf");
+	assert_contains(s, "\nPort 8888\n");
+	assert_contains(s, "\nConnectPort 443\n");
+	assert_contains(s, "\nDisableViaHeader Yes\n");
+	assert_contains(s, "\nLogLevel Info\n");
+	assert_contains(s, "\nAllow 192.168.76.0/24\n");
+	assert_lacks(s, "0.0.0.0");
+	assert_lacks(s, "Filter");
+	assert_null(gfiles_find(&f, "/etc/sbx/tinyproxy/tinyproxy-http/"
+				    "filter"));
+	s = data_of(&f, "/etc/sbx/tinyproxy/tinyproxy-ssh/tinyproxy.conf");
+	assert_contains(s, "\nPort 8822\n");
+	assert_contains(s, "\nConnectPort 22\n");
+	assert_contains(s, "\nFilterDefaultDeny Yes\n");
+	assert_contains(data_of(&f, "/etc/sbx/tinyproxy/tinyproxy-ssh/filter"),
+			"\n^github\\.com$\n");
+	s = data_of(&f, "/etc/containers/systemd/tinyproxy-http.container");
+	assert_contains(s, "\nPublishPort=192.168.76.11:8443:8888\n");
+	assert_contains(s, "\nDNS=10.0.21.2\n");
+	assert_contains(s, "\nImage=sbx-tinyproxy.build\n");
+	assert_contains(s, "\nWantedBy=multi-user.target\n");
+	s = data_of(&f, "/etc/containers/systemd/tinyproxy-ssh.container");
+	assert_contains(s, "\nPublishPort=192.168.76.11:8222:8822\n");
+	s = data_of(&f, "/etc/containers/systemd/pihole.container");
+	assert_contains(s, "\nIP=10.0.21.2\n");
+	assert_contains(s, "\nImage=docker.io/pihole/pihole:2025.08.0\n");
+	assert_contains(s, "\nEnvironmentFile=/etc/sbx/secrets/pihole.env\n");
+	assert_lacks(s, "password");
+	assert_int_equal(gfiles_find(&f, "/etc/sbx/secrets/pihole.env")->mode,
+			 0600);
+	assert_contains(data_of(&f, "/etc/sbx/secrets/pihole.env"),
+			"\nFTLCONF_webserver_api_password=(secret "
+			"pihole-password)\n");
+	assert_contains(data_of(&f, "/etc/containers/systemd/sbx.network"),
+			"\nSubnet=10.0.21.0/24\n");
+	assert_non_null(gfiles_find(&f, "/var/lib/sbx/pihole"));
+	s = data_of(&f, "/etc/systemd/network/10-sbx-internal.link");
+	assert_contains(s, "MACAddress=52:54:00:4c:01:11\n");
+	assert_contains(s, "Name=internal\n");
+	assert_int_equal(gfiles_find(&f, "/etc/NetworkManager/"
+					 "system-connections/"
+					 "sbx-uplink.nmconnection")
+				 ->mode,
+			 0600);
+	s = data_of(&f, "/etc/nftables/sbx.nft");
+	assert_contains(s, "iifname \"internal\" jump forward_internal");
+	assert_contains(s, "policy drop;");
+	/* Only the DNAT'ed proxy ports cross from the internal link. */
+	assert_contains(s, "ct original ip daddr 192.168.76.11 meta l4proto "
+			   "tcp ct original proto-dst { 8443, 8222 } ip "
+			   "daddr @containers tcp dport { 8888, 8822 } "
+			   "accept\n\t\tcounter drop\n");
+	assert_null(gfiles_find(&f, "/etc/environment"));
+	assert_null(gfiles_find(&f, "/usr/local/bin/sbx-gui"));
+	gfiles_release(&f);
+	recipe_set_free(set);
+}
+
+static void
+test_dev_vm(void **state)
+{
+	struct recipe_set *set = load(NULL, NULL);
+	struct gfiles f;
+	const struct gfile *g;
+	const char *s;
+
+	(void)state;
+	assert_int_equal(render(set, "dev", NULL, &f, NULL), 0);
+	s = data_of(&f, "/etc/environment");
+	assert_contains(s, "\nhttp_proxy=http://192.168.76.11:8443\n");
+	assert_contains(s, "\nHTTPS_PROXY=http://192.168.76.11:8443\n");
+	assert_contains(s, "\nno_proxy=localhost,127.0.0.1\n");
+	assert_contains(s, "\nNO_PROXY=localhost,127.0.0.1\n");
+	assert_contains(data_of(&f, "/etc/dnf/libdnf5.conf.d/"
+				    "50-sbx-proxy.conf"),
+			"[main]\nproxy=http://192.168.76.11:8443\n");
+	g = gfiles_find(&f, "/home/dev/.ssh/config");
+	assert_non_null(g);
+	assert_string_equal(g->owner, "dev");
+	assert_int_equal(g->mode, 0600);
+	assert_contains(g->data, "ProxyCommand nc -X connect -x "
+				 "192.168.76.11:8222 %h %p\n");
+	g = gfiles_find(&f, "/home/dev/.ssh");
+	assert_int_equal(g->type, GFILE_DIR);
+	assert_int_equal(g->mode, 0700);
+	assert_contains(data_of(&f, "/usr/local/bin/sbx-gui"),
+			"exec waypipe --vsock -s 2:4000 server -- \"$@\"\n");
+	s = data_of(&f, "/etc/NetworkManager/system-connections/"
+			"sbx-internal.nmconnection");
+	assert_contains(s, "never-default=true\n");
+	assert_contains(s, "ignore-auto-dns=true\n");
+	assert_lacks(s, "gateway");
+	assert_lacks(s, "\ndns=");
+	g = gfiles_find(&f, "/etc/systemd/system/multi-user.target.wants/"
+			    "sbx-ssh-keys.service");
+	assert_int_equal(g->type, GFILE_SYMLINK);
+	assert_string_equal(g->target,
+			    "/etc/systemd/system/sbx-ssh-keys.service");
+	s = data_of(&f, "/etc/systemd/system/sbx-ssh-keys.service");
+	assert_contains(s, "ImportCredential=sbx.ssh.authorized_keys\n");
+	assert_contains(s, "ExecStart=/usr/local/libexec/sbx-ssh-keys dev\n");
+	assert_string_equal(data_of(&f, "/etc/machine-id"), "uninitialized\n");
+	assert_contains(data_of(&f, "/etc/ssh/sshd_config.d/10-sbx.conf"),
+			"PasswordAuthentication no\n");
+	assert_null(gfiles_find(&f, "/etc/nftables/sbx.nft"));
+	assert_null(gfiles_find(&f, "/etc/sudoers.d/90-sbx"));
+	gfiles_release(&f);
+	recipe_set_free(set);
+}
+
+/* The proxy VM's numbers reach the dev VM from one place. */
+static void
+test_dev_follows_proxy(void **state)
+{
+	static const char *const edits[] = {
+		"address: 192.168.76.11/24",
+		"address: 192.168.76.12/24",
+		"publish: 8443",
+		"publish: 3128",
+		"publish: 8222",
+		"publish: 2222",
+		NULL,
+	};
+	struct recipe_set *set = load("recipes/proxy.yaml", edits);
+	struct gfiles f;
+
+	(void)state;
+	assert_int_equal(render(set, "dev", NULL, &f, NULL), 0);
+	assert_contains(data_of(&f, "/etc/environment"),
+			"http_proxy=http://192.168.76.12:3128\n");
+	assert_contains(data_of(&f, "/home/dev/.ssh/config"),
+			"-x 192.168.76.12:2222 ");
+	gfiles_release(&f);
+	assert_int_equal(render(set, "proxy", NULL, &f, NULL), 0);
+	assert_contains(data_of(&f, "/etc/containers/systemd/"
+				    "tinyproxy-http.container"),
+			"PublishPort=192.168.76.12:3128:8888\n");
+	gfiles_release(&f);
+	recipe_set_free(set);
+}
+
+static void
+test_http_allow_list(void **state)
+{
+	static const char *const edits[] = {
+		"allow-list: false",
+		"allow-list: true",
+		"domains: []",
+		"domains: [Fedoraproject.org, .pypi.org]",
+		NULL,
+	};
+	struct recipe_set *set = load("recipes/proxy.yaml", edits);
+	struct gfiles f;
+
+	(void)state;
+	assert_int_equal(render(set, "proxy", NULL, &f, NULL), 0);
+	assert_contains(data_of(&f, "/etc/sbx/tinyproxy/tinyproxy-http/"
+				    "tinyproxy.conf"),
+			"Filter \"/etc/tinyproxy/filter\"\n"
+			"FilterDefaultDeny Yes\n");
+	assert_contains(data_of(&f, "/etc/sbx/tinyproxy/tinyproxy-http/"
+				    "filter"),
+			"\n^fedoraproject\\.org$\n^pypi\\.org$\n"
+			"\\.pypi\\.org$\n");
+	gfiles_release(&f);
+	recipe_set_free(set);
+}
+
+static void
+test_bad_domain(void **state)
+{
+	static const char *const edits[] = {
+		"domains: [github.com]", "domains: [github.com, 'a b']", NULL};
+	struct recipe_set *set = load("recipes/proxy.yaml", edits);
+	struct diag_list *d;
+	struct gfiles f;
+
+	(void)state;
+	assert_int_equal(render(set, "proxy", NULL, &f, &d), -EINVAL);
+	assert_int_equal(diag_count(d), 1);
+	assert_non_null(strstr(diag_message(d, 0), "recipes/proxy.yaml:"));
+	assert_non_null(strstr(diag_message(d, 0), "'a b' is not a domain"));
+	diag_list_free(d);
+	recipe_set_free(set);
+}
+
+static void
+test_secrets(void **state)
+{
+	static const struct render_secret sec[] = {
+		{"pihole-password", "s3cretValue"},
+		{"user:sbx", "unused-here"},
+	};
+	struct render_input in = {.secrets = sec, .nsecrets = 2};
+	struct recipe_set *set = load(NULL, NULL);
+	struct diag_list *d;
+	struct gfiles f;
+
+	(void)state;
+	assert_int_equal(render(set, "proxy", &in, &f, NULL), 0);
+	assert_contains(data_of(&f, "/etc/sbx/secrets/pihole.env"),
+			"\nFTLCONF_webserver_api_password=s3cretValue\n");
+	for (size_t i = 0; i < f.n; i++)
+		if (f.v[i].type == GFILE_REG &&
+		    strcmp(f.v[i].path, "/etc/sbx/secrets/pihole.env") != 0)
+			assert_null(strstr(f.v[i].data, "s3cretValue"));
+	gfiles_release(&f);
+	/* Without the value, the recipe line of the secret is blamed. */
+	in.nsecrets = 0;
+	assert_int_equal(render(set, "proxy", &in, &f, &d), -EINVAL);
+	assert_int_equal(diag_count(d), 1);
+	assert_non_null(strstr(diag_message(d, 0), "recipes/proxy.yaml:"));
+	assert_non_null(strstr(diag_message(d, 0), "'pihole-password'"));
+	diag_list_free(d);
+	recipe_set_free(set);
+}
+
+static void
+test_baked_images(void **state)
+{
+	struct render_input in = {.placeholder_secrets = true,
+				  .images = RENDER_IMAGES_BAKED};
+	struct recipe_set *set = load(NULL, NULL);
+	struct gfiles f;
+	const char *s;
+
+	(void)state;
+	assert_int_equal(render(set, "proxy", &in, &f, NULL), 0);
+	assert_null(gfiles_find(&f, "/etc/containers/systemd/"
+				    "sbx-tinyproxy.build"));
+	s = data_of(&f, "/etc/containers/systemd/pihole.image");
+	assert_contains(s, "Image=oci-archive:/var/lib/sbx/images/pihole.tar\n"
+			   "ImageTag=docker.io/pihole/pihole:2025.08.0\n");
+	s = data_of(&f, "/etc/containers/systemd/pihole.container");
+	assert_contains(s, "Image=pihole.image\nPull=never\n");
+	s = data_of(&f, "/etc/containers/systemd/tinyproxy-ssh.container");
+	assert_contains(s, "Image=sbx-tinyproxy.image\nPull=never\n");
+	gfiles_release(&f);
+	recipe_set_free(set);
+}
+
+static void
+test_users(void **state)
+{
+	static const char *const edits[] = {
+		"    groups: [wheel]\n",
+		"    groups: [wheel]\n    sudo: true\n"
+		"    ssh-keys: ['ssh-ed25519 AAAAC3Nza test@host']\n",
+		NULL,
+	};
+	struct recipe_set *set = load("recipes/dev.yaml", edits);
+	struct gfiles f;
+	const struct gfile *g;
+
+	(void)state;
+	assert_int_equal(render(set, "dev", NULL, &f, NULL), 0);
+	g = gfiles_find(&f, "/etc/sudoers.d/90-sbx");
+	assert_non_null(g);
+	assert_int_equal(g->mode, 0440);
+	assert_contains(g->data, "\ndev ALL=(ALL) NOPASSWD: ALL\n");
+	g = gfiles_find(&f, "/home/dev/.ssh/authorized_keys");
+	assert_non_null(g);
+	assert_int_equal(g->mode, 0600);
+	assert_string_equal(g->owner, "dev");
+	assert_string_equal(g->data, "ssh-ed25519 AAAAC3Nza test@host\n");
+	gfiles_release(&f);
+	recipe_set_free(set);
+}
+
+static void
+test_recipe_files(void **state)
+{
+	static const char *const edits[] = {
+		"gui:\n",
+		"files:\n"
+		"  - path: /etc/motd.d/sbx\n"
+		"    template: tests/fixtures/render-motd.tmpl\n"
+		"  - path: /etc/hostname\n"
+		"    content: \"override\\n\"\n"
+		"    mode: \"0600\"\n"
+		"gui:\n",
+		NULL,
+	};
+	static const char *const tn[] = {"tests/fixtures/render-motd.tmpl"};
+	static const char *const tt[] = {
+		"{{vm}} at {{ internal_address }} via {{http_proxy}}\n"};
+	static const char *const bad[] = {"{{nope}}\n"};
+	struct render_input in = {
+		.placeholder_secrets = true,
+		.template_names = tn,
+		.template_texts = tt,
+		.ntemplates = 1,
+	};
+	struct recipe_set *set = load("recipes/dev.yaml", edits);
+	struct diag_list *d;
+	struct gfiles f;
+
+	(void)state;
+	assert_int_equal(render(set, "dev", &in, &f, NULL), 0);
+	assert_string_equal(data_of(&f, "/etc/motd.d/sbx"),
+			    "dev at 192.168.76.21 via "
+			    "http://192.168.76.11:8443\n");
+	assert_string_equal(data_of(&f, "/etc/hostname"), "override\n");
+	assert_int_equal(gfiles_find(&f, "/etc/hostname")->mode, 0600);
+	gfiles_release(&f);
+	in.template_texts = bad;
+	assert_int_equal(render(set, "dev", &in, &f, &d), -EINVAL);
+	assert_int_equal(diag_count(d), 1);
+	assert_non_null(strstr(diag_message(d, 0), "unknown variable 'nope'"));
+	assert_non_null(strstr(diag_message(d, 0), "recipes/dev.yaml:"));
+	diag_list_free(d);
+	recipe_set_free(set);
+}
+
+static void
+test_owners_listing(void **state)
+{
+	struct recipe_set *set = load(NULL, NULL);
+	struct strbuf sb = STRBUF_INIT;
+	struct gfiles f;
+
+	(void)state;
+	assert_int_equal(render(set, "dev", NULL, &f, NULL), 0);
+	gfiles_format_owners(&f, &sb);
+	assert_contains(sb.buf, "0600 dev:dev file /home/dev/.ssh/config\n");
+	assert_contains(sb.buf,
+			"0777 root:root symlink /etc/systemd/system/"
+			"multi-user.target.wants/sbx-ssh-keys.service "
+			"-> /etc/systemd/system/sbx-ssh-keys.service\n");
+	for (size_t i = 1; i < f.n; i++)
+		assert_true(strcmp(f.v[i - 1].path, f.v[i].path) < 0);
+	sb_release(&sb);
+	gfiles_release(&f);
+	recipe_set_free(set);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_shellcheck),
+		cmocka_unit_test(test_nft),
+		cmocka_unit_test(test_proxy_vm),
+		cmocka_unit_test(test_dev_vm),
+		cmocka_unit_test(test_dev_follows_proxy),
+		cmocka_unit_test(test_http_allow_list),
+		cmocka_unit_test(test_bad_domain),
+		cmocka_unit_test(test_secrets),
+		cmocka_unit_test(test_baked_images),
+		cmocka_unit_test(test_users),
+		cmocka_unit_test(test_recipe_files),
+		cmocka_unit_test(test_owners_listing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,258 @@
+/* seed: the NoCloud documents hold every rendered file (but the ones
+ * cloud-init must not get), and the ISO that xorriso writes reads back,
+ * through xorriso, to exactly those documents. */
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+#include "recipe.h"
+#include "render.h"
+#include "seed.h"
+
+static int
+b64val(char c)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = strchr(tab, c);
+
+	return c != '\0' && p != NULL ? (int)(p - tab) : -1;
+}
+
+/* An independent decoder, so the test does not trust base64_encode. */
+static char *
+b64decode(const char *s, size_t n, size_t *ret_len)
+{
+	char *out = xmalloc(n / 4 * 3 + 1);
+	size_t o = 0;
+
+	assert_int_equal(n % 4, 0);
+	for (size_t i = 0; i < n; i += 4) {
+		int v[4];
+
+		for (int k = 0; k < 4; k++)
+			v[k] = s[i + k] == '=' ? 0 : b64val(s[i + k]);
+		for (int k = 0; k < 4; k++)
+			assert_true(v[k] >= 0);
+		out[o++] = (char)(v[0] << 2 | v[1] >> 4);
+		if (s[i + 2] != '=')
+			out[o++] = (char)((v[1] & 15) << 4 | v[2] >> 2);
+		if (s[i + 3] != '=')
+			out[o++] = (char)((v[2] & 3) << 6 | v[3]);
+	}
+	out[o] = '\0';
+	*ret_len = o;
+	return out;
+}
+
+struct ctx {
+	struct recipe_set *set;
+	const struct vm *vm;
+	struct gfiles files;
+	struct seed_docs docs;
+};
+
+static int
+setup(void **state)
+{
+	static const struct render_secret sec[] = {
+		{"pihole-password", "PiholeSecret123"},
+	};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	struct diag_list *d = NULL;
+	struct render_input in = {.secrets = sec, .nsecrets = 1};
+	const char *hashes[] = {"$y$j9T$salt$hash", NULL};
+
+	assert_int_equal(recipe_set_load(".", &c->set, &d), 0);
+	diag_list_free(d);
+	c->vm = recipe_find_vm(c->set, "proxy");
+	in.set = c->set;
+	in.vm = c->vm;
+	d = diag_list_new();
+	assert_int_equal(render_vm(&in, &c->files, d), 0);
+	diag_list_free(d);
+	seed_build(c->vm, &c->files, hashes, &c->docs);
+	*state = c;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	seed_docs_release(&c->docs);
+	gfiles_release(&c->files);
+	recipe_set_free(c->set);
+	free(c);
+	return 0;
+}
+
+/* Every rendered file is in user-data with its owner and mode, and its
+ * content decodes to the very bytes of the render. */
+static void
+check_user_data(const struct gfiles *files, const char *ud)
+{
+	size_t seen = 0, want = 0;
+
+	for (size_t i = 0; i < files->n; i++) {
+		const struct gfile *g = &files->v[i];
+		CLEANUP_FREE char *key = NULL;
+		CLEANUP_FREE char *meta = NULL;
+		CLEANUP_FREE char *data = NULL;
+		const char *at, *content, *end;
+		size_t len;
+
+		if (g->type != GFILE_REG)
+			continue;
+		key = xasprintf("  - path: \"%s\"\n", g->path);
+		at = strstr(ud, key);
+		if (seed_skips(g->path)) {
+			assert_null(at);
+			continue;
+		}
+		want++;
+		if (at == NULL)
+			fail_msg("'%s' is not in user-data", g->path);
+		meta = xasprintf("%s    owner: \"%s:%s\"\n"
+				 "    permissions: \"0%o\"\n"
+				 "    encoding: b64\n"
+				 "    content: \"",
+				 key, g->owner, g->group, g->mode);
+		assert_true(strncmp(at, meta, strlen(meta)) == 0);
+		content = at + strlen(meta);
+		end = strchr(content, '"');
+		assert_non_null(end);
+		data = b64decode(content, (size_t)(end - content), &len);
+		assert_int_equal(len, g->len);
+		assert_memory_equal(data, g->data, len);
+		seen++;
+	}
+	assert_int_equal(seen, want);
+	assert_true(seen >= 15);
+}
+
+static void
+test_documents(void **state)
+{
+	struct ctx *c = *state;
+	const char *ud = c->docs.user_data;
+
+	assert_true(str_starts_with(ud, "#cloud-config\n"));
+	check_user_data(&c->files, ud);
+	assert_null(strstr(ud, "cloud-init.disabled"));
+	assert_null(strstr(ud, "/etc/machine-id"));
+	assert_non_null(strstr(ud,
+			       "  - name: \"sbx\"\n    groups: [\"wheel\"]\n"
+			       "    lock_passwd: false\n"
+			       "    hashed_passwd: \"$y$j9T$salt$hash\"\n"));
+	assert_non_null(strstr(ud, "ssh_pwauth: false\n"));
+	assert_non_null(strstr(ud,
+			       "  - [\"ln\", \"-sfn\", "
+			       "\"/etc/systemd/system/sbx-ssh-keys.service\""));
+	assert_non_null(strstr(ud, "  - [\"install\", \"-d\", \"-m\", "
+				   "\"0700\", \"-o\", \"root\", \"-g\", "
+				   "\"root\", \"/etc/sbx/secrets\"]\n"));
+	assert_non_null(strstr(ud, "  - [\"systemctl\", \"enable\", \"--now\", "
+				   "\"nftables.service\"]\n"));
+	assert_non_null(strstr(ud, "\"tinyproxy-http.service\"]\n"));
+	assert_non_null(
+		strstr(c->docs.network_config,
+		       "  internal:\n    match:\n      macaddress: "
+		       "\"52:54:00:4c:01:11\"\n    set-name: internal\n"));
+	assert_non_null(strstr(c->docs.network_config,
+			       "addresses: [\"192.168.76.11/24\"]"));
+	assert_true(
+		str_starts_with(c->docs.meta_data, "instance-id: sbx-proxy-"));
+}
+
+static void
+test_base64(void **state)
+{
+	CLEANUP_FREE char *a = base64_encode("", 0);
+	CLEANUP_FREE char *b = base64_encode("f", 1);
+	CLEANUP_FREE char *d = base64_encode("foob", 4);
+	CLEANUP_FREE char *e = base64_encode("foobar", 6);
+
+	(void)state;
+	assert_string_equal(a, "");
+	assert_string_equal(b, "Zg==");
+	assert_string_equal(d, "Zm9vYg==");
+	assert_string_equal(e, "Zm9vYmFy");
+}
+
+static void
+test_iso_roundtrip(void **state)
+{
+	struct ctx *c = *state;
+	char *dir = test_mkdtemp();
+	CLEANUP_FREE char *iso = path_join(dir, "proxy-seed.iso");
+	CLEANUP_FREE char *x = path_join(dir, "x");
+	const char *names[] = {"user-data", "meta-data", "network-config"};
+	const char *texts[] = {c->docs.user_data, c->docs.meta_data,
+			       c->docs.network_config};
+	struct stat st;
+	char *msg = NULL;
+	int r;
+
+	if (test_sh("command -v xorriso >/dev/null") != 0) {
+		test_rmdir(dir);
+		skip();
+	}
+	r = seed_write_iso(iso, &c->docs, &msg);
+	if (r < 0)
+		fail_msg("seed_write_iso: %s (%s)", strerror(-r), msg);
+	assert_int_equal(stat(iso, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(test_sh("xorriso -osirrox on -indev %s -extract / "
+				 "%s >/dev/null 2>&1",
+				 iso, x),
+			 0);
+	for (size_t i = 0; i < 3; i++) {
+		CLEANUP_FREE char *p = path_join(x, names[i]);
+		CLEANUP_FREE char *got = test_read(p);
+
+		assert_string_equal(got, texts[i]);
+	}
+	/* The volume id that NoCloud looks for. */
+	assert_int_equal(test_sh("xorriso -indev %s -pvd_info 2>/dev/null | "
+				 "grep -q \"^Volume Id *: cidata$\"",
+				 iso),
+			 0);
+	/* Nothing left behind: only the ISO and what we extracted. */
+	assert_int_equal(test_sh("test \"$(ls -A %s | tr '\\n' ' ')\" = "
+				 "\"proxy-seed.iso x \"",
+				 dir),
+			 0);
+	test_rmdir(dir);
+}
+
+static void
+test_iso_failure(void **state)
+{
+	struct ctx *c = *state;
+	char *msg = NULL;
+
+	(void)state;
+	assert_true(seed_write_iso("/nonexistent/dir/seed.iso", &c->docs,
+				   &msg) < 0);
+	assert_non_null(msg);
+	free(msg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test_setup_teardown(test_documents, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_iso_roundtrip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_iso_failure, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
