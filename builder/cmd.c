@@ -13,13 +13,11 @@ struct globals globals;
 
 /* Sorted by name. */
 const struct cmd_entry *const cmd_table[] = {
-	&cmd_all_entry,	   &cmd_build_entry,
-	&cmd_check_entry,  &cmd_clean_entry,
-	&cmd_fetch_entry,  &cmd_help_entry,
-	&cmd_lock_entry,   &cmd_pack_entry,
-	&cmd_plan_entry,   &cmd_render_entry,
-	&cmd_seed_entry,   &cmd_unpack_entry,
-	&cmd_verify_entry, NULL,
+	&cmd_all_entry,	   &cmd_build_entry,   &cmd_check_entry,
+	&cmd_clean_entry,  &cmd_fetch_entry,   &cmd_help_entry,
+	&cmd_lock_entry,   &cmd_pack_entry,    &cmd_plan_entry,
+	&cmd_render_entry, &cmd_scripts_entry, &cmd_seed_entry,
+	&cmd_unpack_entry, &cmd_verify_entry,  NULL,
 };
 
 const struct cmd_entry *
@@ -107,9 +105,10 @@ cmd_run(const struct cmd_entry *cmd, int argc, char **argv)
 			if (diags != NULL && diag_count(diags) > 0)
 				diag_print(diags, stderr);
 			else
-				log_error("cannot read recipes in '%s/recipes': "
-					  "%s",
-					  from, strerror(-r));
+				log_error(
+					"cannot read recipes in '%s/recipes': "
+					"%s",
+					from, strerror(-r));
 			diag_list_free(diags);
 			return CMD_ERROR;
 		}

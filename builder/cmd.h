@@ -67,6 +67,7 @@ extern const struct cmd_entry cmd_lock_entry;
 extern const struct cmd_entry cmd_pack_entry;
 extern const struct cmd_entry cmd_plan_entry;
 extern const struct cmd_entry cmd_render_entry;
+extern const struct cmd_entry cmd_scripts_entry;
 extern const struct cmd_entry cmd_seed_entry;
 extern const struct cmd_entry cmd_unpack_entry;
 extern const struct cmd_entry cmd_verify_entry;

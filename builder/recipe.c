@@ -478,7 +478,10 @@ static const struct field doc_fields[] = {
 	 .offset = offsetof(struct recipe_doc, bases),
 	 .count_off = offsetof(struct recipe_doc, nbases),
 	 .name_off = offsetof(struct base, name)},
-	{.key = "vm", .type = F_STR, .offset = VMF(name)},
+	{.key = "vm",
+	 .type = F_STR,
+	 .offset = VMF(name),
+	 .pos_off = VMF(name_pos)},
 	{.key = "base", .type = F_CUSTOM, .decode = decode_vm_base},
 	{.key = "disk", .type = F_SIZE, .offset = VMF(disk)},
 	{.key = "memory", .type = F_SIZE, .offset = VMF(memory)},
@@ -831,6 +834,18 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 {
 	const char *cand[64];
 	size_t n;
+
+	/* The name makes file names (out/NAME.qcow2) and shell words. */
+	if (strlen(vm->name) > 32 ||
+	    strspn(vm->name, "abcdefghijklmnopqrstuvwxyz0123456789._-") !=
+		    strlen(vm->name) ||
+	    !((vm->name[0] >= 'a' && vm->name[0] <= 'z') ||
+	      (vm->name[0] >= '0' && vm->name[0] <= '9')))
+		diag_add(diags, vm->name_pos,
+			 "VM name '%s' must be lower-case letters, digits, "
+			 "'.', '_' or '-', start with a letter or digit, and "
+			 "be at most 32 long",
+			 vm->name);
 
 	if (vm->base == NULL) {
 		diag_add(diags, vm->pos,

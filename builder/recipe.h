@@ -179,7 +179,8 @@ struct file_spec {
 struct vm {
 	struct srcpos pos;
 	char *file; /* recipe file */
-	char *name;
+	char *name; /* [a-z0-9][a-z0-9._-]*, at most 32: used in file names */
+	struct srcpos name_pos;
 	char *base; /* base name */
 	struct srcpos base_pos;
 	struct base *base_ref; /* resolved */

@@ -4,7 +4,7 @@ _sbx_build()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="all build check clean fetch help lock pack plan render seed unpack verify"
+	local commands="all build check clean fetch help lock pack plan render scripts seed unpack verify"
 	local i cmd= dir=.
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -30,7 +30,7 @@ _sbx_build()
 	local vms
 	vms=$(sed -n 's/^vm:[[:space:]]*\([A-Za-z0-9_.-]*\).*/\1/p' "$dir"/recipes/*.yaml 2>/dev/null)
 	case $cmd in
-	build | plan | seed)
+	build | plan | seed | scripts)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--offline --force --accel" -- "$cur"))
 		else

@@ -11,6 +11,7 @@ libcrypt-dev libcmocka-dev
 libguestfs-tools guestfs-tools linux-image-amd64
 qemu-utils qemu-system-x86 xorriso gpgv gnupg openssh-client zstd
 tinyproxy nftables shellcheck curl debootstrap libvirt-clients python3
+libxml2-utils syslinux mtools dosfstools cpio
 "
 FEDORA_PKGS="
 gcc make pkgconf-pkg-config
@@ -18,6 +19,7 @@ libguestfs-devel libyaml-devel libcurl-devel libarchive-devel openssl-devel
 libxcrypt-devel libcmocka-devel
 guestfs-tools qemu-img qemu-system-x86 xorriso gnupg2 openssh-clients zstd
 tinyproxy nftables ShellCheck curl debootstrap libvirt-client python3
+libxml2 syslinux mtools dosfstools cpio glibc-static
 "
 
 SUDO=

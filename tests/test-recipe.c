@@ -70,6 +70,10 @@ static const struct bad_case bad_cases[] = {
 	{"syntax",
 	 {FIX "syntax/recipes/vm.yaml:3:3: syntax error: did not find "
 	      "expected node content while parsing a flow node"}},
+	{"bad-name",
+	 {FIX "bad-name/recipes/vm.yaml:1:5: VM name '../Dev VM' must be "
+	      "lower-case letters, digits, '.', '_' or '-', start with a "
+	      "letter or digit, and be at most 32 long"}},
 	{"many",
 	 {FIX "many/recipes/vm.yaml:5:1: unknown key 'memroy' in recipe (did "
 	      "you mean 'memory'?)",

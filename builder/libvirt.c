@@ -1,0 +1,217 @@
+/* out/VM.xml: a libvirt domain equivalent to out/run-VM.sh.
+ *
+ * libvirt expresses the disk, the console log, vsock and the RNG.  It has
+ * no port forwarding for QEMU's user-mode (slirp) backend (<portForward>
+ * is passt's) and no unix-socket stream link (its socket interfaces are
+ * TCP or UDP), so those two NICs go to QEMU verbatim through the qemu
+ * namespace's <qemu:commandline>, and the XML says so in a comment. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "libvirt.h"
+#include "recipe.h"
+#include "runscript.h"
+#include "util.h"
+
+static void
+xml_escape(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			sb_puts(sb, "&amp;");
+			break;
+		case '<':
+			sb_puts(sb, "&lt;");
+			break;
+		case '>':
+			sb_puts(sb, "&gt;");
+			break;
+		case '\'':
+			sb_puts(sb, "&apos;");
+			break;
+		case '"':
+			sb_puts(sb, "&quot;");
+			break;
+		default:
+			sb_putc(sb, *s);
+		}
+	}
+}
+
+/* A QEMU option value: commas doubled. */
+static char *
+qemu_value(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (; *s; s++) {
+		if (*s == ',')
+			sb_putc(&sb, ',');
+		sb_putc(&sb, *s);
+	}
+	return sb_detach(&sb, NULL);
+}
+
+static void
+qemu_arg(struct strbuf *sb, const char *value)
+{
+	sb_puts(sb, "    <qemu:arg value='");
+	xml_escape(sb, value);
+	sb_puts(sb, "'/>\n");
+}
+
+static void
+user_nic(struct strbuf *sb, const struct nic *n)
+{
+	struct strbuf v = STRBUF_INIT;
+
+	sb_puts(&v, "user,id=uplink,restrict=off");
+	for (size_t j = 0; j < n->nforwards; j++)
+		sb_printf(&v, ",hostfwd=%s:127.0.0.1:%u-:%u",
+			  n->forwards[j].proto == PROTO_UDP ? "udp" : "tcp",
+			  n->forwards[j].host_port, n->forwards[j].guest_port);
+	qemu_arg(sb, "-netdev");
+	qemu_arg(sb, v.buf);
+	sb_release(&v);
+}
+
+static void
+link_nic(struct strbuf *sb, const char *outdir, const struct vm *server,
+	 bool client)
+{
+	CLEANUP_FREE char *sock = NULL, *esc = NULL, *v = NULL;
+
+	sock = xasprintf("%s/run/link-%s.sock", outdir, server->name);
+	esc = qemu_value(sock);
+	v = xasprintf("stream,id=link,server=%s,addr.type=unix,addr.path=%s",
+		      client ? "off" : "on", esc);
+	qemu_arg(sb, "-netdev");
+	qemu_arg(sb, v);
+}
+
+int
+libvirt_render(const struct recipe_set *set, const struct vm *vm,
+	       const char *outdir, char **ret_xml)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct vm *server = NULL;
+	CLEANUP_FREE char *disk = NULL, *log = NULL;
+	int r;
+
+	if (outdir == NULL || outdir[0] != '/')
+		return -EINVAL;
+	if (vm_nic(vm, NIC_INTERNAL) != NULL) {
+		r = runscript_link_server(set, vm, &server);
+		if (r < 0)
+			return r;
+	}
+	disk = xasprintf("%s/%s.qcow2", outdir, vm->name);
+	log = xasprintf("%s/logs/%s.log", outdir, vm->name);
+
+	sb_printf(&sb,
+		  "<!-- The sandbox VM '%s' for libvirt (qemu:///session), "
+		  "written by sbx-build:\n"
+		  "       virsh define %s.xml && virsh start sbx-%s\n"
+		  "     The same machine as run-%s.sh, except:\n"
+		  "     - the NICs are QEMU arguments (<qemu:commandline> "
+		  "below): libvirt has\n"
+		  "       no port forwarding for the user-mode (slirp) backend "
+		  "and no unix\n"
+		  "       socket stream link.  Forwards listen on 127.0.0.1 "
+		  "only.\n",
+		  vm->name, vm->name, vm->name, vm->name);
+	if (server != NULL)
+		sb_printf(&sb,
+			  "     - the internal link is the socket "
+			  "run/link-%s.sock "
+			  "next to this file\n"
+			  "       (run/ is 0700), not the scripts' one: do not "
+			  "mix the two.  Start\n"
+			  "       sbx-%s first; QEMU before 8.0 does not "
+			  "reconnect.\n",
+			  server->name, server->name);
+	sb_puts(&sb,
+		"     - the SSH key credential is per user, never written "
+		"here; add it with\n"
+		"       virsh edit: <sysinfo type='smbios'><oemStrings><entry>"
+		"io.systemd.\n"
+		"       credential.binary:sbx.ssh.authorized_keys=BASE64"
+		"</entry></oemStrings>\n"
+		"       </sysinfo> and <smbios mode='sysinfo'/> in <os>.\n");
+	if (vm->gui.waypipe)
+		sb_printf(
+			&sb,
+			"     - GUI apps need the host half of waypipe (0.9+, "
+			"vsock port %" PRIu32 ") as\n"
+			"       run-%s.sh starts it, or host/compose.yaml.\n",
+			vm->gui.vsock_port, vm->name);
+	sb_puts(&sb,
+		"     Paths are absolute: after moving out/, run sbx-build "
+		"again.  Where KVM is\n"
+		"     unusable, change type='kvm' to type='qemu'. -->\n");
+
+	sb_puts(&sb,
+		"<domain type='kvm' "
+		"xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n");
+	sb_printf(&sb,
+		  "  <name>sbx-%s</name>\n"
+		  "  <memory unit='KiB'>%" PRIu64 "</memory>\n"
+		  "  <vcpu>%u</vcpu>\n"
+		  "  <os>\n"
+		  "    <type arch='x86_64' machine='q35'>hvm</type>\n"
+		  "    <boot dev='hd'/>\n"
+		  "  </os>\n"
+		  "  <features>\n"
+		  "    <acpi/>\n"
+		  "    <apic/>\n"
+		  "  </features>\n"
+		  "  <cpu mode='host-passthrough'/>\n"
+		  "  <clock offset='utc'/>\n"
+		  "  <on_poweroff>destroy</on_poweroff>\n"
+		  "  <devices>\n"
+		  "    <disk type='file' device='disk'>\n"
+		  "      <driver name='qemu' type='qcow2' discard='unmap'/>\n"
+		  "      <source file='",
+		  vm->name, (vm->memory + 1023) / 1024, vm->cpus);
+	xml_escape(&sb, disk);
+	sb_puts(&sb, "'/>\n"
+		     "      <target dev='vda' bus='virtio'/>\n"
+		     "    </disk>\n"
+		     "    <serial type='pty'>\n"
+		     "      <log file='");
+	xml_escape(&sb, log);
+	sb_printf(&sb,
+		  "' append='off'/>\n"
+		  "    </serial>\n"
+		  "    <console type='pty'/>\n"
+		  "    <rng model='virtio'>\n"
+		  "      <backend model='random'>/dev/urandom</backend>\n"
+		  "    </rng>\n"
+		  "    <vsock model='virtio'>\n"
+		  "      <cid auto='no' address='%" PRIu32 "'/>\n"
+		  "    </vsock>\n"
+		  "    <memballoon model='none'/>\n"
+		  "  </devices>\n"
+		  "  <qemu:commandline>\n",
+		  vm->cid);
+	for (size_t i = 0; i < vm->nnics; i++) {
+		const struct nic *n = &vm->nics[i];
+		const char *id = n->kind == NIC_USER ? "uplink" : "link";
+		CLEANUP_FREE char *dev = NULL;
+
+		if (n->kind == NIC_USER)
+			user_nic(&sb, n);
+		else
+			link_nic(&sb, outdir, server, server != vm);
+		dev = xasprintf("virtio-net-pci,netdev=%s,mac=%s", id, n->mac);
+		qemu_arg(&sb, "-device");
+		qemu_arg(&sb, dev);
+	}
+	sb_puts(&sb, "  </qemu:commandline>\n"
+		     "</domain>\n");
+	*ret_xml = sb_detach(&sb, NULL);
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* Writes what a run of the sandbox needs next to the images: the run
+ * scripts, the libvirt XML and out/host/.  Every file is written
+ * atomically; errors are negative errnos. */
+#ifndef SBX_OUTPUTS_H
+#define SBX_OUTPUTS_H
+
+struct recipe_set;
+struct vm;
+
+/* OUTDIR/run-VM.sh (0755) and OUTDIR/VM.xml (0644); creates OUTDIR and,
+ * for a VM on the internal link, OUTDIR/run (0700, the libvirt link's
+ * directory). */
+int outputs_write_vm(const struct recipe_set *set, const struct vm *vm,
+		     const char *outdir);
+/* OUTDIR/run-all.sh (0755) and, when a VM has GUI apps,
+ * OUTDIR/host/Containerfile and OUTDIR/host/compose.yaml. */
+int outputs_write_all(const struct recipe_set *set, const char *outdir);
+
+#endif

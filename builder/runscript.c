@@ -1,0 +1,500 @@
+/* Run-script generation: out/run-VM.sh and out/run-all.sh as text.
+ *
+ * A script stands alone: POSIX sh, QEMU and coreutils, nothing of
+ * sbx-build.  It finds its disk next to itself, so out/ can move.  The
+ * internal link is a unix socket in a 0700 directory that every script
+ * of one out/ derives the same way (runscript_rundir, runscript_link_socket),
+ * never a TCP port. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recipe.h"
+#include "runscript.h"
+#include "util.h"
+
+/* The KVM probe.  /dev/kvm can open fine while KVM is unusable (nested
+ * KVM here: QEMU aborts on an MSR, or the guest hangs on its way to
+ * 64-bit mode while the BIOS still runs), so the script boots this
+ * multiboot image with the -machine and -cpu it will use: it enters long
+ * mode and writes 0x20 to isa-debug-exit, which makes QEMU exit 65.  It
+ * must do so within 3 s: QEMU runs it in ~0.2 s with TCG or a healthy KVM;
+ * the broken nested KVM here needs 5-7 s for it, and a Linux guest never
+ * gets past its first mode switch.
+ * Source (as --32; ld -m elf_i386 -Ttext=0x100000 --oformat=binary):
+ *
+ *	.set LOAD, 0x100000
+ *	_start: .long 0x1badb002, 0x10000, -(0x1badb002 + 0x10000)
+ *		.long LOAD, LOAD, 0, LOAD + 0x4000, LOAD + (entry - _start)
+ *	entry:	cli; mov $LOAD + 0x1000, %edi; xor %eax, %eax
+ *		mov $0xc00, %ecx; rep stosl		# zero 3 tables
+ *		movl $LOAD + 0x2003, LOAD + 0x1000	# PML4 -> PDPT
+ *		movl $LOAD + 0x3003, LOAD + 0x2000	# PDPT -> PD
+ *		movl $0x83, LOAD + 0x3000		# 2 MiB identity page
+ *		mov $LOAD + 0x1000, %eax; mov %eax, %cr3
+ *		mov %cr4, %eax; or $0x20, %eax; mov %eax, %cr4	# PAE
+ *		mov $0xc0000080, %ecx; rdmsr; or $0x100, %eax; wrmsr # LME
+ *		mov %cr0, %eax; or $0x80000001, %eax; mov %eax, %cr0
+ *		lgdt LOAD + (gdtr - _start); ljmp $8, $LOAD + (l64 - _start)
+ *	.code64
+ *	l64:	mov $0x20, %al; out %al, $0xf4; hlt
+ *	.align 8
+ *	gdt:	.quad 0, 0x00af9a000000ffff, 0x00cf92000000ffff
+ *	gdtr:	.word gdtr - gdt - 1; .long LOAD + (gdt - _start)
+ */
+const unsigned char runscript_kvm_probe[] = {
+	0x02, 0xb0, 0xad, 0x1b, 0x00, 0x00, 0x01, 0x00, 0xfe, 0x4f, 0x51, 0xe4,
+	0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x40, 0x10, 0x00, 0x20, 0x00, 0x10, 0x00, 0xfa, 0xbf, 0x00, 0x10,
+	0x10, 0x00, 0x31, 0xc0, 0xb9, 0x00, 0x0c, 0x00, 0x00, 0xf3, 0xab, 0xc7,
+	0x05, 0x00, 0x10, 0x10, 0x00, 0x03, 0x20, 0x10, 0x00, 0xc7, 0x05, 0x00,
+	0x20, 0x10, 0x00, 0x03, 0x30, 0x10, 0x00, 0xc7, 0x05, 0x00, 0x30, 0x10,
+	0x00, 0x83, 0x00, 0x00, 0x00, 0xb8, 0x00, 0x10, 0x10, 0x00, 0x0f, 0x22,
+	0xd8, 0x0f, 0x20, 0xe0, 0x83, 0xc8, 0x20, 0x0f, 0x22, 0xe0, 0xb9, 0x80,
+	0x00, 0x00, 0xc0, 0x0f, 0x32, 0x0d, 0x00, 0x01, 0x00, 0x00, 0x0f, 0x30,
+	0x0f, 0x20, 0xc0, 0x0d, 0x01, 0x00, 0x00, 0x80, 0x0f, 0x22, 0xc0, 0x0f,
+	0x01, 0x15, 0xa8, 0x00, 0x10, 0x00, 0xea, 0x85, 0x00, 0x10, 0x00, 0x08,
+	0x00, 0xb0, 0x20, 0xe6, 0xf4, 0xf4, 0x8d, 0xb6, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00,
+	0x00, 0x9a, 0xaf, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x92, 0xcf, 0x00,
+	0x17, 0x00, 0x90, 0x00, 0x10, 0x00,
+};
+const size_t runscript_kvm_probe_len = sizeof(runscript_kvm_probe);
+
+/* VM names end up in file names and unquoted shell words. */
+static bool
+name_ok(const char *s)
+{
+	if (s == NULL || *s == '\0' || strlen(s) > 32 || *s == '-' || *s == '.')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
+/* S as one single-quoted shell word. */
+static void
+sh_quote(struct strbuf *sb, const char *s)
+{
+	sb_putc(sb, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			sb_puts(sb, "'\\''");
+		else if (*s != '\n')
+			sb_putc(sb, *s);
+	}
+	sb_putc(sb, '\'');
+}
+
+int
+runscript_link_server(const struct recipe_set *set, const struct vm *vm,
+		      const struct vm **ret_server)
+{
+	const struct vm *server = vm;
+
+	(void)set;
+	if (vm_nic(vm, NIC_INTERNAL) == NULL)
+		return -ENOENT;
+	if (!vm->proxy_server.present && vm->use_proxy.present) {
+		server = vm->use_proxy.target;
+		if (server == NULL || vm_nic(server, NIC_INTERNAL) == NULL)
+			return -EINVAL;
+	}
+	if (!name_ok(server->name))
+		return -EINVAL;
+	*ret_server = server;
+	return 0;
+}
+
+int
+runscript_link_socket(const struct recipe_set *set, const struct vm *vm,
+		      char **ret_word)
+{
+	const struct vm *server;
+	int r;
+
+	r = runscript_link_server(set, vm, &server);
+	if (r < 0)
+		return r;
+	*ret_word = xasprintf("$rundir/link-%s.sock", server->name);
+	return 0;
+}
+
+const char *
+runscript_rundir(void)
+{
+	return "if [ -n \"${XDG_RUNTIME_DIR:-}\" ]; then\n"
+	       "\trundir=$XDG_RUNTIME_DIR/sbx-build/$(printf %s \"$here\" |"
+	       " cksum | cut -d' ' -f1)\n"
+	       "else\n"
+	       "\trundir=$here/run\n"
+	       "fi\n"
+	       "(umask 077 && mkdir -p \"$rundir\") && chmod 0700 "
+	       "\"$rundir\"\n";
+}
+
+static void
+emit_probe(struct strbuf *sb)
+{
+	size_t col = 0, before;
+
+	sb_puts(sb, "kvm_ok() { # KVM may open, yet crawl: a 64-bit guest "
+		    "must be done in 3s\n"
+		    "\tif [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then "
+		    "return 1; fi\n"
+		    "\t{\n\t\tprintf '");
+	for (size_t i = 0; i < runscript_kvm_probe_len; i++) {
+		if (col >= 60) {
+			sb_puts(sb, "'\n\t\tprintf '");
+			col = 0;
+		}
+		before = sb->len;
+		sb_printf(sb, "\\%o", runscript_kvm_probe[i]);
+		col += sb->len - before;
+	}
+	sb_puts(sb, "'\n\t} >\"$rundir/kvm-probe\"\n"
+		    "\tst=0\n"
+		    "\ttimeout 3 \"$qemu\" -accel kvm -machine q35 -cpu host "
+		    "-m 16 -nodefaults \\\n"
+		    "\t\t-display none -kernel \"$rundir/kvm-probe\" \\\n"
+		    "\t\t-device isa-debug-exit,iobase=0xf4,iosize=4 "
+		    ">/dev/null 2>&1 || st=$?\n"
+		    "\t[ \"$st\" -eq 65 ]\n"
+		    "}\n");
+}
+
+static void
+emit_forward(struct strbuf *sb, const struct forward *f)
+{
+	sb_printf(sb, ",hostfwd=%s:127.0.0.1:%u-:%u",
+		  f->proto == PROTO_UDP ? "udp" : "tcp", f->host_port,
+		  f->guest_port);
+}
+
+static bool
+has_gui(const struct vm *vm)
+{
+	return vm->gui.waypipe;
+}
+
+int
+runscript_render(const struct recipe_set *set, const struct vm *vm,
+		 char **ret_text)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct vm *server = NULL;
+	const struct nic *link = vm_nic(vm, NIC_INTERNAL);
+	bool client, gui = has_gui(vm);
+	uint64_t mib = (vm->memory + (1u << 20) - 1) >> 20;
+	int r;
+
+	if (!name_ok(vm->name))
+		return -EINVAL;
+	if (link != NULL) {
+		r = runscript_link_server(set, vm, &server);
+		if (r < 0)
+			return r;
+	}
+	client = server != NULL && server != vm;
+
+	sb_printf(&sb,
+		  "#!/bin/sh\n"
+		  "# run-%s.sh: starts the sandbox VM '%s' with QEMU. "
+		  "Written by sbx-build\n"
+		  "# from ",
+		  vm->name, vm->name);
+	sh_quote(&sb, vm->file != NULL ? vm->file : "?");
+	sb_printf(&sb,
+		  "; needs QEMU 7.2+, nothing of sbx-build.\n"
+		  "# usage: run-%s.sh [--daemon | --stop | --status]\n"
+		  "# env: SBX_ACCEL=kvm|tcg SBX_QEMU=PROGRAM "
+		  "SBX_SSH_KEY=FILE.pub SBX_VSOCK=off\n"
+		  "set -eu\n"
+		  "vm=%s mode=${1:-}\n",
+		  vm->name, vm->name);
+	sb_puts(&sb, "here=$(CDPATH='' cd -- \"$(dirname -- \"$0\")\" && "
+		     "pwd -P)\n"
+		     "qemu=${SBX_QEMU:-qemu-system-x86_64}\n");
+	sb_puts(&sb, runscript_rundir());
+	sb_puts(&sb, "pidf=$rundir/$vm.pid qmp=$rundir/$vm.qmp "
+		     "err=$rundir/$vm.err log=$here/logs/$vm.log\n");
+	if (server != NULL)
+		sb_printf(&sb, "link=$rundir/link-%s.sock\n", server->name);
+	if (gui)
+		sb_puts(&sb, "wp=$rundir/$vm.waypipe.pid\n");
+	sb_puts(&sb,
+		"say() { echo \"$vm: $*\" >&2; }\n"
+		"q() { printf %s \"$1\" | sed 's/,/,,/g'; } # a value in a "
+		"QEMU option\n"
+		"running() { [ -f \"$pidf\" ] && kill -0 \"$(cat \"$pidf\")\" "
+		"2>/dev/null; }\n"
+		"qmp() { # QMP commands on stdin to the running VM\n"
+		"\tif command -v socat >/dev/null; then socat - "
+		"\"UNIX-CONNECT:$qmp\"\n"
+		"\telse python3 -c 'import socket, sys, time\n"
+		"s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
+		"s.sendall(sys.stdin.buffer.read()); time.sleep(1)' "
+		"\"$qmp\"; fi\n"
+		"}\n");
+	if (gui)
+		sb_puts(&sb, "stop_gui() { if [ -f \"$wp\" ]; then "
+			     "kill \"$(cat \"$wp\")\" 2>/dev/null || :; "
+			     "rm -f \"$wp\"; fi; }\n");
+	emit_probe(&sb);
+
+	/* --status, --stop */
+	sb_puts(&sb, "case $mode in\n"
+		     "--status)\n"
+		     "\tif running; then echo \"$vm: running (pid $(cat "
+		     "\"$pidf\"))\"; exit 0; fi\n"
+		     "\techo \"$vm: stopped\"; exit 3 ;;\n"
+		     "--stop)\n");
+	if (gui)
+		sb_puts(&sb, "\tstop_gui\n");
+	sb_puts(&sb,
+		"\tif ! running; then echo \"$vm: not running\"; exit 0; fi\n"
+		"\tpid=$(cat \"$pidf\") t=${SBX_STOP_TIMEOUT:-60} i=0\n"
+		"\t{ echo '{\"execute\":\"qmp_capabilities\"}'; echo "
+		"'{\"execute\":\"system_powerdown\"}'; sleep 1; } |\n"
+		"\t\tqmp >/dev/null 2>&1 || kill \"$pid\"\n"
+		"\twhile kill -0 \"$pid\" 2>/dev/null; do\n"
+		"\t\ti=$((i + 1)); sleep 1\n"
+		"\t\tif [ \"$i\" -eq \"$t\" ]; then say \"no clean shutdown "
+		"in ${t}s, killing it\"; kill \"$pid\"; fi\n"
+		"\t\tif [ \"$i\" -eq $((t + 10)) ]; then kill -9 \"$pid\"; "
+		"fi\n"
+		"\tdone\n"
+		"\techo \"$vm: stopped\"; exit 0 ;;\n"
+		"'' | --daemon) ;;\n"
+		"*) echo \"usage: $0 [--daemon | --stop | --status]\" >&2; "
+		"exit 2 ;;\n"
+		"esac\n");
+
+	/* Preconditions, accelerator. */
+	sb_puts(&sb,
+		"if running; then say \"already running (pid $(cat "
+		"\"$pidf\"))\"; exit 1; fi\n"
+		"if ! command -v \"$qemu\" >/dev/null; then say \"no "
+		"'$qemu': install QEMU (qemu-system-x86)\"; exit 1; fi\n"
+		"disk=$here/$vm.qcow2\n"
+		"if [ ! -f \"$disk\" ]; then say \"no disk '$disk': build "
+		"it with sbx-build\"; exit 1; fi\n"
+		"mkdir -p \"$here/logs\"\n"
+		"case ${SBX_ACCEL:-} in\n"
+		"kvm | tcg) accel=$SBX_ACCEL ;;\n"
+		"'') accel=kvm\n"
+		"\tif ! kvm_ok; then accel=tcg; say \"KVM is not usable here, "
+		"using TCG (slow); SBX_ACCEL=kvm forces it\"; fi ;;\n"
+		"*) say \"SBX_ACCEL must be kvm or tcg\"; exit 2 ;;\n"
+		"esac\n"
+		"cpu=max\n"
+		"if [ \"$accel\" = kvm ]; then cpu=host; fi\n");
+
+	/* The link's client side: reconnect where QEMU can. */
+	if (client) {
+		sb_printf(&sb,
+			  "rc=''\n"
+			  "case $(\"$qemu\" --version) in\n"
+			  "*\"version 7.\"*) # no reconnect before 8.0: the "
+			  "link must be up now\n"
+			  "\ti=0\n"
+			  "\twhile [ ! -S \"$link\" ]; do\n"
+			  "\t\tif [ \"$i\" -eq 0 ]; then say \"waiting for the "
+			  "link of '%s' (run-%s.sh)\"; fi\n"
+			  "\t\ti=$((i + 1)); if [ \"$i\" -gt 60 ]; then say "
+			  "\"no link after 60s\"; exit 1; fi\n"
+			  "\t\tsleep 1\n"
+			  "\tdone ;;\n"
+			  "*\"version 8.\"* | *\"version 9.0\"* | *\"version "
+			  "9.1\"*) rc=,reconnect=2 ;;\n"
+			  "*) rc=,reconnect-ms=2000 ;;\n"
+			  "esac\n",
+			  server->name, server->name);
+	}
+
+	/* The QEMU command line. */
+	sb_printf(&sb,
+		  "set -- -name \"$vm\" -machine q35 -accel \"$accel\" -cpu "
+		  "\"$cpu\" -m %" PRIu64 " -smp %u \\\n"
+		  "\t-nodefaults -no-user-config -display none -rtc base=utc "
+		  "\\\n"
+		  "\t-drive \"if=virtio,format=qcow2,discard=unmap,file=$(q "
+		  "\"$disk\")\" \\\n"
+		  "\t-device virtio-rng-pci",
+		  mib, vm->cpus);
+	for (size_t i = 0; i < vm->nnics; i++) {
+		const struct nic *n = &vm->nics[i];
+		const char *id = n->kind == NIC_USER ? "uplink" : "link";
+
+		if (n->kind == NIC_USER) {
+			sb_puts(&sb, " \\\n\t-netdev "
+				     "user,id=uplink,restrict=off");
+			for (size_t j = 0; j < n->nforwards; j++)
+				emit_forward(&sb, &n->forwards[j]);
+		} else {
+			sb_printf(&sb,
+				  " \\\n\t-netdev \"stream,id=link,server=%s,"
+				  "addr.type=unix,addr.path=$(q \"$link\")%s\"",
+				  client ? "off" : "on", client ? "$rc" : "");
+		}
+		sb_printf(&sb, " \\\n\t-device virtio-net-pci,netdev=%s,mac=%s",
+			  id, n->mac);
+	}
+	sb_puts(&sb, " \\\n\t-qmp \"unix:$(q \"$qmp\"),server=on,wait=off\" "
+		     "-pidfile \"$pidf\"\n");
+
+	/* vsock, the SSH key credential, the GUI's host half. */
+	sb_printf(&sb,
+		  "if [ \"${SBX_VSOCK:-}\" != off ]; then set -- \"$@\" "
+		  "-device vhost-vsock-pci,guest-cid=%" PRIu32 "; fi\n",
+		  vm->cid);
+	if (vm->nusers > 0)
+		sb_puts(&sb,
+			"key=${SBX_SSH_KEY:-}\n"
+			"for f in \"${HOME:-/}\"/.ssh/id_*.pub; do\n"
+			"\tif [ -z \"$key\" ] && [ -f \"$f\" ]; then key=$f; "
+			"fi\n"
+			"done\n"
+			"if [ -z \"$key\" ]; then say \"no SSH key "
+			"(~/.ssh/id_*.pub, SBX_SSH_KEY): log in on the "
+			"console\"\n"
+			"elif [ ! -r \"$key\" ]; then say \"cannot read SSH "
+			"key "
+			"'$key'\"; exit 1\n"
+			"else\n"
+			"\tset -- \"$@\" -smbios \"type=11,value=io.systemd."
+			"credential.binary:sbx.ssh.authorized_keys=$(base64 "
+			"<\"$key\" | tr -d '\\n')\"\n"
+			"fi\n");
+	if (gui)
+		sb_printf(
+			&sb,
+			"stop_gui\n"
+			"if [ \"${SBX_VSOCK:-}\" = off ]; then say \"no vsock:"
+			" no GUI apps\"\n"
+			"elif [ -z \"${WAYLAND_DISPLAY:-}\" ]; then say \"no "
+			"WAYLAND_DISPLAY: no GUI apps\"\n"
+			"elif waypipe --help 2>&1 | grep -q -- --vsock; then\n"
+			"\twaypipe --vsock -s %" PRIu32 " client "
+			">\"$here/logs/$vm-waypipe.log\" 2>&1 &\n"
+			"\techo \"$!\" >\"$wp\"\n"
+			"else\n"
+			"\tsay \"GUI apps need waypipe 0.9+ on the host, or "
+			"its container:\"\n"
+			"\tsay \"  podman compose -f '$here/host/compose.yaml'"
+			" up -d\"\n"
+			"fi\n",
+			vm->gui.vsock_port);
+
+	/* Console, start, errors explained. */
+	sb_puts(&sb,
+		"if [ \"$mode\" = --daemon ]; then\n"
+		"\tset -- \"$@\" -daemonize -chardev \"file,id=con,path=$(q "
+		"\"$log\")\"\n"
+		"else\n"
+		"\tset -- \"$@\" -chardev \"stdio,id=con,mux=on,signal=off,"
+		"logfile=$(q \"$log\")\" -mon chardev=con\n"
+		"\tsay \"console here (Ctrl-a x quits), log in $log; "
+		"clean stop: $0 --stop\"\n"
+		"fi\n"
+		"st=0\n"
+		"\"$qemu\" \"$@\" -serial chardev:con 2>\"$err\" || st=$?\n"
+		"cat \"$err\" >&2\n");
+	if (gui)
+		sb_puts(&sb,
+			"if [ \"$mode\" != --daemon ] || [ \"$st\" -ne 0 ]; "
+			"then stop_gui; fi\n");
+	sb_printf(&sb,
+		  "if grep -q 'guest cid' \"$err\"; then\n"
+		  "\tsay \"vsock CID %" PRIu32 " is taken (another sandbox "
+		  "running?): stop it, or change\"\n"
+		  "\tsay \"vsock-cid in ",
+		  vm->cid);
+	sh_quote(&sb, vm->file != NULL ? vm->file : "the recipe");
+	sb_puts(&sb,
+		" and run sbx-build again\"\n"
+		"elif grep -q 'vhost device' \"$err\"; then\n"
+		"\tsay \"no vsock: 'modprobe vhost_vsock' (root), or "
+		"SBX_VSOCK=off to run without\"\n"
+		"fi\n"
+		"if [ \"$st\" -eq 0 ] && [ \"$mode\" = --daemon ]; then say "
+		"\"started (pid $(cat \"$pidf\")), log in $log\"; fi\n"
+		"exit \"$st\"\n");
+	*ret_text = sb_detach(&sb, NULL);
+	return 0;
+}
+
+/* Link servers first: the others connect to them. */
+static bool
+is_server(const struct recipe_set *set, const struct vm *vm)
+{
+	const struct vm *server;
+
+	return runscript_link_server(set, vm, &server) == 0 && server == vm;
+}
+
+int
+runscript_render_all(const struct recipe_set *set, char **ret_text)
+{
+	struct strbuf sb = STRBUF_INIT, stop = STRBUF_INIT;
+	const struct vm **order;
+	size_t n = 0;
+
+	if (set->nvms == 0)
+		return -EINVAL;
+	order = xcalloc(set->nvms, sizeof(*order));
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < set->nvms; i++)
+			if (is_server(set, &set->vms[i]) == (pass == 0))
+				order[n++] = &set->vms[i];
+	for (size_t i = 0; i < n; i++) {
+		if (!name_ok(order[i]->name)) {
+			free(order);
+			return -EINVAL;
+		}
+	}
+	sb_puts(&sb, "#!/bin/sh\n"
+		     "# run-all.sh: starts every sandbox VM:");
+	for (size_t i = 0; i < n; i++)
+		sb_printf(&sb, "%s %s", i == 0 ? "" : ",", order[i]->name);
+	sb_puts(&sb, ".  The last one runs\n"
+		     "# in the foreground unless --daemon.  Written by "
+		     "sbx-build.\n"
+		     "# usage: run-all.sh [--daemon | --stop | --status]\n"
+		     "set -eu\n"
+		     "here=$(CDPATH='' cd -- \"$(dirname -- \"$0\")\" && "
+		     "pwd -P)\n"
+		     "case ${1:-} in\n"
+		     "--stop)\n");
+	for (size_t i = n; i-- > 0;)
+		sb_printf(&stop, "\t\"$here/run-%s.sh\" --stop\n",
+			  order[i]->name);
+	sb_puts(&sb, stop.buf);
+	sb_puts(&sb, "\t;;\n"
+		     "--status)\n"
+		     "\tst=0\n");
+	for (size_t i = 0; i < n; i++)
+		sb_printf(&sb, "\t\"$here/run-%s.sh\" --status || st=$?\n",
+			  order[i]->name);
+	sb_puts(&sb, "\texit \"$st\" ;;\n"
+		     "'' | --daemon)\n");
+	for (size_t i = 0; i + 1 < n; i++)
+		sb_printf(&sb,
+			  "\t\"$here/run-%s.sh\" --status >/dev/null ||\n"
+			  "\t\t\"$here/run-%s.sh\" --daemon\n",
+			  order[i]->name, order[i]->name);
+	sb_printf(&sb,
+		  "\texec \"$here/run-%s.sh\" \"$@\" ;;\n"
+		  "*) echo \"usage: $0 [--daemon | --stop | --status]\" >&2; "
+		  "exit 2 ;;\n"
+		  "esac\n",
+		  order[n - 1]->name);
+	sb_release(&stop);
+	free(order);
+	*ret_text = sb_detach(&sb, NULL);
+	return 0;
+}

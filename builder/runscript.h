@@ -1,0 +1,40 @@
+/* Run-script generation (pure): the POSIX sh scripts that start each VM
+ * with QEMU, and run-all.sh.  Values in, text out; no I/O. */
+#ifndef SBX_RUNSCRIPT_H
+#define SBX_RUNSCRIPT_H
+
+#include <stddef.h>
+
+struct recipe_set;
+struct vm;
+
+/* The internal link VM's internal NIC joins: *ret_server is the VM that
+ * listens on it (the proxy VM for a VM with use-proxy, else VM itself).
+ * -ENOENT when VM has no internal NIC, -EINVAL when the proxy VM has
+ * none. */
+int runscript_link_server(const struct recipe_set *set, const struct vm *vm,
+			  const struct vm **ret_server);
+
+/* The socket of that link as a shell word, relative to $rundir (see
+ * runscript_rundir): every script of a set computes the same path from
+ * it, e.g. "$rundir/link-proxy.sock". */
+int runscript_link_socket(const struct recipe_set *set, const struct vm *vm,
+			  char **ret_word);
+
+/* The sh lines that set $rundir, the private (0700) run directory shared
+ * by every script in one out/ directory: $XDG_RUNTIME_DIR/sbx-build/ID
+ * (ID from the out/ path) or, without XDG_RUNTIME_DIR, out/run.  Needs
+ * $here (the script's directory) to be set. */
+const char *runscript_rundir(void);
+
+/* out/run-VM.sh.  -EINVAL when a name cannot be used in a file name. */
+int runscript_render(const struct recipe_set *set, const struct vm *vm,
+		     char **ret_text);
+/* out/run-all.sh: link servers first, then the others. */
+int runscript_render_all(const struct recipe_set *set, char **ret_text);
+
+/* The 64-bit guest the KVM probe boots (a multiboot image). */
+extern const unsigned char runscript_kvm_probe[];
+extern const size_t runscript_kvm_probe_len;
+
+#endif

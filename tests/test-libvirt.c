@@ -1,0 +1,139 @@
+/* libvirt.c: out/VM.xml is valid libvirt domain XML (virt-xml-validate,
+ * from libvirt-clients) and says what run-VM.sh says. */
+#include "testutil.h"
+
+#include <errno.h>
+
+#include "libvirt.h"
+#include "recipe.h"
+
+static struct recipe_set *
+load(void)
+{
+	struct recipe_set *set;
+	struct diag_list *diags = NULL;
+
+	assert_int_equal(recipe_set_load(".", &set, &diags), 0);
+	diag_list_free(diags);
+	return set;
+}
+
+static void
+assert_contains(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle) == NULL)
+		fail_msg("'%s' not in:\n%s", needle, hay);
+}
+
+static char *
+render(struct recipe_set *set, const char *vm, const char *outdir)
+{
+	char *xml = NULL;
+
+	assert_int_equal(
+		libvirt_render(set, recipe_find_vm(set, vm), outdir, &xml), 0);
+	return xml;
+}
+
+static void
+test_proxy(void **state)
+{
+	struct recipe_set *set = load();
+	CLEANUP_FREE char *xml = render(set, "proxy", "/srv/sbx/out");
+
+	(void)state;
+	assert_contains(xml, "<domain type='kvm' xmlns:qemu="
+			     "'http://libvirt.org/schemas/domain/qemu/1.0'>");
+	assert_contains(xml, "<name>sbx-proxy</name>");
+	assert_contains(xml, "<memory unit='KiB'>4194304</memory>");
+	assert_contains(xml, "<vcpu>4</vcpu>");
+	assert_contains(xml, "<source file='/srv/sbx/out/proxy.qcow2'/>");
+	assert_contains(xml, "<log file='/srv/sbx/out/logs/proxy.log'");
+	assert_contains(xml, "<cid auto='no' address='4'/>");
+	assert_contains(xml, "<qemu:arg value='user,id=uplink,restrict=off,"
+			     "hostfwd=tcp:127.0.0.1:8080-:8080'/>");
+	assert_contains(xml, "<qemu:arg value='virtio-net-pci,netdev=uplink,"
+			     "mac=52:54:00:4c:00:11'/>");
+	assert_contains(xml, "<qemu:arg value='stream,id=link,server=on,"
+			     "addr.type=unix,addr.path=/srv/sbx/out/run/"
+			     "link-proxy.sock'/>");
+	/* Nothing a libvirt <interface> would add; no personal key. */
+	assert_null(strstr(xml, "<interface"));
+	assert_null(strstr(xml, "authorized_keys=c"));
+	recipe_set_free(set);
+}
+
+static void
+test_dev(void **state)
+{
+	struct recipe_set *set = load();
+	CLEANUP_FREE char *xml = render(set, "dev", "/a,b/o&t");
+
+	(void)state;
+	/* Commas doubled for QEMU, then XML-escaped. */
+	assert_contains(xml, "addr.path=/a,,b/o&amp;t/run/link-proxy.sock'/>");
+	assert_contains(xml, "server=off");
+	assert_null(strstr(xml, "id=uplink"));
+	assert_contains(xml, "<cid auto='no' address='3'/>");
+	assert_contains(xml, "vsock port 4000");
+	recipe_set_free(set);
+}
+
+static void
+test_relative_outdir(void **state)
+{
+	struct recipe_set *set = load();
+	char *xml = NULL;
+
+	(void)state;
+	assert_int_equal(
+		libvirt_render(set, recipe_find_vm(set, "dev"), "out", &xml),
+		-EINVAL);
+	assert_null(xml);
+	recipe_set_free(set);
+}
+
+/* The real schema check, and well-formedness (comments cannot hold
+ * "--"). */
+static void
+test_validate(void **state)
+{
+	struct recipe_set *set = load();
+	char *dir = test_mkdtemp();
+
+	(void)state;
+	if (test_sh("command -v virt-xml-validate >/dev/null") != 0) {
+		recipe_set_free(set);
+		test_rmdir(dir);
+		skip();
+	}
+	for (size_t i = 0; i < set->nvms; i++) {
+		CLEANUP_FREE char *xml = render(set, set->vms[i].name, dir);
+		CLEANUP_FREE char *path =
+			xasprintf("%s/%s.xml", dir, set->vms[i].name);
+
+		test_write(path, xml);
+		assert_int_equal(test_sh("virt-xml-validate %s domain "
+					 ">/dev/null 2>&1",
+					 path),
+				 0);
+		if (test_sh("command -v xmllint >/dev/null") == 0)
+			assert_int_equal(test_sh("xmllint --noout %s", path),
+					 0);
+	}
+	recipe_set_free(set);
+	test_rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_proxy),
+		cmocka_unit_test(test_dev),
+		cmocka_unit_test(test_relative_outdir),
+		cmocka_unit_test(test_validate),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
