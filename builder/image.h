@@ -1,0 +1,117 @@
+/* One libguestfs appliance for every VM being baked.  image.c is the only
+ * file that includes guestfs.h; everyone else sees struct image.
+ *
+ * Order: image_new → image_add_drive (one per VM) → image_launch →
+ * image_inspect → per drive: image_mount, operations, image_umount →
+ * image_shutdown (write errors surface there) → image_free.
+ *
+ * Every function returns 0 or a negative errno; on failure image_error()
+ * holds libguestfs' message for the last failed call.  Paths are guest
+ * paths in the filesystems mounted by image_mount. */
+#ifndef SBX_IMAGE_H
+#define SBX_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct image;
+
+enum image_accel {
+	IMAGE_ACCEL_AUTO, /* KVM, and TCG once when KVM fails to launch */
+	IMAGE_ACCEL_KVM,
+	IMAGE_ACCEL_TCG,
+};
+
+/* Progress of a long libguestfs call: position and total in any unit. */
+typedef void (*image_progress_fn)(void *opaque, uint64_t pos, uint64_t total);
+
+struct image_opts {
+	enum image_accel accel;
+	bool network; /* the appliance gets a NIC (package installs) */
+	bool debug;   /* libguestfs debug and trace events to the log */
+	image_progress_fn progress;
+	void *progress_opaque;
+};
+
+int image_new(const struct image_opts *o, struct image **ret);
+/* Adds a qcow2 disk read-write; drives are numbered from 0. */
+int image_add_drive(struct image *im, const char *path);
+/* Launches the appliance.  With IMAGE_ACCEL_AUTO a failed KVM launch is
+ * retried once under TCG; *ret_fell_back says so. */
+int image_launch(struct image *im, bool *ret_fell_back);
+/* Appliance launches attempted / succeeded by this process. */
+unsigned image_launch_attempts(void);
+unsigned image_launch_count(void);
+/* True when the appliance runs under TCG. */
+bool image_is_tcg(const struct image *im);
+const char *image_error(const struct image *im);
+/* Asynchronous-signal-safe: makes the running call fail soon. */
+void image_cancel(struct image *im);
+
+/* What inspection found on one drive. */
+struct image_os {
+	char *type;    /* "linux", "windows", ... */
+	char *distro;  /* "fedora", "debian", ... */
+	char *product; /* "Fedora Linux 44 (Cloud Edition)" */
+	char *pkg_mgr; /* "dnf", "apt", ... */
+	char *root; /* root filesystem: "/dev/sda1", "btrfsvol:/dev/sda4/root"
+		     */
+	char *root_fs; /* filesystem type of the root device: "ext4" */
+	int major;
+};
+void image_os_release(struct image_os *os);
+
+/* Inspects every drive.  A drive with no operating system (or more than
+ * one) is an error when image_os() asks for it. */
+int image_inspect(struct image *im);
+/* What was found on drive; -ENOENT when nothing was (image_error says what
+ * the drive holds). */
+int image_os(struct image *im, size_t drive, struct image_os *ret);
+
+/* Grows the last partition of drive to the end of the disk and the
+ * filesystem on it to the partition.  *ret_grown is false when there was
+ * nothing to grow.  Call before image_mount. */
+int image_grow_root(struct image *im, size_t drive, bool *ret_grown,
+		    uint64_t *ret_fs_bytes);
+
+/* Mounts drive's filesystems as its /etc/fstab says, at "/".  Only one
+ * drive is mounted at a time: image_umount before the next. */
+int image_mount(struct image *im, size_t drive);
+int image_umount(struct image *im);
+/* The mount points of the mounted drive ("/", "/home", ...), sorted. */
+int image_mountpoints(struct image *im, char ***ret, size_t *ret_n);
+/* Grows the mounted btrfs at path to its device (after image_grow_root
+ * grew the partition). */
+int image_btrfs_grow(struct image *im, const char *path);
+
+int image_exists(struct image *im, const char *path, bool *ret);
+int image_is_dir(struct image *im, const char *path, bool *ret);
+int image_read(struct image *im, const char *path, char **ret, size_t *len);
+int image_write(struct image *im, const char *path, const void *data,
+		size_t len);
+/* Creates path and its missing parents (0755, root). */
+int image_mkdir_p(struct image *im, const char *path);
+int image_mkdir(struct image *im, const char *path, unsigned mode);
+int image_chmod(struct image *im, const char *path, unsigned mode);
+/* lchown: never follows a symlink. */
+int image_chown(struct image *im, const char *path, int uid, int gid);
+int image_symlink(struct image *im, const char *target, const char *link);
+int image_rm_f(struct image *im, const char *path);
+int image_upload(struct image *im, const char *host, const char *guest);
+/* Copies a guest directory tree out into a host directory / a host
+ * directory's contents into a guest directory (tar). */
+int image_copy_out(struct image *im, const char *guest, const char *host);
+int image_copy_in(struct image *im, const char *host, const char *guest);
+/* Runs argv inside the mounted guest (chroot).  *ret_out is its standard
+ * output (optional). */
+int image_command(struct image *im, const char *const *argv, char **ret_out);
+/* The security.selinux label of path, or NULL (not an error) when none. */
+int image_selinux_label(struct image *im, const char *path, char **ret);
+
+/* Syncs and stops the appliance; a failure here means the images may be
+ * incomplete. */
+int image_shutdown(struct image *im);
+void image_free(struct image *im);
+
+#endif
