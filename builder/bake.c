@@ -16,14 +16,19 @@
 #include <unistd.h>
 
 #include "bake.h"
+#include "digest.h"
 #include "fetch.h"
 #include "image.h"
+#include "inputs.h"
+#include "lock.h"
+#include "manifest.h"
 #include "plan.h"
 #include "prepare.h"
 #include "progress.h"
 #include "recipe.h"
 #include "secrets.h"
 #include "util.h"
+#include "ytree.h"
 
 /* --- the session ------------------------------------------------------ */
 
@@ -40,6 +45,16 @@ struct vmjob {
 	char **implicit; /* directories the bake created as parents */
 	size_t nimplicit;
 	bool *pending; /* per plan file: owner not in the guest yet */
+	size_t drive;  /* index of its drive in the appliance */
+	char *base_id; /* "sha256:HEX" of the base, or its local identity */
+	char inputs[DIGEST_HEX_MAX];
+	bool skip;	/* inputs unchanged: not rebuilt */
+	bool pinned;	/* packages come from sbx.lock's pins */
+	char **written; /* paths the bake wrote, in order */
+	bool *content;	/* per written path: content in the manifest */
+	size_t nwritten;
+	struct ynode *newpins; /* package pins found by this bake */
+	struct manifest man;
 };
 
 struct bake {
@@ -214,18 +229,22 @@ base_path(struct bake *b, struct vmjob *j)
 
 	if (base->path != NULL) {
 		CLEANUP_FREE char *p = path_join(b->set->dir, base->path);
+		struct stat st;
 
-		if (realpath(p, real) == NULL)
+		if (realpath(p, real) == NULL || stat(real, &st) < 0)
 			return fail(b, base->pos, -errno,
 				    "cannot use base image '%s': %s", p,
 				    strerror(errno));
 		j->base = xstrdup(real);
+		/* A local base is not hashed on every build: its identity
+		 * is its path, size and modification time. */
+		j->base_id = xasprintf(
+			"local:%s:%lld:%lld.%09ld", real, (long long)st.st_size,
+			(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 		return 0;
 	} else {
-		/* Until fetch.c exposes one call for "the verified cached
-		 * path of a base": resolve the pin and make sure the image
-		 * is in the cache. */
 		CLEANUP_FREE char *cache = NULL;
+		struct lock *tmp = NULL, *lk = b->o->lock;
 		struct fetch_ctx *ctx;
 		struct fetch_pin pin = {0};
 		char *path = NULL;
@@ -234,27 +253,57 @@ base_path(struct bake *b, struct vmjob *j)
 		if (r < 0)
 			return fail(b, base->pos, r, "no cache directory: %s",
 				    strerror(-r));
+		if (lk == NULL)
+			lk = tmp = lock_new();
 		ctx = fetch_ctx_new(cache, b->o->offline ? FETCH_OFFLINE : 0);
-		r = fetch_resolve(ctx, base, &pin);
-		if (r == 0)
-			r = fetch_image(ctx, &pin, &path, NULL);
+		fetch_ctx_set_dir(ctx, b->set->dir);
+		r = lock_fetch_base(lk, ctx, base, &path);
 		if (r < 0)
 			fail(b, base->pos, r, "cannot get base '%s': %s",
-			     base->name, fetch_error(ctx));
+			     base->name,
+			     *fetch_error(ctx) ? fetch_error(ctx)
+					       : strerror(-r));
+		else
+			r = lock_pin_base(lk, ctx, base, &pin);
+		if (r == 0)
+			j->base_id = xstrdup(pin.checksum);
 		fetch_pin_clear(&pin);
 		fetch_ctx_free(ctx);
-		if (r < 0)
+		lock_free(tmp);
+		if (r < 0) {
+			free(path);
 			return r;
+		}
 		if (realpath(path, real) == NULL) {
 			r = -errno;
+			fail(b, base->pos, r, "cannot use '%s': %s", path,
+			     strerror(-r));
 			free(path);
-			return fail(b, base->pos, r, "cannot use '%s': %s",
-				    path, strerror(-r));
+			return r;
 		}
 		free(path);
 		j->base = xstrdup(real);
 		return 0;
 	}
+}
+
+/* --- what the bake wrote ---------------------------------------------- */
+
+/* Records a path the bake wrote, for its mtime and the manifest. */
+static void
+wrote(struct vmjob *j, const char *path, bool content)
+{
+	for (size_t i = 0; i < j->nwritten; i++)
+		if (strcmp(j->written[i], path) == 0) {
+			j->content[i] &= content;
+			return;
+		}
+	j->written =
+		xrealloc(j->written, (j->nwritten + 1) * sizeof(*j->written));
+	j->content =
+		xrealloc(j->content, (j->nwritten + 1) * sizeof(*j->content));
+	j->written[j->nwritten] = xstrdup(path);
+	j->content[j->nwritten++] = content;
 }
 
 /* --- guest account database ------------------------------------------- */
@@ -360,6 +409,7 @@ ensure_parent(struct bake *b, struct vmjob *j, struct srcpos pos,
 	j->implicit = xrealloc(j->implicit,
 			       (j->nimplicit + 1) * sizeof(*j->implicit));
 	j->implicit[j->nimplicit++] = xstrdup(dir);
+	wrote(j, dir, true);
 	return 0;
 }
 
@@ -426,6 +476,7 @@ step_files(struct bake *b, struct vmjob *j)
 				 image_error(b->im));
 			break;
 		}
+		wrote(j, g->path, true);
 		r = chown_gfile(b, &a, g, false, &j->pending[i]);
 	}
 	accounts_release(&a);
@@ -482,6 +533,7 @@ step_overlay(struct bake *b, struct vmjob *j)
 		if (r < 0)
 			return fail(b, pos, r, "cannot copy overlay '%s': %s",
 				    e->path, image_error(b->im));
+		wrote(j, e->path, true);
 	}
 	return 0;
 }
@@ -522,30 +574,25 @@ user_password_hash(struct vmjob *j, const struct user *u, char **ret)
 	return -EINVAL;
 }
 
-/* Replaces field 2 of name's line in /etc/shadow. */
-static int
-set_shadow(struct bake *b, struct vmjob *j, const struct user *u,
-	   const char *hash)
+int
+bake_shadow_set(const char *shadow, const char *user, const char *hash,
+		char **ret)
 {
-	CLEANUP_FREE char *sh = NULL;
 	struct strbuf out = STRBUF_INIT;
-	size_t nl = strlen(u->name);
+	size_t nl = strlen(user);
 	bool found = false;
-	int r = image_read(b->im, "/etc/shadow", &sh, NULL);
 
-	if (r < 0)
-		return fail(b, u->pos, r, "cannot read '/etc/shadow': %s",
-			    image_error(b->im));
-	for (char *l = sh; *l;) {
-		char *end = strchr(l, '\n');
+	for (const char *l = shadow; *l;) {
+		const char *end = strchr(l, '\n');
 		size_t len = end ? (size_t)(end - l) : strlen(l);
 
-		if (strncmp(l, u->name, nl) == 0 && l[nl] == ':') {
-			char *rest = strchr(l + nl + 1, ':');
+		if (strncmp(l, user, nl) == 0 && l[nl] == ':') {
+			const char *rest =
+				memchr(l + nl + 1, ':', len - nl - 1);
 
 			found = true;
-			sb_printf(&out, "%s:%s", u->name, hash);
-			if (rest != NULL && rest < l + len)
+			sb_printf(&out, "%s:%s", user, hash);
+			if (rest != NULL)
 				sb_add(&out, rest, (size_t)(l + len - rest));
 		} else {
 			sb_add(&out, l, len);
@@ -555,15 +602,32 @@ set_shadow(struct bake *b, struct vmjob *j, const struct user *u,
 	}
 	if (!found) {
 		sb_release(&out);
+		return -ENOENT;
+	}
+	*ret = sb_detach(&out, NULL);
+	return 0;
+}
+
+/* Replaces field 2 of name's line in /etc/shadow. */
+static int
+set_shadow(struct bake *b, struct vmjob *j, const struct user *u,
+	   const char *hash)
+{
+	CLEANUP_FREE char *sh = NULL, *out = NULL;
+	int r = image_read(b->im, "/etc/shadow", &sh, NULL);
+
+	if (r < 0)
+		return fail(b, u->pos, r, "cannot read '/etc/shadow': %s",
+			    image_error(b->im));
+	if (bake_shadow_set(sh, u->name, hash, &out) < 0)
 		return fail(b, u->pos, -ENOENT,
 			    "user '%s' is missing from '/etc/shadow'", u->name);
-	}
-	r = image_write(b->im, "/etc/shadow", out.buf, out.len);
-	sb_release(&out);
+	r = image_write(b->im, "/etc/shadow", out, strlen(out));
 	if (r < 0)
 		return fail(b, u->pos, r, "cannot write '/etc/shadow': %s",
 			    image_error(b->im));
-	(void)j;
+	/* Random salts and change dates: listed, content left out. */
+	wrote(j, "/etc/shadow", false);
 	return 0;
 }
 
@@ -603,6 +667,7 @@ user_extras(struct bake *b, struct vmjob *j, const struct user *u,
 			r = write_owned(b, u->pos, p, t, 0440, 0, 0);
 		if (r < 0)
 			return r;
+		wrote(j, p, true);
 	}
 	if (u->ssh_keys.n > 0 && home != NULL) {
 		CLEANUP_FREE char *d = xasprintf("%s/.ssh", home);
@@ -626,6 +691,8 @@ user_extras(struct bake *b, struct vmjob *j, const struct user *u,
 		sb_release(&k);
 		if (r < 0)
 			return r;
+		wrote(j, d, true);
+		wrote(j, p, true);
 	}
 	return 0;
 }
@@ -685,6 +752,16 @@ step_users(struct bake *b, struct vmjob *j)
 			r = accounts_load(b, j, &a);
 		if (r < 0)
 			break;
+		wrote(j, "/etc/passwd", true);
+		wrote(j, "/etc/group", true);
+		{
+			CLEANUP_FREE char *home = NULL;
+
+			if (db_lookup(a.passwd, u->name, &id, NULL, &home) ==
+				    0 &&
+			    home != NULL && *home == '/')
+				wrote(j, home, true);
+		}
 		r = user_password_hash(j, u, &hash);
 		if (r < 0) {
 			r = fail(b, u->pos, r,
@@ -748,22 +825,19 @@ static const char *const unit_dirs[] = {
 	"/lib/systemd/system",
 };
 
-/* Without systemctl in the guest: what 'systemctl enable' does for
- * WantedBy=, RequiredBy= and Alias= of the unit's [Install] section. */
-static int
-enable_by_links(struct bake *b, struct vmjob *j, struct srcpos pos,
-		const char *unit, const char *file)
+size_t
+bake_unit_links(const char *text, const char *unit, const char *file,
+		struct strbuf *out)
 {
-	CLEANUP_FREE char *text = NULL;
+	CLEANUP_FREE char *copy = xstrdup(text);
 	bool install = false;
-	int r = image_read(b->im, file, &text, NULL);
+	size_t n = 0;
+	char *save = NULL;
 
-	if (r < 0)
-		return fail(b, pos, r, "cannot read '%s': %s", file,
-			    image_error(b->im));
-	for (char *l = strtok(text, "\n"); l != NULL; l = strtok(NULL, "\n")) {
+	for (char *l = strtok_r(copy, "\n", &save); l != NULL;
+	     l = strtok_r(NULL, "\n", &save)) {
 		const char *kind = NULL;
-		char *v;
+		char *v, *vsave = NULL;
 
 		while (*l == ' ' || *l == '\t')
 			l++;
@@ -780,31 +854,66 @@ enable_by_links(struct bake *b, struct vmjob *j, struct srcpos pos,
 		else if (!str_starts_with(l, "Alias="))
 			continue;
 		v = strchr(l, '=') + 1;
-		for (char *save = NULL, *t = strtok_r(v, " \t", &save);
-		     t != NULL; t = strtok_r(NULL, " \t", &save)) {
-			CLEANUP_FREE char *link =
-				kind != NULL
-					? xasprintf("/etc/systemd/system/%s.%s/"
-						    "%s",
-						    t, kind, unit)
-					: xasprintf("/etc/systemd/system/%s",
-						    t);
-			bool ex;
-
-			r = ensure_parent(b, j, pos, link);
-			if (r < 0)
-				return r;
-			r = image_exists(b->im, link, &ex);
-			if (r == 0 && ex)
-				r = image_rm_f(b->im, link);
-			if (r == 0)
-				r = image_symlink(b->im, file, link);
-			if (r < 0)
-				return fail(b, pos, r, "cannot enable '%s': %s",
-					    unit, image_error(b->im));
+		for (char *t = strtok_r(v, " \t\r", &vsave); t != NULL;
+		     t = strtok_r(NULL, " \t\r", &vsave)) {
+			if (kind != NULL)
+				sb_printf(out, "/etc/systemd/system/%s.%s/%s",
+					  t, kind, unit);
+			else
+				sb_printf(out, "/etc/systemd/system/%s", t);
+			sb_putc(out, '\0');
+			sb_puts(out, file);
+			sb_putc(out, '\0');
+			n++;
 		}
 	}
-	return 0;
+	return n;
+}
+
+/* The links of a unit's [Install] section: made here without systemctl
+ * in the guest, only recorded (for mtimes and the manifest) with it. */
+static int
+enable_by_links(struct bake *b, struct vmjob *j, struct srcpos pos,
+		const char *unit, const char *file, bool make)
+{
+	CLEANUP_FREE char *text = NULL;
+	struct strbuf links = STRBUF_INIT;
+	const char *p;
+	size_t n;
+	int r = image_read(b->im, file, &text, NULL);
+
+	if (r < 0)
+		return fail(b, pos, r, "cannot read '%s': %s", file,
+			    image_error(b->im));
+	n = bake_unit_links(text, unit, file, &links);
+	p = links.buf;
+	for (size_t i = 0; i < n; i++) {
+		const char *link = p, *target = p + strlen(p) + 1;
+		bool ex;
+
+		p = target + strlen(target) + 1;
+		if (!make) {
+			if (image_exists(b->im, link, &ex) == 0 && ex)
+				wrote(j, link, true);
+			continue;
+		}
+		r = ensure_parent(b, j, pos, link);
+		if (r < 0)
+			break;
+		r = image_exists(b->im, link, &ex);
+		if (r == 0 && ex)
+			r = image_rm_f(b->im, link);
+		if (r == 0)
+			r = image_symlink(b->im, target, link);
+		if (r < 0) {
+			r = fail(b, pos, r, "cannot enable '%s': %s", unit,
+				 image_error(b->im));
+			break;
+		}
+		wrote(j, link, true);
+	}
+	sb_release(&links);
+	return r;
 }
 
 static int
@@ -817,7 +926,7 @@ step_units(struct bake *b, struct vmjob *j)
 		have_systemctl = true;
 	for (size_t i = 0; i < u->n; i++) {
 		CLEANUP_FREE char *file = NULL;
-		int r;
+		int r = 0;
 
 		for (size_t k = 0; file == NULL && k < ARRAY_SIZE(unit_dirs);
 		     k++) {
@@ -837,9 +946,10 @@ step_units(struct bake *b, struct vmjob *j)
 					      NULL};
 
 			r = guest_cmd(b, u->pos[i], "systemctl enable", argv);
-		} else {
-			r = enable_by_links(b, j, u->pos[i], u->v[i], file);
 		}
+		if (r == 0)
+			r = enable_by_links(b, j, u->pos[i], u->v[i], file,
+					    !have_systemctl);
 		if (r < 0)
 			return r;
 	}
@@ -852,9 +962,11 @@ write_root_file(struct bake *b, struct vmjob *j, const char *path,
 {
 	int r = ensure_parent(b, j, j->vm->pos, path);
 
-	if (r < 0)
-		return r;
-	return write_owned(b, j->vm->pos, path, text, mode, 0, 0);
+	if (r == 0)
+		r = write_owned(b, j->vm->pos, path, text, mode, 0, 0);
+	if (r == 0)
+		wrote(j, path, true);
+	return r;
 }
 
 /* The policy's file_contexts when the guest has SELinux enabled. */
@@ -924,6 +1036,8 @@ step_selinux(struct bake *b, struct vmjob *j, struct strbuf *detail)
 		     setfiles == NULL ? "not found" : image_error(b->im));
 		r = write_owned(b, j->vm->pos, "/.autorelabel", relabel, 0644,
 				0, 0);
+		if (r == 0)
+			wrote(j, "/.autorelabel", true);
 		sb_puts(detail, "/.autorelabel");
 	} else {
 		sb_printf(&detail[0], "%s on", fc);
@@ -945,6 +1059,13 @@ static const char *const apt_cache[] = {"/var/cache/apt/archives",
 					"/var/lib/apt/lists", NULL};
 static const char *const dnf_cache[] = {"/var/cache/libdnf5", "/var/cache/dnf",
 					NULL};
+static const char *const apt_pin_dirs[] = {"/var/cache/apt/archives", NULL};
+
+static const char *
+job_distro(const struct vmjob *j)
+{
+	return j->vm->base_ref->distro == DISTRO_FEDORA ? "fedora" : "debian";
+}
 
 static char *
 pkg_cache_root(struct bake *b, struct vmjob *j)
@@ -953,7 +1074,280 @@ pkg_cache_root(struct bake *b, struct vmjob *j)
 
 	if (fetch_cache_dir(b->o->cache_dir, &cache) < 0)
 		return NULL;
-	return xasprintf("%s/packages/%s", cache, j->os.distro);
+	return xasprintf("%s/packages/%s", cache, job_distro(j));
+}
+
+int
+bake_pkg_parse(const char *file, char **ret_name, char **ret_version,
+	       char **ret_arch)
+{
+	const char *base = strrchr(file, '/');
+	CLEANUP_FREE char *s = NULL;
+	char *name, *ver, *arch;
+
+	base = base != NULL ? base + 1 : file;
+	s = xstrdup(base);
+	if (str_ends_with(s, ".deb")) {
+		s[strlen(s) - 4] = '\0';
+		name = s;
+		ver = strchr(name, '_');
+		arch = ver != NULL ? strchr(ver + 1, '_') : NULL;
+		if (arch == NULL || strchr(arch + 1, '_') != NULL)
+			return -EINVAL;
+		*ver++ = '\0';
+		*arch++ = '\0';
+	} else if (str_ends_with(s, ".rpm")) {
+		char *rel;
+
+		s[strlen(s) - 4] = '\0';
+		name = s;
+		arch = strrchr(name, '.');
+		if (arch == NULL)
+			return -EINVAL;
+		*arch++ = '\0';
+		rel = strrchr(name, '-');
+		if (rel == NULL)
+			return -EINVAL;
+		*rel = '\0';
+		ver = strrchr(name, '-');
+		*rel = '-';
+		if (ver == NULL)
+			return -EINVAL;
+		*ver++ = '\0';
+	} else {
+		return -EINVAL;
+	}
+	if (*name == '\0' || *ver == '\0' || *arch == '\0')
+		return -EINVAL;
+	*ret_name = xstrdup(name);
+	*ret_version = xstrdup(ver);
+	*ret_arch = xstrdup(arch);
+	/* Debian writes an epoch's ':' as "%3a" in file names. */
+	for (char *p; (p = strstr(*ret_version, "%3a")) != NULL;)
+		memmove(p + 1, p + 3, strlen(p + 3) + 1), *p = ':';
+	return 0;
+}
+
+/* The recipe's package list as sbx.lock records what its pins were made
+ * for: the names, space-separated, in recipe order. */
+static char *
+pkg_list(const struct vmjob *j)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < j->vm->packages.n; i++)
+		sb_printf(&sb, "%s%s", i ? " " : "", j->vm->packages.v[i]);
+	return sb_detach(&sb, NULL);
+}
+
+/* sbx.lock's entry for vm: {for: PACKAGES, files: [...]}, or NULL. */
+static const struct ynode *
+pin_entry(struct bake *b, const struct vmjob *j)
+{
+	const struct ynode *sec, *e;
+
+	if (b->o->lock == NULL)
+		return NULL;
+	sec = lock_section(b->o->lock, "packages", false);
+	e = sec != NULL ? ynode_get(sec, j->vm->name) : NULL;
+	return e != NULL && e->kind == YNODE_MAP ? e : NULL;
+}
+
+/* sbx.lock's pins for vm, a list of {file, name, version, arch, sha256},
+ * when they were made for the recipe's package list; otherwise NULL. */
+static const struct ynode *
+pins_of(struct bake *b, const struct vmjob *j)
+{
+	const struct ynode *e = pin_entry(b, j), *f, *l;
+	CLEANUP_FREE char *want = pkg_list(j);
+
+	if (e == NULL)
+		return NULL;
+	f = ynode_get(e, "for");
+	l = ynode_get(e, "files");
+	if (f == NULL || f->kind != YNODE_SCALAR || strcmp(f->str, want) != 0)
+		return NULL;
+	return l != NULL && l->kind == YNODE_SEQ ? l : NULL;
+}
+
+static const char *
+pin_str(const struct ynode *pin, const char *key)
+{
+	const struct ynode *v = ynode_get(pin, key);
+
+	return v != NULL && v->kind == YNODE_SCALAR ? v->str : NULL;
+}
+
+/* Before the appliance starts: every pinned package file must be in the
+ * host cache with its checksum.  All missing or altered files are named
+ * in one message. */
+static int
+check_pins(struct bake *b, struct vmjob *j)
+{
+	const struct ynode *pins = pins_of(b, j);
+	const struct strlist *pk = &j->vm->packages;
+	CLEANUP_FREE char *root = NULL;
+	struct strbuf bad = STRBUF_INIT;
+	size_t nbad = 0;
+
+	if (pk->n == 0)
+		return 0;
+	if (pins == NULL) {
+		/* Unpinned, or pinned for another package list: resolved
+		 * afresh online, and pinned again. */
+		if (!b->o->offline)
+			return 0;
+		return fail(b, pk->pos[0], -ENOENT,
+			    "offline, but sbx.lock pins no package file for "
+			    "VM '%s'%s: build it once online first",
+			    j->vm->name,
+			    pin_entry(b, j) != NULL ? " for this package list"
+						    : "");
+	}
+	j->pinned = true;
+	root = pkg_cache_root(b, j);
+	if (root == NULL)
+		return fail(b, pk->pos[0], -ENOENT, "no cache directory");
+	for (size_t i = 0; i < pins->n; i++) {
+		const char *file = pin_str(pins->items[i], "file");
+		const char *sum = pin_str(pins->items[i], "sha256");
+		char hex[DIGEST_HEX_MAX];
+		CLEANUP_FREE char *host = NULL;
+		int r;
+
+		if (file == NULL || sum == NULL || *file != '/') {
+			sb_printf(&bad, "\n  sbx.lock:%d:%d: malformed pin",
+				  pins->items[i]->pos.line,
+				  pins->items[i]->pos.col);
+			nbad++;
+			continue;
+		}
+		host = xasprintf("%s%s", root, file);
+		r = digest_file_hex(DIGEST_SHA256, host, hex);
+		if (r < 0) {
+			sb_printf(&bad, "\n  missing '%s': %s", host,
+				  strerror(-r));
+			nbad++;
+		} else if (strcmp(hex, sum) != 0) {
+			sb_printf(&bad,
+				  "\n  '%s' has sha256:%s, sbx.lock pins "
+				  "sha256:%s",
+				  host, hex, sum);
+			nbad++;
+		}
+	}
+	if (nbad > 0) {
+		fail(b, pk->pos[0], -ENOENT,
+		     "%zu pinned package file%s of VM '%s' not in the cache "
+		     "as sbx.lock pins %s:%s",
+		     nbad, nbad == 1 ? "" : "s", j->vm->name,
+		     nbad == 1 ? "it" : "them", bad.buf);
+		sb_release(&bad);
+		return -ENOENT;
+	}
+	sb_release(&bad);
+	return 0;
+}
+
+static void
+free_strv(char **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static bool
+strv_has(char *const *v, const char *s)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* The package files the base itself keeps in its cache (debootstrap's,
+ * say): not pinned, the base's checksum covers them. */
+static int
+base_pkg_files(struct bake *b, struct vmjob *j, const char *const *dirs,
+	       char ***ret)
+{
+	char **all = xcalloc(1, sizeof(*all));
+	size_t n = 0;
+
+	for (size_t i = 0; dirs[i] != NULL; i++) {
+		char **files = NULL;
+		int r = image_find_files(b->im, dirs[i], &files);
+
+		if (r < 0) {
+			free_strv(all);
+			return fail(b, j->vm->packages.pos[0], r,
+				    "cannot list '%s': %s", dirs[i],
+				    image_error(b->im));
+		}
+		for (size_t k = 0; files[k] != NULL; k++) {
+			all = xrealloc(all, (n + 2) * sizeof(*all));
+			all[n++] = files[k];
+			all[n] = NULL;
+		}
+		free(files);
+	}
+	*ret = all;
+	return 0;
+}
+
+/* After an unpinned install: every package file in the guest's cache but
+ * the base's own becomes a pin (recorded in sbx.lock once the image is in
+ * place). */
+static int
+collect_pins(struct bake *b, struct vmjob *j, const char *const *dirs,
+	     char *const *base_files)
+{
+	struct ynode *seq = ynode_new_seq();
+
+	for (size_t i = 0; dirs[i] != NULL; i++) {
+		char **files = NULL;
+		int r = image_find_files(b->im, dirs[i], &files);
+
+		if (r < 0) {
+			ynode_free(seq);
+			return fail(b, j->vm->packages.pos[0], r,
+				    "cannot list '%s': %s", dirs[i],
+				    image_error(b->im));
+		}
+		for (size_t k = 0; r == 0 && files[k] != NULL; k++) {
+			CLEANUP_FREE char *name = NULL, *ver = NULL,
+					  *arch = NULL;
+			char hex[65];
+			struct ynode *pin;
+
+			if (strv_has(base_files, files[k]) ||
+			    bake_pkg_parse(files[k], &name, &ver, &arch) < 0)
+				continue;
+			r = image_sha256(b->im, files[k], hex);
+			if (r < 0) {
+				fail(b, j->vm->packages.pos[0], r,
+				     "cannot hash '%s': %s", files[k],
+				     image_error(b->im));
+				break;
+			}
+			pin = ynode_seq_push(seq, ynode_new_map());
+			ynode_map_put_str(pin, "file", files[k]);
+			ynode_map_put_str(pin, "name", name);
+			ynode_map_put_str(pin, "version", ver)->quoted = true;
+			ynode_map_put_str(pin, "arch", arch);
+			ynode_map_put_str(pin, "sha256", hex);
+		}
+		for (size_t k = 0; files[k] != NULL; k++)
+			free(files[k]);
+		free(files);
+		if (r < 0) {
+			ynode_free(seq);
+			return r;
+		}
+	}
+	j->newpins = seq;
+	return 0;
 }
 
 static int
@@ -1014,7 +1408,9 @@ step_packages(struct bake *b, struct vmjob *j)
 	bool apt = strcmp(j->os.pkg_mgr, "apt") == 0;
 	const char *const *dirs = apt ? apt_cache : dnf_cache;
 	CLEANUP_FREE char *root = pkg_cache_root(b, j);
+	const char *const *pin_dirs = apt ? apt_pin_dirs : dnf_cache;
 	const char **argv = xcalloc(p->n + 16, sizeof(*argv));
+	char **base_files = NULL;
 	size_t n = 0;
 	int r;
 
@@ -1022,7 +1418,9 @@ step_packages(struct bake *b, struct vmjob *j)
 		free(argv);
 		return fail(b, j->vm->pos, -ENOENT, "no cache directory");
 	}
-	r = pkg_cache_in(b, j, root, dirs);
+	r = j->pinned ? 0 : base_pkg_files(b, j, pin_dirs, &base_files);
+	if (r == 0)
+		r = pkg_cache_in(b, j, root, dirs);
 	if (r == 0 && apt) {
 		static const char policy[] = "#!/bin/sh\nexit 101\n";
 		const char *upd[] = {"apt-get", "-q", "update", NULL};
@@ -1030,7 +1428,7 @@ step_packages(struct bake *b, struct vmjob *j)
 		/* No service starts inside the appliance. */
 		r = write_root_file(b, j, "/usr/sbin/policy-rc.d", policy,
 				    0755);
-		if (r == 0 && !b->o->offline)
+		if (r == 0 && !b->o->offline && !j->pinned)
 			r = guest_cmd(b, p->pos[0], "apt-get update", upd);
 		argv[n++] = "env";
 		argv[n++] = "DEBIAN_FRONTEND=noninteractive";
@@ -1040,7 +1438,7 @@ step_packages(struct bake *b, struct vmjob *j)
 		argv[n++] = "--no-install-recommends";
 		argv[n++] = "-o";
 		argv[n++] = "APT::Keep-Downloaded-Packages=true";
-		if (b->o->offline)
+		if (b->o->offline || j->pinned)
 			argv[n++] = "--no-download";
 		argv[n++] = "install";
 	} else if (r == 0) {
@@ -1048,7 +1446,7 @@ step_packages(struct bake *b, struct vmjob *j)
 		argv[n++] = "-y";
 		argv[n++] = "--setopt=keepcache=1";
 		argv[n++] = "--setopt=install_weak_deps=False";
-		if (b->o->offline)
+		if (b->o->offline || j->pinned)
 			argv[n++] = "--cacheonly";
 		argv[n++] = "install";
 	}
@@ -1061,6 +1459,9 @@ step_packages(struct bake *b, struct vmjob *j)
 	free(argv);
 	if (r == 0)
 		r = pkg_cache_out(b, j, root, dirs);
+	if (r == 0 && !j->pinned)
+		r = collect_pins(b, j, pin_dirs, base_files);
+	free_strv(base_files);
 	/* The image keeps no package files; the host cache has them. */
 	if (apt && r == 0) {
 		const char *clean[] = {"apt-get", "clean", NULL};
@@ -1148,7 +1549,7 @@ check_os(struct bake *b, struct vmjob *j)
 	const struct base *base = j->vm->base_ref;
 	const char *want = base->distro == DISTRO_FEDORA ? "fedora" : "debian";
 	const struct image_os *os = &j->os;
-	int r = image_os(b->im, (size_t)(j - b->jobs), &j->os);
+	int r = image_os(b->im, j->drive, &j->os);
 
 	if (r < 0)
 		return fail(b, base->pos, r, "base '%s': %s", j->base,
@@ -1254,10 +1655,49 @@ run_step(struct bake *b, struct vmjob *j, enum step_kind k)
 	return r;
 }
 
+/* Every path the bake wrote gets the mtime SOURCE_DATE_EPOCH, then goes
+ * into the VM's manifest, read back through libguestfs. */
+static int
+stamp_and_list(struct bake *b, struct vmjob *j)
+{
+	double t0 = now();
+	struct strbuf d = STRBUF_INIT;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < j->nwritten; i++) {
+		bool ex;
+
+		r = image_exists(b->im, j->written[i], &ex);
+		if (r == 0 && ex)
+			r = image_set_mtime(b->im, j->written[i], b->o->epoch);
+		if (r < 0)
+			return fail(b, j->vm->pos, r,
+				    "cannot set the time of '%s': %s",
+				    j->written[i], image_error(b->im));
+	}
+	manifest_release(&j->man);
+	j->man.vm = xstrdup(j->vm->name);
+	for (size_t i = 0; r == 0 && i < j->nwritten; i++) {
+		r = image_manifest_add(b->im, j->written[i], j->content[i],
+				       &j->man);
+		if (r == -ENOENT) /* written, then removed (policy-rc.d) */
+			r = 0;
+		else if (r < 0)
+			return fail(b, j->vm->pos, r,
+				    "cannot read back '%s': %s", j->written[i],
+				    image_error(b->im));
+	}
+	manifest_finish(&j->man);
+	sb_printf(&d, "%zu paths, sha256:%.16s", j->man.n, j->man.digest);
+	report(b, j, "manifest", d.buf, t0);
+	sb_release(&d);
+	return 0;
+}
+
 static int
 bake_one(struct bake *b, struct vmjob *j)
 {
-	size_t idx = (size_t)(j - b->jobs);
+	size_t idx = j->drive;
 	bool grown = false;
 	uint64_t bytes = 0;
 	double t0 = now();
@@ -1305,6 +1745,8 @@ bake_one(struct bake *b, struct vmjob *j)
 		r = run_step(b, j, j->plan.steps[i]);
 	if (r == 0)
 		r = finish_ownership(b, j, true);
+	if (r == 0)
+		r = stamp_and_list(b, j);
 	if (r == 0) {
 		r = image_umount(b->im);
 		if (r < 0)
@@ -1333,14 +1775,158 @@ jobs_release(struct bake *b)
 			free(j->implicit[k]);
 		free(j->implicit);
 		free(j->pending);
+		free(j->base_id);
+		for (size_t k = 0; k < j->nwritten; k++)
+			free(j->written[k]);
+		free(j->written);
+		free(j->content);
+		ynode_free(j->newpins);
+		manifest_release(&j->man);
 	}
 	free(b->jobs);
+}
+
+static char *
+out_file(struct bake *b, const struct vmjob *j, const char *ext)
+{
+	return xasprintf("%s/%s.%s", b->o->out_dir, j->vm->name, ext);
+}
+
+/* The digest out/VM.inputs holds: inputs.h over the plan, overlay and
+ * base, plus the VM's package pins and SOURCE_DATE_EPOCH. */
+static int
+job_inputs(struct bake *b, struct vmjob *j, char hex[DIGEST_HEX_MAX])
+{
+	const struct ynode *pins = pins_of(b, j);
+	struct strbuf extra = STRBUF_INIT;
+	int r;
+
+	sb_printf(&extra, "epoch %lld\n", (long long)b->o->epoch);
+	for (size_t i = 0; pins != NULL && i < pins->n; i++) {
+		const char *f = pin_str(pins->items[i], "file");
+		const char *c = pin_str(pins->items[i], "sha256");
+
+		sb_printf(&extra, "pin %s %s\n", f ? f : "", c ? c : "");
+	}
+	r = inputs_digest(&j->plan, j->base_id, extra.buf, hex);
+	sb_release(&extra);
+	return r;
+}
+
+/* True when the qcow2 image at path records backing as its backing file
+ * (header: magic, version, backing file offset u64, size u32; big-endian). */
+static bool
+backed_by(const char *path, const char *backing)
+{
+	unsigned char h[20];
+	uint64_t off = 0;
+	uint32_t len = 0;
+	size_t want = strlen(backing);
+	char *name;
+	bool same = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+	    memcmp(h, "QFI\xfb", 4) == 0) {
+		for (int i = 8; i < 16; i++)
+			off = off << 8 | h[i];
+		for (int i = 16; i < 20; i++)
+			len = len << 8 | h[i];
+	}
+	if (len == want && want > 0) {
+		name = xmalloc(want);
+		same = pread(fd, name, want, (off_t)off) == (ssize_t)want &&
+		       memcmp(name, backing, want) == 0;
+		free(name);
+	}
+	close(fd);
+	return same;
+}
+
+static bool
+up_to_date(struct bake *b, struct vmjob *j)
+{
+	CLEANUP_FREE char *in = out_file(b, j, "inputs");
+	CLEANUP_FREE char *man = out_file(b, j, "manifest");
+	CLEANUP_FREE char *text = NULL;
+	struct stat st;
+	size_t len;
+
+	/* The image must still sit on this base (a moved cache rebuilds). */
+	if (stat(man, &st) < 0 || !backed_by(j->final, j->base) ||
+	    read_file(in, &text, &len) < 0)
+		return false;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	return strcmp(text, j->inputs) == 0;
+}
+
+/* Once out/VM.qcow2 is in place: its manifest, the package pins it
+ * found, then its inputs digest (last: it claims the image is current). */
+static int
+finish_job(struct bake *b, struct vmjob *j)
+{
+	CLEANUP_FREE char *in = out_file(b, j, "inputs");
+	CLEANUP_FREE char *man = out_file(b, j, "manifest");
+	CLEANUP_FREE char *text = NULL, *line = NULL;
+	size_t len;
+	int r;
+
+	r = manifest_to_text(&j->man, &text, &len);
+	if (r == 0)
+		r = write_file_atomic(man, text, len, 0644);
+	if (r < 0)
+		return fail(b, (struct srcpos){0}, r, "cannot write '%s': %s",
+			    man, strerror(-r));
+	if (j->newpins != NULL && b->o->lock != NULL) {
+		struct ynode *sec = lock_section(b->o->lock, "packages", true);
+		struct ynode *e = ynode_new_map();
+		CLEANUP_FREE char *list = pkg_list(j);
+		bool replaced = false;
+
+		ynode_map_put_str(e, "for", list)->quoted = true;
+		ynode_map_put(e, "files", j->newpins);
+		j->newpins = NULL;
+		/* A stale entry (another package list) is replaced. */
+		for (size_t k = 0; k + 1 < sec->n; k += 2)
+			if (strcmp(sec->items[k]->str, j->vm->name) == 0) {
+				ynode_free(sec->items[k + 1]);
+				sec->items[k + 1] = e;
+				replaced = true;
+			}
+		if (!replaced)
+			ynode_map_put(sec, j->vm->name, e);
+		lock_mark_changed(b->o->lock);
+	}
+	r = job_inputs(b, j, j->inputs);
+	if (r == 0) {
+		line = xasprintf("%s\n", j->inputs);
+		r = write_file_atomic(in, line, strlen(line), 0644);
+	}
+	if (r < 0)
+		return fail(b, (struct srcpos){0}, r, "cannot write '%s': %s",
+			    in, strerror(-r));
+	return 0;
+}
+
+/* Moves the error recorded so far to the end of all. */
+static void
+keep_err(struct bake *b, struct strbuf *all)
+{
+	sb_printf(all, "%s%s", all->len > 0 ? "\n" : "",
+		  b->err.buf != NULL ? b->err.buf : "");
+	sb_release(&b->err);
+	b->err = (struct strbuf)STRBUF_INIT;
 }
 
 static int
 prepare_jobs(struct bake *b)
 {
 	CLEANUP_FREE char *sdir = path_join(b->o->out_dir, "secrets");
+	struct strbuf all = STRBUF_INIT;
+	int missing = 0;
 
 	for (size_t i = 0; i < b->njobs; i++) {
 		struct vmjob *j = &b->jobs[i];
@@ -1368,11 +1954,35 @@ prepare_jobs(struct bake *b)
 		diag_list_free(diags);
 		j->planned = true;
 		r = base_path(b, j);
-		if (r < 0)
-			return r;
+		if (r < 0) {
+			/* Gather every missing input, then fail once. */
+			keep_err(b, &all);
+			missing = r;
+			continue;
+		}
 		j->final = xasprintf("%s/%s.qcow2", b->o->out_dir, j->vm->name);
+		r = job_inputs(b, j, j->inputs);
+		if (r < 0)
+			return fail(b, j->vm->pos, r,
+				    "cannot read the inputs of VM '%s': %s",
+				    j->vm->name, strerror(-r));
+		j->skip = !b->o->force && up_to_date(b, j);
+		if (j->skip)
+			continue;
 		j->tmp = xasprintf("%s/.%s.qcow2.tmp-%ld", b->o->out_dir,
 				   j->vm->name, (long)getpid());
+	}
+	/* Every missing pinned package of every VM, before any work. */
+	for (size_t i = 0; i < b->njobs; i++) {
+		if (b->jobs[i].skip || check_pins(b, &b->jobs[i]) == 0)
+			continue;
+		keep_err(b, &all);
+		if (missing == 0)
+			missing = -ENOENT;
+	}
+	if (missing < 0) {
+		b->err = all;
+		return missing;
 	}
 	return 0;
 }
@@ -1383,7 +1993,8 @@ needs_network(struct bake *b)
 	if (b->o->offline)
 		return false;
 	for (size_t i = 0; i < b->njobs; i++)
-		if (b->jobs[i].vm->packages.n > 0)
+		if (!b->jobs[i].skip && !b->jobs[i].pinned &&
+		    b->jobs[i].vm->packages.n > 0)
 			return true;
 	return false;
 }
@@ -1399,14 +2010,32 @@ session(struct bake *b, struct bake_result *res)
 		.progress_opaque = b,
 	};
 	bool fell_back = false;
+	size_t ndrives = 0;
 	double t0;
 	int r;
 
+	for (size_t i = 0; i < b->njobs; i++) {
+		struct vmjob *j = &b->jobs[i];
+
+		if (j->skip && b->o->step != NULL) {
+			CLEANUP_FREE char *d = xasprintf(
+				"inputs sha256:%.16s unchanged", j->inputs);
+
+			b->o->step(b->o->opaque, j->vm->name, "up to date", d,
+				   0);
+		}
+		if (!j->skip)
+			j->drive = ndrives++;
+	}
+	if (ndrives == 0)
+		return 0; /* nothing to build: no appliance */
 	r = mkdir_p(b->o->out_dir, 0755);
 	if (r < 0)
 		return fail(b, (struct srcpos){0}, r, "cannot create '%s': %s",
 			    b->o->out_dir, strerror(-r));
 	for (size_t i = 0; i < b->njobs; i++) {
+		if (b->jobs[i].skip)
+			continue;
 		r = create_overlay(b, &b->jobs[i]);
 		if (r < 0)
 			return r;
@@ -1414,7 +2043,8 @@ session(struct bake *b, struct bake_result *res)
 	image_new(&io, &b->im);
 	current_image = b->im;
 	for (size_t i = 0; i < b->njobs; i++)
-		image_add_drive(b->im, b->jobs[i].tmp);
+		if (!b->jobs[i].skip)
+			image_add_drive(b->im, b->jobs[i].tmp);
 	t0 = now();
 	r = image_launch(b->im, &fell_back);
 	res->attempts = image_launch_attempts();
@@ -1430,8 +2060,8 @@ session(struct bake *b, struct bake_result *res)
 		     "under TCG, which is much slower",
 		     image_error(b->im));
 	if (b->o->step != NULL) {
-		CLEANUP_FREE char *d = xasprintf("%zu drive%s, %s%s", b->njobs,
-						 b->njobs == 1 ? "" : "s",
+		CLEANUP_FREE char *d = xasprintf("%zu drive%s, %s%s", ndrives,
+						 ndrives == 1 ? "" : "s",
 						 res->tcg ? "TCG" : "KVM",
 						 io.network ? ", network" : "");
 
@@ -1446,7 +2076,8 @@ session(struct bake *b, struct bake_result *res)
 		return fail(b, (struct srcpos){0}, r, "inspection failed: %s",
 			    image_error(b->im));
 	for (size_t i = 0; i < b->njobs && r == 0; i++)
-		r = bake_one(b, &b->jobs[i]);
+		if (!b->jobs[i].skip)
+			r = bake_one(b, &b->jobs[i]);
 	if (r < 0)
 		return r;
 	if (interrupted)
@@ -1463,13 +2094,25 @@ session(struct bake *b, struct bake_result *res)
 		return fail(b, (struct srcpos){0}, -ECANCELED, "interrupted");
 	for (size_t i = 0; i < b->njobs; i++) {
 		struct vmjob *j = &b->jobs[i];
+		CLEANUP_FREE char *in = NULL;
 
+		if (j->skip)
+			continue;
+		/* The old digest must not vouch for the new image. */
+		in = out_file(b, j, "inputs");
+		if (unlink(in) < 0 && errno != ENOENT)
+			return fail(b, (struct srcpos){0}, -errno,
+				    "cannot remove '%s': %s", in,
+				    strerror(errno));
 		if (rename(j->tmp, j->final) < 0)
 			return fail(b, (struct srcpos){0}, -errno,
 				    "cannot rename '%s' to '%s': %s", j->tmp,
 				    j->final, strerror(errno));
 		free(j->tmp);
 		j->tmp = NULL;
+		r = finish_job(b, j);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -1497,6 +2140,11 @@ bake_vms(const struct recipe_set *set, const struct vm *const *vms, size_t n,
 	r = prepare_jobs(&b);
 	if (r == 0)
 		r = session(&b, &res);
+	if (r == 0) {
+		res.uptodate = xcalloc(n + 1, sizeof(*res.uptodate));
+		for (size_t i = 0; i < n; i++)
+			res.uptodate[i] = b.jobs[i].skip;
+	}
 	if (r < 0 && interrupted) {
 		sb_release(&b.err);
 		fail(&b, (struct srcpos){0}, -ECANCELED, "interrupted");
@@ -1514,5 +2162,67 @@ bake_vms(const struct recipe_set *set, const struct vm *const *vms, size_t n,
 	}
 	sb_release(&b.err);
 	*ret = res;
+	return 0;
+}
+
+void
+bake_result_release(struct bake_result *r)
+{
+	free(r->uptodate);
+	r->uptodate = NULL;
+}
+
+int
+bake_verify(const char *path, const struct manifest *want,
+	    enum image_accel accel, bool debug, struct manifest *ret,
+	    char **ret_err)
+{
+	struct image_opts io = {
+		.accel = accel, .readonly = true, .debug = debug};
+	struct manifest m = {0};
+	struct image *im = NULL;
+	bool fell_back;
+	CLEANUP_FREE char *what = xstrdup("launch the libguestfs appliance");
+	int r;
+
+	image_new(&io, &im);
+	image_add_drive(im, path);
+	r = image_launch(im, &fell_back);
+	if (r == 0) {
+		free(what);
+		what = xasprintf("find an operating system in '%s'", path);
+		r = image_inspect(im);
+	}
+	if (r == 0)
+		r = image_mount(im, 0);
+	for (size_t i = 0; r == 0 && i < want->n; i++) {
+		const struct mentry *e = &want->v[i];
+
+		r = image_manifest_add(im, e->path,
+				       strcmp(e->sha256, "excluded") != 0, &m);
+		if (r == -ENOENT) {
+			r = 0; /* manifest_diff says "missing" */
+		} else if (r < 0) {
+			free(what);
+			what = xasprintf("read '%s'", e->path);
+		}
+	}
+	if (r == 0) {
+		free(what);
+		what = xstrdup("shut the appliance down");
+		r = image_umount(im);
+		if (r == 0)
+			r = image_shutdown(im);
+	}
+	if (r < 0) {
+		*ret_err = xasprintf("cannot %s: %s", what, image_error(im));
+		image_free(im);
+		manifest_release(&m);
+		return r;
+	}
+	image_free(im);
+	m.vm = xstrdup(want->vm ? want->vm : "");
+	manifest_finish(&m);
+	*ret = m;
 	return 0;
 }

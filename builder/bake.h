@@ -8,16 +8,43 @@
  *
  * Test hook: with SBX_TEST_FAIL_AT=STEP in the environment the bake fails
  * just before STEP ("packages", "files", ..., "selinux", or "shutdown")
- * of the first VM that reaches it, as a real failure there would. */
+ * of the first VM that reaches it, as a real failure there would.
+ *
+ * Incremental: each VM's inputs (plan with every rendered byte, overlay
+ * contents, base checksum, its sbx.lock package pins, SOURCE_DATE_EPOCH,
+ * sbx-build version) have one digest, kept in out/VM.inputs.  A VM whose
+ * digest matches and whose image exists is not rebuilt (unless force);
+ * when no VM needs building no appliance is launched.
+ *
+ * Reproducible content: every path the bake itself wrote gets the mtime
+ * epoch and is listed in out/VM.manifest (manifest.h), collected through
+ * libguestfs before the appliance shuts down.  /etc/shadow is listed
+ * without its content (random salts, change dates).  Files the package
+ * manager installed are not listed: their package files are pinned by
+ * checksum in sbx.lock instead.
+ *
+ * Package pins: sbx.lock's packages: section holds, per VM, the package
+ * list they were made for ("for": the recipe's names) and every package
+ * file (file, name, version, architecture, sha256) the first unpinned
+ * install left in the guest's cache, but those the base already held.  A
+ * changed package list makes the pins stale: the next online build
+ * resolves and pins again.  A VM with pins installs from the host
+ * cache only (apt --no-download, dnf --cacheonly), after every pinned file
+ * was found there with its checksum; a missing or altered one fails the
+ * build before the appliance starts, naming each. */
 #ifndef SBX_BAKE_H
 #define SBX_BAKE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "image.h"
 
+struct lock;
+struct manifest;
 struct recipe_set;
+struct strbuf;
 struct vm;
 
 struct bake_opts {
@@ -31,15 +58,20 @@ struct bake_opts {
 	/* Something the user must know that did not stop the bake. */
 	void (*warn)(void *opaque, const char *vm, const char *msg);
 	void *opaque;
-	bool progress; /* libguestfs progress events as a bar */
-	bool debug;    /* libguestfs debug events to the log */
+	bool progress;	   /* libguestfs progress events as a bar */
+	bool debug;	   /* libguestfs debug events to the log */
+	bool force;	   /* rebuild even when out/VM.inputs matches */
+	struct lock *lock; /* base and package pins; updated (NULL: none) */
+	int64_t epoch;	   /* SOURCE_DATE_EPOCH: mtime of written paths */
 };
 
 struct bake_result {
 	unsigned launches; /* appliances that came up: 1 */
 	unsigned attempts; /* launch attempts (2 after a KVM failure) */
 	bool tcg;
+	bool *uptodate; /* per VM: not rebuilt (inputs unchanged) */
 };
+void bake_result_release(struct bake_result *r);
 
 /* Bakes vms[0..n).  On failure returns the negative errno and *ret_err
  * (allocated) says what failed, with the recipe position that asked for
@@ -47,6 +79,29 @@ struct bake_result {
 int bake_vms(const struct recipe_set *set, const struct vm *const *vms,
 	     size_t n, const struct bake_opts *o, struct bake_result *ret,
 	     char **ret_err);
+
+/* Recomputes the manifest of image (read-only, one appliance) for the
+ * paths want lists.  *ret_err as bake_vms. */
+int bake_verify(const char *image, const struct manifest *want,
+		enum image_accel accel, bool debug, struct manifest *ret,
+		char **ret_err);
+
+/* Pure helpers, exposed for the unit tests. */
+
+/* shadow with field 2 of user's line replaced by hash; -ENOENT when the
+ * user has no line. */
+int bake_shadow_set(const char *shadow, const char *user, const char *hash,
+		    char **ret);
+/* The links 'systemctl enable' makes for unit (installed as file) from
+ * the [Install] section of its text: "LINK\0TARGET\0" pairs appended to
+ * out, their count returned. */
+size_t bake_unit_links(const char *text, const char *unit, const char *file,
+		       struct strbuf *out);
+/* Splits a package file name, "hello_2.10-3_amd64.deb" or
+ * "podman-5.4.0-1.fc44.x86_64.rpm", into name, version and architecture;
+ * -EINVAL for anything else. */
+int bake_pkg_parse(const char *file, char **ret_name, char **ret_version,
+		   char **ret_arch);
 
 /* 'sbx-build all' and 'sbx-build build': options, the bake, one line per
  * step.  all: every VM of the recipes; otherwise the operands. */

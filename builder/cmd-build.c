@@ -2,13 +2,16 @@
  * 'sbx-build all' (cmd_bake). */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bake.h"
 #include "cmd.h"
+#include "lock.h"
 #include "recipe.h"
+#include "schema.h"
 #include "util.h"
 
 static void
@@ -31,6 +34,23 @@ on_warn(void *opaque, const char *vm, const char *msg)
 		log_warn("%s", msg);
 }
 
+/* SOURCE_DATE_EPOCH (reproducible-builds.org), default 0: the mtime of
+ * every path the bake writes.  false when it is set but not a number. */
+static bool
+source_date_epoch(int64_t *ret)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+
+	*ret = 0;
+	if (e == NULL || *e == '\0')
+		return true;
+	if (!parse_u64(e, &v) || v > INT64_MAX)
+		return false;
+	*ret = (int64_t)v;
+	return true;
+}
+
 int
 cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 {
@@ -49,9 +69,13 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	};
 	const struct recipe_set *set = globals.recipes;
 	const struct vm **vms;
-	struct bake_result res;
+	struct bake_result res = {0};
 	CLEANUP_FREE char *out = path_join(globals.dir, "out");
+	CLEANUP_FREE char *lock_path = path_join(globals.dir, LOCK_FILE);
 	CLEANUP_FREE char *err = NULL;
+	struct diag_list *diags;
+	struct lock *lk = NULL;
+	enum cmd_status st = CMD_OK;
 	size_t n = 0;
 	int c, r;
 
@@ -62,7 +86,8 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 			o.offline = true;
 			break;
 		case 'f':
-			break; /* every build bakes afresh */
+			o.force = true;
+			break;
 		case 'a':
 			if (strcmp(optarg, "kvm") == 0) {
 				o.accel = IMAGE_ACCEL_KVM;
@@ -82,6 +107,12 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	}
 	if (!cmd_operands_ok(cmd, argc - optind))
 		return CMD_USAGE;
+	if (!source_date_epoch(&o.epoch)) {
+		log_error("SOURCE_DATE_EPOCH must be seconds since 1970, not "
+			  "'%s'",
+			  getenv("SOURCE_DATE_EPOCH"));
+		return CMD_ERROR;
+	}
 	o.out_dir = out;
 	vms = xcalloc(all ? set->nvms + 1 : (size_t)(argc - optind) + 1,
 		      sizeof(*vms));
@@ -110,20 +141,58 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 		free(vms);
 		return CMD_ERROR;
 	}
+	diags = diag_list_new();
+	r = lock_load(lock_path, diags, &lk);
+	if (r < 0) {
+		if (diag_count(diags) > 0)
+			diag_print(diags, stderr);
+		else
+			log_error("cannot read '%s': %s", lock_path,
+				  strerror(-r));
+		diag_list_free(diags);
+		free(vms);
+		return CMD_ERROR;
+	}
+	diag_list_free(diags);
+	o.lock = lk;
 	r = bake_vms(set, (const struct vm *const *)vms, n, &o, &res, &err);
 	if (r < 0) {
 		log_error("%s", err != NULL && *err ? err : strerror(-r));
 		if (r != -ECANCELED)
 			log_info("nothing in '%s' was changed", out);
-		free(vms);
-		return CMD_ERROR;
+		st = CMD_ERROR;
+	} else {
+		log_verbose("libguestfs appliance launches: %u (attempts: %u, "
+			    "%s)",
+			    res.launches, res.attempts,
+			    res.launches == 0 ? "none needed"
+			    : res.tcg	      ? "TCG"
+					      : "KVM");
+		for (size_t i = 0; i < n; i++) {
+			if (res.uptodate[i]) {
+				log_info("%s/%s.qcow2 is up to date", out,
+					 vms[i]->name);
+			} else {
+				log_info("built %s/%s.qcow2", out,
+					 vms[i]->name);
+			}
+		}
 	}
-	log_verbose("libguestfs appliance launches: %u (attempts: %u, %s)",
-		    res.launches, res.attempts, res.tcg ? "TCG" : "KVM");
-	for (size_t i = 0; i < n; i++)
-		log_info("built %s/%s.qcow2", out, vms[i]->name);
+	/* Pins resolved on the way are kept even when the bake failed. */
+	if (lock_changed(lk)) {
+		r = lock_save(lk, lock_path);
+		if (r < 0) {
+			log_error("cannot write '%s': %s", lock_path,
+				  strerror(-r));
+			st = CMD_ERROR;
+		} else {
+			log_verbose("recorded the pins in '%s'", lock_path);
+		}
+	}
+	bake_result_release(&res);
+	lock_free(lk);
 	free(vms);
-	return CMD_OK;
+	return st;
 }
 
 static enum cmd_status

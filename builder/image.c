@@ -14,6 +14,7 @@
 #include <guestfs.h>
 
 #include "image.h"
+#include "manifest.h"
 #include "util.h"
 
 struct drive {
@@ -154,7 +155,9 @@ make_handle(struct image *im, enum image_accel accel)
 	for (size_t i = 0; i < im->ndrives; i++)
 		if (guestfs_add_drive_opts(g, im->drives[i].path,
 					   GUESTFS_ADD_DRIVE_OPTS_FORMAT,
-					   "qcow2", -1) == -1)
+					   "qcow2",
+					   GUESTFS_ADD_DRIVE_OPTS_READONLY,
+					   im->o.readonly ? 1 : 0, -1) == -1)
 			return gfs_fail(im);
 	return 0;
 }
@@ -376,25 +379,54 @@ fs_drive(struct image *im, const char *fs)
 	return idx;
 }
 
+static void
+drop_roots(struct image *im)
+{
+	for (size_t i = 0; i < im->ndrives; i++) {
+		struct drive *dr = &im->drives[i];
+
+		for (size_t k = 0; k < dr->nroots; k++)
+			free(dr->roots[k]);
+		free(dr->roots);
+		dr->roots = NULL;
+		dr->nroots = 0;
+	}
+}
+
 int
 image_inspect(struct image *im)
 {
-	char **roots = guestfs_inspect_os(im->g);
+	/* Inspection has been seen, rarely and only on a loaded host, to
+	 * miss the btrfs subvolumes of a Fedora-shaped drive (they are then
+	 * listed as the bare device): a drive with no root is inspected
+	 * once more before image_os reports it. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		char **roots = guestfs_inspect_os(im->g);
+		bool missing = false;
 
-	if (roots == NULL)
-		return gfs_fail(im);
-	for (size_t i = 0; roots[i] != NULL; i++) {
-		int d = fs_drive(im, roots[i]);
-		struct drive *dr;
+		if (roots == NULL)
+			return gfs_fail(im);
+		drop_roots(im);
+		for (size_t i = 0; roots[i] != NULL; i++) {
+			int d = fs_drive(im, roots[i]);
+			struct drive *dr;
 
-		if (d < 0 || (size_t)d >= im->ndrives)
-			continue;
-		dr = &im->drives[d];
-		dr->roots = xrealloc(dr->roots,
-				     (dr->nroots + 1) * sizeof(*dr->roots));
-		dr->roots[dr->nroots++] = xstrdup(roots[i]);
+			if (d < 0 || (size_t)d >= im->ndrives)
+				continue;
+			dr = &im->drives[d];
+			dr->roots =
+				xrealloc(dr->roots,
+					 (dr->nroots + 1) * sizeof(*dr->roots));
+			dr->roots[dr->nroots++] = xstrdup(roots[i]);
+		}
+		free_strv(roots);
+		for (size_t i = 0; i < im->ndrives; i++)
+			missing |= im->drives[i].nroots == 0;
+		if (!missing)
+			break;
+		log_debug("libguestfs: a drive shows no operating system, "
+			  "inspecting again");
 	}
-	free_strv(roots);
 	return 0;
 }
 
@@ -422,10 +454,26 @@ image_os(struct image *im, size_t drive, struct image_os *ret)
 			return -EMLINK;
 		}
 		fss = guestfs_list_filesystems(im->g);
-		for (size_t i = 0; fss != NULL && fss[i] != NULL; i += 2)
-			if (fs_drive(im, fss[i]) == (int)drive)
-				sb_printf(&sb, "%s%s (%s)", sb.len ? ", " : "",
-					  fss[i], fss[i + 1]);
+		for (size_t i = 0; fss != NULL && fss[i] != NULL; i += 2) {
+			struct guestfs_btrfssubvolume_list *sv;
+
+			if (fs_drive(im, fss[i]) != (int)drive)
+				continue;
+			sb_printf(&sb, "%s%s (%s)", sb.len ? ", " : "", fss[i],
+				  fss[i + 1]);
+			if (strcmp(fss[i + 1], "btrfs") != 0 ||
+			    str_starts_with(fss[i], "btrfsvol:"))
+				continue;
+			/* Why its subvolumes were not listed. */
+			sv = guestfs_btrfs_subvolume_list(im->g, fss[i]);
+			if (sv == NULL)
+				sb_printf(&sb, " [subvolumes: %s]",
+					  guestfs_last_error(im->g)
+						  ? guestfs_last_error(im->g)
+						  : "error");
+			else
+				guestfs_free_btrfssubvolume_list(sv);
+		}
 		free_strv(fss);
 		set_err(im,
 			"no operating system found on '%s' (filesystems: %s)",
@@ -594,9 +642,12 @@ image_mount(struct image *im, size_t drive)
 		int rr;
 
 		if (str_starts_with(fs, "btrfsvol:"))
-			opts = xasprintf("subvol=%s", fs + strlen("btrfsvol:") +
-							      strlen(dev) + 1);
-		if (strcmp(h[i], "/") != 0) {
+			opts = xasprintf(
+				"%ssubvol=%s", im->o.readonly ? "ro," : "",
+				fs + strlen("btrfsvol:") + strlen(dev) + 1);
+		else if (im->o.readonly)
+			opts = xstrdup("ro");
+		if (strcmp(h[i], "/") != 0 && !im->o.readonly) {
 			int isdir = guestfs_is_dir(im->g, h[i]);
 
 			if (isdir == 0 && guestfs_mkdir_p(im->g, h[i]) == -1) {
@@ -808,6 +859,139 @@ image_selinux_label(struct image *im, const char *path, char **ret)
 	*ret = xstrndup(v, n);
 	free(v);
 	return 0;
+}
+
+int
+image_set_mtime(struct image *im, const char *path, int64_t secs)
+{
+	int l = guestfs_is_symlink(im->g, path);
+
+	if (l == -1)
+		return gfs_fail(im);
+	if (l == 1)
+		return 0;
+	if (guestfs_utimens(im->g, path, secs, 0, secs, 0) == -1)
+		return gfs_fail(im);
+	return 0;
+}
+
+int
+image_sha256(struct image *im, const char *path, char hex[65])
+{
+	char *c = guestfs_checksum(im->g, "sha256", path);
+
+	if (c == NULL)
+		return gfs_fail(im);
+	snprintf(hex, 65, "%s", c);
+	free(c);
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+image_find_files(struct image *im, const char *dir, char ***ret)
+{
+	char **names, **v;
+	size_t n = 0, k = 0;
+	int d = guestfs_is_dir_opts(im->g, dir,
+				    GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS, 0, -1);
+
+	if (d == -1)
+		return gfs_fail(im);
+	if (d == 0) {
+		*ret = xcalloc(1, sizeof(**ret));
+		return 0;
+	}
+	names = guestfs_find(im->g, dir);
+	if (names == NULL)
+		return gfs_fail(im);
+	while (names[n] != NULL)
+		n++;
+	v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		/* guestfs_find names start with '/'. */
+		CLEANUP_FREE char *p = xasprintf(
+			"%s%s%s", dir, names[i][0] == '/' ? "" : "/", names[i]);
+		int f = guestfs_is_file_opts(
+			im->g, p, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 0, -1);
+
+		if (f == -1) {
+			free_strv(names);
+			free_strv(v);
+			return gfs_fail(im);
+		}
+		if (f == 1) {
+			v[k++] = p;
+			p = NULL;
+		}
+	}
+	free_strv(names);
+	qsort(v, k, sizeof(*v), cmp_str);
+	*ret = v;
+	return 0;
+}
+
+int
+image_manifest_add(struct image *im, const char *path, bool content,
+		   struct manifest *m)
+{
+	struct guestfs_statns *st;
+	struct mentry *e;
+	char *label;
+	unsigned fmt;
+	char type;
+	int r = 0;
+
+	guestfs_push_error_handler(im->g, NULL, NULL);
+	st = guestfs_lstatns(im->g, path);
+	guestfs_pop_error_handler(im->g);
+	if (st == NULL) {
+		int ex = guestfs_exists(im->g, path) == 1 ||
+			 guestfs_is_symlink(im->g, path) == 1;
+
+		if (!ex) {
+			set_err(im, "'%s' does not exist", path);
+			return -ENOENT;
+		}
+		return gfs_fail(im);
+	}
+	fmt = (unsigned)st->st_mode & 0170000;
+	type = fmt == 0040000 ? 'd' : fmt == 0120000 ? 'l' : 'f';
+	e = manifest_add(m, path, type);
+	e->mode = (unsigned)st->st_mode & 07777;
+	e->uid = (unsigned)st->st_uid;
+	e->gid = (unsigned)st->st_gid;
+	if (type == 'f' && fmt == 0100000) {
+		/* Content left out: size 0, sha256 "excluded". */
+		e->size = content ? (uint64_t)st->st_size : 0;
+		if (content)
+			r = image_sha256(im, path, e->sha256);
+		else
+			snprintf(e->sha256, sizeof(e->sha256), "excluded");
+	} else if (type == 'l') {
+		char *t = guestfs_readlink(im->g, path);
+
+		if (t == NULL)
+			r = gfs_fail(im);
+		manifest_entry_set_target(e, t);
+		free(t);
+	}
+	guestfs_free_statns(st);
+	if (r < 0)
+		return r;
+	r = image_selinux_label(im, path, &label);
+	if (r == 0 && label != NULL) {
+		/* The attribute holds a trailing NUL. */
+		label[strcspn(label, "\n")] = '\0';
+		manifest_entry_set_label(e, label);
+	}
+	free(label);
+	return r;
 }
 
 int

@@ -28,8 +28,9 @@ typedef void (*image_progress_fn)(void *opaque, uint64_t pos, uint64_t total);
 
 struct image_opts {
 	enum image_accel accel;
-	bool network; /* the appliance gets a NIC (package installs) */
-	bool debug;   /* libguestfs debug and trace events to the log */
+	bool network;  /* the appliance gets a NIC (package installs) */
+	bool debug;    /* libguestfs debug and trace events to the log */
+	bool readonly; /* drives added read-only, filesystems mounted ro */
 	image_progress_fn progress;
 	void *progress_opaque;
 };
@@ -108,6 +109,22 @@ int image_copy_in(struct image *im, const char *host, const char *guest);
 int image_command(struct image *im, const char *const *argv, char **ret_out);
 /* The security.selinux label of path, or NULL (not an error) when none. */
 int image_selinux_label(struct image *im, const char *path, char **ret);
+
+/* Sets path's access and modification times to secs (symlinks are left
+ * alone: the call would follow them). */
+int image_set_mtime(struct image *im, const char *path, int64_t secs);
+/* The SHA-256 of a guest file, lower-case hex. */
+int image_sha256(struct image *im, const char *path, char hex[65]);
+/* Every regular file under dir, as guest paths, sorted; NULL-terminated.
+ * A missing dir gives an empty list. */
+int image_find_files(struct image *im, const char *dir, char ***ret);
+
+struct manifest;
+/* Appends path's manifest entry (type, mode, owner, size, SHA-256 unless
+ * !content, symlink target, SELinux label) to m; -ENOENT (nothing added)
+ * when path does not exist. */
+int image_manifest_add(struct image *im, const char *path, bool content,
+		       struct manifest *m);
 
 /* Syncs and stops the appliance; a failure here means the images may be
  * incomplete. */

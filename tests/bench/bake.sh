@@ -31,7 +31,12 @@ sbx_launches=$(sed -n 's/.*launches: \([0-9]*\).*/\1/p' "$W/sbx.log")
 # virt-customize: the same changes, from each VM's plan.
 vc_args() { # VM
 	./sbx-build -C "$P" plan "$1" | awk -v ov="$P/overlays/$1" '
-	$1 == "file" && NF >= 6 && $0 ~ /sha256/ { print "--touch " $4; print "--chmod " $2 ":" $4 }
+	$1 == "file" && NF >= 6 && $0 ~ /sha256/ {
+		# Parents first: sbx-build creates them too.
+		d = $4; sub(/\/[^\/]*$/, "", d)
+		if (d != "") print "--mkdir " d
+		print "--touch " $4; print "--chmod " $2 ":" $4
+	}
 	$1 == "dir" { print "--mkdir " $4; print "--chmod " $2 ":" $4 }
 	$1 == "symlink" { print "--link " $4 ":" $2 }
 	$1 == "step" && $3 == "hostname" { print "--hostname " $4 }
