@@ -180,6 +180,11 @@ exec_lock(int argc, char **argv)
 			if (b == NULL || b->url == NULL)
 				lock_remove_base(lk, lock_base_name(lk, i));
 		}
+		/* --update refreshes on purpose: the next online build pins
+		 * the newest packages afresh. */
+		if (o.update && lock_remove_section(lk, "packages"))
+			log_info("package pins dropped; the next online build "
+				 "pins them again");
 	}
 	/* A partial failure still records what did resolve. */
 	if (lock_changed(lk)) {

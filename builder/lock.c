@@ -219,6 +219,22 @@ lock_section(struct lock *lk, const char *key, bool create)
 	return ynode_map_put(lk->root, key, ynode_new_map());
 }
 
+bool
+lock_remove_section(struct lock *lk, const char *key)
+{
+	size_t i = map_index(lk->root, key);
+
+	if (i == lk->root->n)
+		return false;
+	ynode_free(lk->root->items[i]);
+	ynode_free(lk->root->items[i + 1]);
+	memmove(&lk->root->items[i], &lk->root->items[i + 2],
+		(lk->root->n - i - 2) * sizeof(*lk->root->items));
+	lk->root->n -= 2;
+	lk->changed = true;
+	return true;
+}
+
 const char *
 lock_base_recipe_url(const struct lock *lk, const char *name)
 {

@@ -55,6 +55,8 @@ const char *lock_base_name(const struct lock *lk, size_t i);
 /* A top-level section (a map) for other modules, NULL when absent unless
  * create; marks the lock changed when create adds it. */
 struct ynode *lock_section(struct lock *lk, const char *key, bool create);
+/* Drops a top-level section (e.g. "packages"); false when absent. */
+bool lock_remove_section(struct lock *lk, const char *key);
 /* Set by every change; lock_save clears it. */
 bool lock_changed(const struct lock *lk);
 void lock_mark_changed(struct lock *lk);

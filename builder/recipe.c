@@ -1137,6 +1137,14 @@ adopt(struct recipe_set *set, struct recipe_doc *doc, const char *file,
 		return;
 	}
 	doc->vm.pos = doc->pos;
+	/* The recipe's name inside the project ("recipes/dev.yaml"), so what
+	 * is generated from it does not depend on where the project is. */
+	{
+		size_t n = strlen(set->dir);
+
+		if (strncmp(file, set->dir, n) == 0 && file[n] == '/')
+			file += n + 1;
+	}
 	doc->vm.file = xstrdup(file);
 	set->vms = xrealloc(set->vms, (set->nvms + 1) * sizeof(struct vm));
 	set->vms[set->nvms++] = doc->vm;

@@ -178,7 +178,7 @@ struct file_spec {
 
 struct vm {
 	struct srcpos pos;
-	char *file; /* recipe file */
+	char *file; /* recipe file, relative to the project dir */
 	char *name; /* [a-z0-9][a-z0-9._-]*, at most 32: used in file names */
 	struct srcpos name_pos;
 	char *base; /* base name */

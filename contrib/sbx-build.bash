@@ -53,7 +53,12 @@ _sbx_build()
 		else
 			_filedir
 		fi ;;
-	verify) _filedir ;;
+	verify)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--manifest --accel" -- "$cur"))
+		else
+			_filedir qcow2
+		fi ;;
 	help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 	esac
 }

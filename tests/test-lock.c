@@ -182,6 +182,12 @@ test_other_sections_kept(void **state)
 	assert_false(lock_changed(lk));
 	assert_non_null(lock_section(lk, "new", true));
 	assert_true(lock_changed(lk));
+	/* lock --update drops the package pins, and only them. */
+	assert_true(lock_remove_section(lk, "packages"));
+	assert_false(lock_remove_section(lk, "packages"));
+	assert_null(lock_section(lk, "packages", false));
+	assert_non_null(lock_section(lk, "containers", false));
+	assert_int_equal(lock_nbases(lk), 1);
 	lock_free(lk);
 	fetch_pin_clear(&a);
 }
