@@ -647,53 +647,17 @@ write_owned(struct bake *b, struct srcpos pos, const char *path,
 	return 0;
 }
 
+/* The user's sudoers entry and baked keys are rendered files (render-users.c),
+ * written by the files step; here only check the account exists. */
 static int
-user_extras(struct bake *b, struct vmjob *j, const struct user *u,
-	    const struct accounts *a)
+user_check(struct bake *b, const struct user *u, const struct accounts *a)
 {
 	CLEANUP_FREE char *home = NULL;
-	int uid, gid, r;
+	int uid, gid;
 
 	if (db_lookup(a->passwd, u->name, &uid, &gid, &home) < 0)
 		return fail(b, u->pos, -ENOENT,
 			    "user '%s' was not created in the guest", u->name);
-	if (u->sudo) {
-		CLEANUP_FREE char *p = xasprintf("/etc/sudoers.d/%s", u->name);
-		CLEANUP_FREE char *t =
-			xasprintf("%s ALL=(ALL) NOPASSWD: ALL\n", u->name);
-
-		r = ensure_parent(b, j, u->pos, p);
-		if (r == 0)
-			r = write_owned(b, u->pos, p, t, 0440, 0, 0);
-		if (r < 0)
-			return r;
-		wrote(j, p, true);
-	}
-	if (u->ssh_keys.n > 0 && home != NULL) {
-		CLEANUP_FREE char *d = xasprintf("%s/.ssh", home);
-		CLEANUP_FREE char *p = xasprintf("%s/authorized_keys", d);
-		struct strbuf k = STRBUF_INIT;
-		bool isdir;
-
-		for (size_t i = 0; i < u->ssh_keys.n; i++)
-			sb_printf(&k, "%s\n", u->ssh_keys.v[i]);
-		r = image_is_dir(b->im, d, &isdir);
-		if (r == 0 && !isdir)
-			r = image_mkdir(b->im, d, 0700);
-		if (r == 0)
-			r = image_chown(b->im, d, uid, gid);
-		if (r < 0) {
-			sb_release(&k);
-			return fail(b, u->pos, r, "cannot create '%s': %s", d,
-				    image_error(b->im));
-		}
-		r = write_owned(b, u->pos, p, k.buf, 0600, uid, gid);
-		sb_release(&k);
-		if (r < 0)
-			return r;
-		wrote(j, d, true);
-		wrote(j, p, true);
-	}
 	return 0;
 }
 
@@ -771,7 +735,7 @@ step_users(struct bake *b, struct vmjob *j)
 		}
 		r = set_shadow(b, j, u, hash != NULL ? hash : "!");
 		if (r == 0)
-			r = user_extras(b, j, u, &a);
+			r = user_check(b, u, &a);
 	}
 	accounts_release(&a);
 	return r;
