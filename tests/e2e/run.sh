@@ -1,0 +1,299 @@
+#!/bin/sh
+# make check-e2e: proves the isolation end to end.  Bakes the proxy and dev
+# VMs with ./sbx-build from the stand-in recipes (tests/e2e/recipes/, a
+# Debian 13 stand-in for Fedora Cloud built by build-base.sh), boots both
+# headless under TCG through the generated out/run-proxy.sh and
+# out/run-dev.sh, and tries every way out of the dev VM (guest/probe.sh,
+# run at boot in the dev VM, results on its serial console).  The host
+# side checks what arrived at its loopback servers (hostsrv.py), the
+# tinyproxy log, and that another host user cannot reach the VMs' sockets.
+#
+# Prints a table (probe, expected, seen, detail) and "N passed, N failed".
+# Exit 0 when every probe saw what it expected, 77 when this machine
+# cannot run the test (says why), 1 otherwise.
+#
+# Environment: E2E_WORK (default tests/work/e2e), E2E_CACHE (the stand-in
+# base, default tests/cache/e2e), E2E_TIMEOUT (seconds for the dev VM's
+# probes, default 2400), E2E_KEEP=1 keeps the baked images.
+# The VMs send nothing off the machine: the test's servers listen on
+# 127.0.0.1, the proxy VM's only uplink is QEMU user networking
+# (198.18.0.0/24, see qemu-net.sh; its DNS stand-in forwards nothing), the
+# dev VM's only NIC is the unix-socket link.  Only the stand-in base
+# (debootstrap) and the bake's 'apt-get update' reach Debian's archive.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+W=${E2E_WORK:-$ROOT/tests/work/e2e}
+P=$W/project
+OUT=$P/out
+TIMEOUT=${E2E_TIMEOUT:-2400}
+export E2E_CACHE=${E2E_CACHE:-$ROOT/tests/cache/e2e}
+OTHER=sbx-e2e-other
+T_START=$(date +%s)
+
+say() { echo "e2e: $*" >&2; }
+skip() {
+	say "skipped: $*"
+	exit 77
+}
+now() { date +%s; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, guestfish, useradd)"
+for t in debootstrap guestfish qemu-system-x86_64 qemu-img openssl \
+	runuser useradd ss; do
+	command -v "$t" >/dev/null 2>&1 || skip "no '$t' (make deps)"
+done
+PY=/usr/bin/python3
+[ -x "$PY" ] || skip "no /usr/bin/python3"
+[ -x ./sbx-build ] || {
+	say "no ./sbx-build: make sbx-build"
+	exit 1
+}
+for port in 22 53 80 443 7000; do
+	if ss -Hlntu "sport = :$port" | grep -q 127.0.0.1:$port ||
+		ss -Hlntu "sport = :$port" | grep -Eq '(\*|0\.0\.0\.0):'"$port"; then
+		skip "port $port is taken on 127.0.0.1 (the test's servers need it)"
+	fi
+done
+
+mkdir -p "$W"
+rm -f "$W"/*.log "$W"/results
+RES=$W/results
+: >"$RES"
+# row NAME EXPECTED SEEN DETAIL
+row() { printf '%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" >>"$RES"; }
+
+cleanup() {
+	if [ -x "$OUT/run-dev.sh" ]; then
+		SBX_STOP_TIMEOUT=20 "$OUT/run-dev.sh" --stop >/dev/null 2>&1
+	fi
+	if [ -x "$OUT/run-proxy.sh" ]; then
+		SBX_STOP_TIMEOUT=60 "$OUT/run-proxy.sh" --stop >/dev/null 2>&1
+	fi
+	[ -n "${SRV_PID:-}" ] && kill "$SRV_PID" 2>/dev/null
+	[ -n "${MADE_USER:-}" ] && userdel "$OTHER" 2>/dev/null
+	return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# 1. The stand-in base (cached).
+t0=$(now)
+say "stand-in base ($E2E_CACHE; first run: about 6 minutes)"
+sh tests/e2e/build-base.sh >"$W/build-base.log" 2>&1 || {
+	tail -20 "$W/build-base.log" >&2
+	say "the stand-in base failed, see $W/build-base.log"
+	exit 1
+}
+T_BASE=$(($(now) - t0))
+
+# 2. The project: the stand-in recipes, the product's overlays, the probes.
+TOKEN=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+rm -rf "$P"
+mkdir -p "$P/recipes" "$P/e2e"
+cp tests/e2e/recipes/*.yaml "$P/recipes/"
+cp -a overlays "$P/overlays"
+ln -s "$E2E_CACHE/base.qcow2" "$P/base.qcow2"
+sed "s/@TOKEN@/$TOKEN/" tests/e2e/guest/probe.sh >"$P/e2e/probe.sh"
+
+# 3. The bake: the product's own command.
+export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
+export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS-force_tcg}
+t0=$(now)
+say "sbx-build all (one libguestfs appliance, TCG)"
+if ! ./sbx-build -C "$P" --no-progress all --accel tcg \
+	>"$W/bake.log" 2>&1; then
+	if grep -q 'not available yet' "$W/bake.log"; then
+		skip "$(cat "$W/bake.log")"
+	fi
+	tail -30 "$W/bake.log" >&2
+	say "sbx-build all failed, see $W/bake.log"
+	exit 1
+fi
+T_BAKE=$(($(now) - t0))
+if [ ! -e "$OUT/run-proxy.sh" ]; then
+	# Until 'all' writes them itself.
+	say "sbx-build all wrote no run scripts: sbx-build scripts"
+	./sbx-build -C "$P" scripts >>"$W/bake.log" 2>&1 || {
+		tail -5 "$W/bake.log" >&2
+		exit 1
+	}
+fi
+for f in run-proxy.sh run-dev.sh proxy.qcow2 dev.qcow2; do
+	[ -e "$OUT/$f" ] || {
+		say "sbx-build all made no out/$f"
+		exit 1
+	}
+done
+
+# 4. The outside world, on 127.0.0.1 only.
+"$PY" tests/e2e/hostsrv.py "$W/hits.log" "$W/srv" >"$W/hostsrv.log" 2>&1 &
+SRV_PID=$!
+i=0
+until grep -q ready "$W/hostsrv.log" 2>/dev/null; do
+	i=$((i + 1))
+	if [ $i -gt 30 ] || ! kill -0 "$SRV_PID" 2>/dev/null; then
+		cat "$W/hostsrv.log" >&2
+		say "the test's servers did not start"
+		exit 1
+	fi
+	sleep 1
+done
+
+# 5. Boot: the generated run scripts, headless, TCG, no vsock here.
+export SBX_ACCEL=tcg SBX_VSOCK=off
+export SBX_QEMU=$ROOT/tests/e2e/qemu-net.sh E2E_QEMU_LOG=$W/qemu-argv.log
+unset XDG_RUNTIME_DIR
+rm -rf "$OUT/logs"
+t0=$(now)
+say "booting the proxy VM, then the dev VM (TCG)"
+"$OUT/run-proxy.sh" --daemon >"$W/run-proxy.log" 2>&1 || {
+	cat "$W/run-proxy.log" >&2
+	say "run-proxy.sh --daemon failed"
+	exit 1
+}
+"$OUT/run-dev.sh" --daemon >"$W/run-dev.log" 2>&1 || {
+	cat "$W/run-dev.log" >&2
+	say "run-dev.sh --daemon failed"
+	exit 1
+}
+
+# 6. The host side, while both run.  Another unprivileged user must not
+# reach the internal link (nor QMP): the run directory is 0700.
+rundir=$OUT/run
+link=$rundir/link-proxy.sock
+if ! id "$OTHER" >/dev/null 2>&1; then
+	useradd -M -r -s /usr/sbin/nologin "$OTHER" && MADE_USER=1
+fi
+sock_try() { # SOCKET: "pass" when OTHER can connect
+	runuser -u "$OTHER" -- "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1])
+except OSError as e:
+    print("blocked", e.strerror)
+else:
+    print("pass connected")' "$1" 2>&1
+}
+# out/ may be 0700 itself: open it for the test so that only the run
+# directory's own mode stands in the way.
+outmode=$(stat -c %a "$OUT")
+chmod o+x "$OUT"
+if [ -S "$link" ]; then
+	r=$(sock_try "$link")
+	row host-other-user-link-socket blocked "${r%% *}" \
+		"$(stat -c '%a %U' "$rundir") $rundir; ${r#* }"
+else
+	row host-other-user-link-socket blocked missing "no socket $link"
+fi
+qmp=$(ls "$rundir"/*.qmp 2>/dev/null | head -n 1)
+if [ -n "$qmp" ]; then
+	r=$(sock_try "$qmp")
+	row host-other-user-qmp-socket blocked "${r%% *}" "$qmp; ${r#* }"
+fi
+chmod "$outmode" "$OUT"
+# No TCP listener of the VMs' QEMUs on anything but 127.0.0.1.
+pids=$(cat "$rundir"/*.pid 2>/dev/null | tr '\n' ' ')
+l=''
+for p in $pids; do
+	l="$l$(ss -Hltnp | grep "pid=$p," | awk '{print $4}' | tr '\n' ' ')"
+done
+bad=$(printf '%s\n' $l | grep -v '^127\.0\.0\.1:' | tr '\n' ' ')
+if [ -n "$pids" ] && [ -z "$bad" ]; then st=blocked; else st=pass; fi
+row host-qemu-tcp-listeners blocked "$st" "listening: ${l:-none}"
+
+# 7. Wait for the dev VM's probes.
+say "waiting for the probes in the dev VM (up to $TIMEOUT s; out/logs/dev.log)"
+DEVLOG=$OUT/logs/dev.log
+t_end=$(($(now) + TIMEOUT))
+T_PROXY_UP=''
+while :; do
+	if [ -z "$T_PROXY_UP" ] && grep -q 'E2E-INFO proxies waited' \
+		"$DEVLOG" 2>/dev/null; then
+		T_PROXY_UP=$(($(now) - t0))
+		say "proxies up after $T_PROXY_UP s"
+	fi
+	grep -q 'E2E-END' "$DEVLOG" 2>/dev/null && break
+	if grep -aq 'Kernel panic' "$DEVLOG" "$OUT/logs/proxy.log" 2>/dev/null; then
+		say "a VM's kernel panicked (out/logs/)"
+		break
+	fi
+	if ! "$OUT/run-dev.sh" --status >/dev/null 2>&1; then
+		say "the dev VM stopped"
+		break
+	fi
+	if [ "$(now)" -gt "$t_end" ]; then
+		say "timed out"
+		break
+	fi
+	sleep 5
+done
+T_RUN=$(($(now) - t0))
+sleep 5
+SBX_STOP_TIMEOUT=30 "$OUT/run-dev.sh" --stop >/dev/null 2>&1
+SBX_STOP_TIMEOUT=60 "$OUT/run-proxy.sh" --stop >/dev/null 2>&1
+kill "$SRV_PID" 2>/dev/null
+SRV_PID=''
+
+# 8. What the dev VM saw.
+tr -d '\r' <"$DEVLOG" | grep -ao 'E2E-PROBE|.*' | awk -F'|' '!seen[$2]++' |
+	while IFS='|' read -r _ n e s d; do row "$n" "$e" "$s" "$d"; done
+if ! grep -q 'E2E-END' "$DEVLOG" 2>/dev/null; then
+	row dev-probes-finished pass blocked "no E2E-END in $DEVLOG"
+fi
+
+# 9. What the proxy VM logged, and what reached the host.
+PLOG=$OUT/logs/proxy.log
+found() { # NAME PATTERN: a row "pass" when PATTERN is in the proxy log
+	m=$(tr -d '\r' <"$PLOG" | grep -aF -- "$2" | head -n 1 |
+		sed 's/^.*E2E-LOG //' | cut -c1-110)
+	if [ -n "$m" ]; then row "$1" pass pass "$m"; else
+		row "$1" pass blocked "no '$2' in out/logs/proxy.log"; fi
+}
+found tinyproxy-log-http "GET http://198.18.0.2/e2e-http-$TOKEN"
+found tinyproxy-log-https "CONNECT 198.18.0.2:443"
+found tinyproxy-log-ssh-allowed "CONNECT github.com:22"
+found tinyproxy-log-ssh-filtered "blocked.example"
+# The proxies must reach no private address on the proxy VM's side: the
+# VM itself (the podman gateway, the link) and the other containers.
+for a in 10.0.21.1 10.0.21.2 192.168.76.11; do
+	m=$(tr -d '\r' <"$PLOG" |
+		grep -aF "Established connection to host \"$a\"" | head -n 1 |
+		sed 's/^.*E2E-LOG //' | cut -c1-110)
+	if [ -n "$m" ]; then st=pass; else st=blocked m="no connection in its log"; fi
+	row "tinyproxy-reached-$a" blocked "$st" "$m"
+done
+# What the design does not stop: names the dev VM makes the proxy look up.
+found dns-lookup-for-dev-vm "query[A] exfil-$TOKEN.example"
+hits() { grep -c "^$1 " "$W/hits.log" 2>/dev/null || :; }
+n=$(grep -c "^tcp 80 .*e2e-http-$TOKEN" "$W/hits.log" 2>/dev/null || :)
+if [ "${n:-0}" -gt 0 ]; then st=pass; else st=blocked; fi
+row host-http-server-reached pass "$st" "$n request(s) for the token on 127.0.0.1:80"
+for c in "tcp 7000" "udp 7000" "udp 53"; do
+	n=$(hits "$c")
+	if [ "${n:-0}" -gt 0 ]; then st=pass; else st=blocked; fi
+	row "host-canary-${c% *}-${c#* }" blocked "$st" \
+		"${n:-0} arrival(s) at 127.0.0.1:${c#* }/${c% *}"
+done
+
+# 10. The table.
+T_ALL=$(($(now) - T_START))
+pass=0 fail=0
+printf '\n%-30s %-8s %-8s %s\n' probe expected seen detail
+printf '%-30s %-8s %-8s %s\n' ----- -------- ---- ------
+while IFS='|' read -r n e s d; do
+	if [ "$e" = "$s" ]; then
+		pass=$((pass + 1)) mark=''
+	else
+		fail=$((fail + 1)) mark='  <-- FAIL'
+	fi
+	printf '%-30s %-8s %-8s %s%s\n' "$n" "$e" "$s" "$d" "$mark"
+done <"$RES"
+echo
+echo "times: base ${T_BASE}s, bake ${T_BAKE}s, proxies up ${T_PROXY_UP:-?}s" \
+	"after boot, boot+probes ${T_RUN}s, total ${T_ALL}s"
+echo "logs: $OUT/logs/, $W/"
+[ "${E2E_KEEP:-}" = 1 ] || rm -f "$OUT"/*.qcow2
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
