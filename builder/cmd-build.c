@@ -10,6 +10,7 @@
 #include "bake.h"
 #include "cmd.h"
 #include "lock.h"
+#include "outputs.h"
 #include "recipe.h"
 #include "schema.h"
 #include "util.h"
@@ -49,6 +50,30 @@ source_date_epoch(int64_t *ret)
 		return false;
 	*ret = (int64_t)v;
 	return true;
+}
+
+/* The run scripts and libvirt XML of the VMs just built, and run-all.sh:
+ * cheap and pure, so written every time. */
+static enum cmd_status
+write_scripts(const struct recipe_set *set, const struct vm **vms, size_t n,
+	      const char *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = outputs_write_vm(set, vms[i], out);
+		if (r < 0)
+			log_error("cannot write the run script of '%s' in "
+				  "'%s': %s",
+				  vms[i]->name, out, strerror(-r));
+	}
+	if (r == 0) {
+		r = outputs_write_all(set, out);
+		if (r < 0)
+			log_error("cannot write '%s/run-all.sh': %s", out,
+				  strerror(-r));
+	}
+	return r < 0 ? CMD_ERROR : CMD_OK;
 }
 
 int
@@ -177,6 +202,7 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 					 vms[i]->name);
 			}
 		}
+		st = write_scripts(set, vms, n, out);
 	}
 	/* Pins resolved on the way are kept even when the bake failed. */
 	if (lock_changed(lk)) {
