@@ -135,7 +135,7 @@ render_firewall(struct rctx *c)
 	uint16_t vmports[2], cports[2], fwd[64];
 	size_t nl = 0, nfwd = 0;
 	struct strbuf sb = STRBUF_INIT;
-	struct strbuf ctr = STRBUF_INIT;
+	struct strbuf ctr = STRBUF_INIT, gw = STRBUF_INIT;
 	const char *conf;
 
 	if (!ps->present || in == NULL)
@@ -168,6 +168,8 @@ render_firewall(struct rctx *c)
 		"networking maps one to\n"
 		"# the host's loopback), except the DNS service asking its "
 		"upstream.\n"
+		"# Containers reach neither the VM itself nor, but for DNS, "
+		"each other.\n"
 		"# Podman (netavark) keeps its own tables; a drop here is "
 		"final.\n"
 		"\n"
@@ -192,11 +194,27 @@ render_firewall(struct rctx *c)
 		  "\t}\n"
 		  "\n",
 		  ctr.buf);
+	for (size_t i = 0; i < vm->nnetworks; i++)
+		if (vm->networks[i].gateway != NULL)
+			sb_printf(&gw,
+				  "\t\tip daddr %s meta l4proto { tcp, udp } "
+				  "th dport 53 accept\n",
+				  vm->networks[i].gateway);
 	sb_printf(&sb,
 		  "\tchain input {\n"
 		  "\t\ttype filter hook input priority filter; policy "
 		  "accept;\n"
 		  "\t\tiifname \"%s\" jump input_internal\n"
+		  "\t\tip saddr @containers jump input_containers\n"
+		  "\t}\n"
+		  "\n"
+		  "\t# Containers talk to the world, never to the VM itself\n"
+		  "\t# (but podman's DNS on the network's gateway).\n"
+		  "\tchain input_containers {\n"
+		  "\t\tct state established,related accept\n"
+		  "\t\tct state invalid drop\n"
+		  "%s"
+		  "\t\tcounter drop\n"
 		  "\t}\n"
 		  "\n"
 		  "\tchain input_internal {\n"
@@ -205,7 +223,8 @@ render_firewall(struct rctx *c)
 		  "\t\t# When podman's userland proxy, not DNAT, serves a "
 		  "published port.\n"
 		  "\t\tip daddr %s tcp dport ",
-		  in->name, in->address);
+		  in->name, gw.buf ? gw.buf : "", in->address);
+	sb_release(&gw);
 	port_set(&sb, vmports, nl);
 	sb_puts(&sb, " accept\n"
 		     "\t\ticmp type echo-request limit rate 10/second accept\n"
@@ -255,6 +274,33 @@ render_firewall(struct rctx *c)
 	port_set(&sb, cports, nl);
 	sb_puts(&sb, " accept\n"
 		     "\t\tcounter drop\n"
+		     "\t}\n"
+		     "}\n");
+	/* Bridged traffic between two containers never reaches the inet
+	 * hooks: a proxy could reach the DNS service's admin UI.  Only DNS
+	 * crosses the bridge. */
+	sb_printf(&sb,
+		  "\n"
+		  "table bridge sbx\n"
+		  "delete table bridge sbx\n"
+		  "\n"
+		  "table bridge sbx {\n"
+		  "\tchain forward {\n"
+		  "\t\ttype filter hook forward priority filter; policy "
+		  "accept;\n"
+		  "\t\tip saddr %s ip daddr %s jump containers\n"
+		  "\t}\n"
+		  "\n"
+		  "\tchain containers {\n",
+		  ctr.buf, ctr.buf);
+	if (dns != NULL && dns->ip != NULL)
+		sb_printf(&sb,
+			  "\t\tip daddr %s meta l4proto { tcp, udp } th "
+			  "dport 53 accept\n"
+			  "\t\tip saddr %s meta l4proto { tcp, udp } th "
+			  "sport 53 accept\n",
+			  dns->ip, dns->ip);
+	sb_puts(&sb, "\t\tcounter drop\n"
 		     "\t}\n"
 		     "}\n");
 	sb_release(&ctr);

@@ -11,7 +11,7 @@ libcrypt-dev libcmocka-dev
 libguestfs-tools guestfs-tools linux-image-amd64
 qemu-utils qemu-system-x86 xorriso gpgv gnupg openssh-client zstd
 tinyproxy nftables shellcheck curl debootstrap libvirt-clients python3
-libxml2-utils syslinux mtools dosfstools cpio
+libxml2-utils syslinux mtools dosfstools cpio openssl iproute2
 "
 FEDORA_PKGS="
 gcc make pkgconf-pkg-config
@@ -19,7 +19,7 @@ libguestfs-devel libyaml-devel libcurl-devel libarchive-devel openssl-devel
 libxcrypt-devel libcmocka-devel
 guestfs-tools qemu-img qemu-system-x86 xorriso gnupg2 openssh-clients zstd
 tinyproxy nftables ShellCheck curl debootstrap libvirt-client python3
-libxml2 syslinux mtools dosfstools cpio glibc-static
+libxml2 syslinux mtools dosfstools cpio glibc-static openssl iproute
 "
 
 SUDO=
