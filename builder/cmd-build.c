@@ -98,7 +98,6 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	CLEANUP_FREE char *out = path_join(globals.dir, "out");
 	CLEANUP_FREE char *lock_path = path_join(globals.dir, LOCK_FILE);
 	CLEANUP_FREE char *err = NULL;
-	struct diag_list *diags;
 	struct lock *lk = NULL;
 	enum cmd_status st = CMD_OK;
 	size_t n = 0;
@@ -166,19 +165,11 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 		free(vms);
 		return CMD_ERROR;
 	}
-	diags = diag_list_new();
-	r = lock_load(lock_path, diags, &lk);
-	if (r < 0) {
-		if (diag_count(diags) > 0)
-			diag_print(diags, stderr);
-		else
-			log_error("cannot read '%s': %s", lock_path,
-				  strerror(-r));
-		diag_list_free(diags);
+	lk = cmd_lock_load(lock_path);
+	if (lk == NULL) {
 		free(vms);
 		return CMD_ERROR;
 	}
-	diag_list_free(diags);
 	o.lock = lk;
 	r = bake_vms(set, (const struct vm *const *)vms, n, &o, &res, &err);
 	if (r < 0) {

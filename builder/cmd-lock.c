@@ -87,7 +87,6 @@ exec_lock(int argc, char **argv)
 	};
 	const struct recipe_set *set = globals.recipes;
 	struct lock_opts o = {.releases_url = FEDORA_RELEASES_URL};
-	struct diag_list *diags;
 	struct fetch_ctx *ctx = NULL;
 	struct lock *lk = NULL;
 	CLEANUP_FREE char *cache = NULL, *lock_path = NULL;
@@ -147,18 +146,9 @@ exec_lock(int argc, char **argv)
 		return CMD_ERROR;
 	}
 	lock_path = path_join(globals.dir, LOCK_FILE);
-	diags = diag_list_new();
-	r = lock_load(lock_path, diags, &lk);
-	if (r < 0) {
-		if (diag_count(diags) > 0)
-			diag_print(diags, stderr);
-		else
-			log_error("cannot read '%s': %s", lock_path,
-				  strerror(-r));
-		diag_list_free(diags);
+	lk = cmd_lock_load(lock_path);
+	if (lk == NULL)
 		return CMD_ERROR;
-	}
-	diag_list_free(diags);
 
 	ctx = fetch_ctx_new(cache, o.flags);
 	fetch_ctx_set_dir(ctx, globals.dir);

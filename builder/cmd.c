@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "diag.h"
+#include "lock.h"
 #include "recipe.h"
 #include "util.h"
 
@@ -66,6 +67,21 @@ cmd_bad_option(const struct cmd_entry *cmd)
 	/* getopt has already named the option. */
 	cmd_usage(cmd);
 	return CMD_USAGE;
+}
+
+struct lock *
+cmd_lock_load(const char *path)
+{
+	struct diag_list *diags = diag_list_new();
+	struct lock *lk = NULL;
+	int r = lock_load(path, diags, &lk);
+
+	if (r < 0 && diag_count(diags) > 0)
+		diag_print(diags, stderr);
+	else if (r < 0)
+		log_error("cannot read '%s': %s", path, strerror(-r));
+	diag_list_free(diags);
+	return r < 0 ? NULL : lk;
 }
 
 enum cmd_status

@@ -54,6 +54,10 @@ bool cmd_operands_ok(const struct cmd_entry *cmd, int n);
 /* Reports an unknown option or a missing option argument (getopt's '?'
  * or ':') with the usage line; returns CMD_USAGE. */
 enum cmd_status cmd_bad_option(const struct cmd_entry *cmd);
+struct lock;
+/* Loads the lock file at path (missing is empty), printing every problem
+ * with its position; NULL after a failure was reported. */
+struct lock *cmd_lock_load(const char *path);
 /* Logs "'NAME' is not available yet" and returns CMD_ERROR. */
 enum cmd_status cmd_not_yet(const char *name, const char *issue);
 
