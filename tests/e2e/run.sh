@@ -256,8 +256,9 @@ found tinyproxy-log-https "CONNECT 198.18.0.2:443"
 found tinyproxy-log-ssh-allowed "CONNECT github.com:22"
 found tinyproxy-log-ssh-filtered "blocked.example"
 # The proxies must reach no private address on the proxy VM's side: the
-# VM itself (the podman gateway, the link) and the other containers.
-for a in 10.0.21.1 10.0.21.2 192.168.76.11; do
+# VM itself (the podman gateway, the link).  The DNS container answers on
+# 53 by design; its other ports are the in-guest dns-ct-other-port probe.
+for a in 10.0.21.1 192.168.76.11; do
 	m=$(tr -d '\r' <"$PLOG" |
 		grep -aF "Established connection to host \"$a\"" | head -n 1 |
 		sed 's/^.*E2E-LOG //' | cut -c1-110)

@@ -104,6 +104,10 @@ http_private() { # URL
 	say "E2E-INFO via the HTTP proxy to $1: $(echo "$b" |
 		tr -c '[:print:]\n' '.' | grep -v '^ *$' | tail -2 | tr '\n' ' ')"
 }
+bridge_reach() { # URL: 0 when anything at all came back from it
+	curl -sS -m 20 -x "http://$PROXY:$HTTP_PORT" -o /dev/null \
+		-w 'http_code=%{http_code}' "$1"
+}
 # Root in the dev VM turns IPv6 on for the link: passes when a port of
 # another host on the link answers over IPv6 link-local.
 ipv6_link() {
@@ -182,7 +186,10 @@ probe ssh-client-not-listed blocked ssh_dev blocked.example
 # (tinyproxy-reached-* rows, judged on the host).
 http_private "http://10.0.21.1:22/"
 http_private "http://$PROXY:$SSH_PORT/"
-http_private "http://10.0.21.2:53/"
+# The DNS container on any port but 53 (Pi-hole's admin UI is on 80): a
+# refused connection comes back at once as tinyproxy's 500, a dropped one
+# (the bridge table) leaves curl to time out.
+probe dns-ct-other-port blocked bridge_reach "http://10.0.21.2:80/"
 # Any name the dev VM asks the HTTP proxy for is looked up by the proxy VM
 # (the design has no allow-list there): the host checks the DNS log.
 curl -s -m 20 -x "http://$PROXY:$HTTP_PORT" -o /dev/null \
