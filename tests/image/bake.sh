@@ -16,14 +16,8 @@
 # 4. SIGINT during a build: the same.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-[ "$(id -u)" = 0 ] || { echo "skip: needs root (debootstrap)"; exit 77; }
-for p in guestfish virt-make-fs debootstrap qemu-img unshare; do
-	command -v $p >/dev/null ||
-		{ echo "skip: $p is not installed"; exit 77; }
-done
 . tests/image/lib-fixtures.sh
-make -s sbx-build || exit 1
-fixtures_build || exit 1
+fixtures_setup guestfish virt-make-fs debootstrap qemu-img unshare
 
 W=$PWD/tests/work/bake-test
 P=$W/proj

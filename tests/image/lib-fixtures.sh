@@ -158,3 +158,16 @@ fixtures_build() {
 	mkdir -p "$FIX_CACHE" || return 1
 	fix_rootfs && fix_debian && fix_fedora
 }
+
+# fixtures_setup TOOL...: what every image test does first.  Skips (exit 77)
+# when not root or a tool is missing, then builds sbx-build and the
+# fixture bases.
+fixtures_setup() {
+	[ "$(id -u)" = 0 ] || { echo "skip: needs root (debootstrap)"; exit 77; }
+	for p in "$@"; do
+		command -v "$p" >/dev/null ||
+			{ echo "skip: $p is not installed"; exit 77; }
+	done
+	make -s sbx-build || exit 1
+	fixtures_build || exit 1
+}

@@ -23,14 +23,8 @@
 #    and exit 1.                                                [3 launches]
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-[ "$(id -u)" = 0 ] || { echo "skip: needs root (debootstrap)"; exit 77; }
-for p in guestfish virt-make-fs debootstrap qemu-img unshare bc; do
-	command -v $p >/dev/null ||
-		{ echo "skip: $p is not installed"; exit 77; }
-done
 . tests/image/lib-fixtures.sh
-make -s sbx-build || exit 1
-fixtures_build || exit 1
+fixtures_setup guestfish virt-make-fs debootstrap qemu-img unshare bc
 
 W=$PWD/tests/work/rebuild-test
 A=$W/proj
