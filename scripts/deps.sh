@@ -1,39 +1,100 @@
 #!/bin/sh
-# Installs every build, test and runtime dependency of sbx-build, on
-# Debian/Ubuntu (apt-get) or Fedora (dnf).  Idempotent: it says what it
-# installs and installs only what is missing.
+# Installs what sbx-build needs, on Debian/Ubuntu (apt-get) or Fedora (dnf).
+#
+#   scripts/deps.sh          build and run sbx-build (make deps, make images)
+#   scripts/deps.sh --test   what the test suites need on top (make test-deps)
+#
+# Idempotent: it says what it installs and installs only what is missing.
+# The test set brings daemons the tests start themselves (tinyproxy); a
+# package that arrives with a system service enabled is stopped and
+# disabled again, so that nothing listens on the machine because of it.
 set -eu
 
+# Building sbx-build and running it: the libraries, QEMU (run scripts,
+# qemu-img), xorriso (seed), gpgv (fetch), ssh-keygen (pack).  libguestfs
+# boots the host's kernel: a machine with none (a container) gets one.
 DEBIAN_PKGS="
 build-essential pkg-config make
 libguestfs-dev libyaml-dev libcurl4-openssl-dev libarchive-dev libssl-dev
-libcrypt-dev libcmocka-dev
-libguestfs-tools guestfs-tools linux-image-amd64
-qemu-utils qemu-system-x86 xorriso gpgv gnupg openssh-client zstd
-tinyproxy nftables shellcheck curl debootstrap libvirt-clients python3
-libxml2-utils syslinux mtools dosfstools cpio openssl iproute2
+libcrypt-dev
+qemu-utils qemu-system-x86 xorriso gpgv openssh-client
 "
 FEDORA_PKGS="
 gcc make pkgconf-pkg-config
 libguestfs-devel libyaml-devel libcurl-devel libarchive-devel openssl-devel
-libxcrypt-devel libcmocka-devel
-guestfs-tools qemu-img qemu-system-x86 xorriso gnupg2 openssh-clients zstd
-tinyproxy nftables ShellCheck curl debootstrap libvirt-client python3
-libxml2 syslinux mtools dosfstools cpio glibc-static openssl iproute
+libxcrypt-devel
+qemu-img qemu-system-x86 xorriso gnupg2 openssh-clients
 "
+DEBIAN_KERNEL=linux-image-amd64
+FEDORA_KERNEL=kernel-core
+
+# The tests: cmocka, the real readers of generated files (tinyproxy, nft,
+# ShellCheck, virt-xml-validate), keys made at test time (gpg, openssl),
+# fixture images (debootstrap, guestfish, syslinux, mtools, dosfstools,
+# cpio), the bench's virt-customize, and the end-to-end test's servers.
+DEBIAN_TEST_PKGS="
+libcmocka-dev gnupg zstd curl python3 openssl iproute2 util-linux
+tinyproxy nftables shellcheck libvirt-clients libxml2-utils
+debootstrap libguestfs-tools guestfs-tools syslinux mtools dosfstools cpio
+"
+FEDORA_TEST_PKGS="
+libcmocka-devel gnupg2 zstd curl python3 openssl iproute util-linux
+tinyproxy nftables ShellCheck libvirt-client libxml2
+debootstrap guestfs-tools syslinux mtools dosfstools cpio glibc-static
+"
+# Packages whose installation enables a service the tests must not leave
+# running: the tests start their own instance.
+SERVICES="tinyproxy"
+
+test=0
+case ${1:-} in
+--test) test=1 ;;
+"") ;;
+*)
+	echo "usage: scripts/deps.sh [--test]" >&2
+	exit 2
+	;;
+esac
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 fi
 
+# No kernel image in /boot: libguestfs (and the image tests) cannot boot.
+need_kernel() {
+	for k in /boot/vmlinuz-*; do
+		[ -e "$k" ] && return 1
+	done
+	return 0
+}
+
+# Stops and disables SERVICE, which the package just installed (and may
+# have enabled and started): on systemd hosts and on sysvinit ones alike.
+quiet_service() {
+	s=$1
+	if command -v systemctl >/dev/null 2>&1 &&
+		systemctl is-enabled --quiet "$s" 2>/dev/null; then
+		echo "deps: disabling the system service '$s' (the tests run their own)"
+		$SUDO systemctl disable --quiet "$s" 2>/dev/null || :
+	fi
+	if [ -d /run/systemd/system ]; then
+		$SUDO systemctl stop "$s" 2>/dev/null || :
+	elif [ -x "/etc/init.d/$s" ]; then
+		$SUDO "/etc/init.d/$s" stop >/dev/null 2>&1 || :
+	fi
+}
+
 if [ -r /etc/os-release ]; then
 	. /etc/os-release
 fi
 case " ${ID:-} ${ID_LIKE:-} " in
 *" debian "* | *" ubuntu "*)
+	want=$DEBIAN_PKGS
+	[ $test = 1 ] && want=$DEBIAN_TEST_PKGS
+	need_kernel && want="$want $DEBIAN_KERNEL"
 	missing=
-	for p in $DEBIAN_PKGS; do
+	for p in $want; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q 'install ok installed' || missing="$missing $p"
 	done
@@ -48,8 +109,11 @@ case " ${ID:-} ${ID_LIKE:-} " in
 		--no-install-recommends $missing
 	;;
 *" fedora "* | *" rhel "*)
+	want=$FEDORA_PKGS
+	[ $test = 1 ] && want=$FEDORA_TEST_PKGS
+	need_kernel && want="$want $FEDORA_KERNEL"
 	missing=
-	for p in $FEDORA_PKGS; do
+	for p in $want; do
 		rpm -q "$p" >/dev/null 2>&1 || missing="$missing $p"
 	done
 	if [ -z "$missing" ]; then
@@ -62,7 +126,18 @@ case " ${ID:-} ${ID_LIKE:-} " in
 	;;
 *)
 	echo "deps: unsupported distribution '${ID:-unknown}'; install by hand:" >&2
-	echo "$DEBIAN_PKGS" >&2
+	if [ $test = 1 ]; then
+		echo "$DEBIAN_TEST_PKGS" >&2
+	else
+		echo "$DEBIAN_PKGS" >&2
+	fi
 	exit 1
 	;;
 esac
+
+for p in $missing; do
+	for s in $SERVICES; do
+		[ "$p" = "$s" ] && quiet_service "$s"
+	done
+done
+exit 0
