@@ -1,6 +1,8 @@
 #!/bin/sh
 # The end-to-end test's stand-in for Fedora Cloud, built from Debian's
-# archive and cached under tests/cache/e2e/ (gitignored):
+# archive (the mirror this machine's apt uses) and cached outside the clone
+# in $E2E_CACHE (run.sh sets it: ~/.cache/sbx-build-tests/e2e-KEY, keyed by
+# this script's contents):
 #
 #   base.qcow2         a bootable disk: GPT with a BIOS boot partition and
 #                      an ext4 root (label 'sbxroot'), GRUB on the serial
@@ -24,13 +26,14 @@
 #                      skips it).
 #
 # Usage: tests/e2e/build-base.sh [--boot-test]
-# Each stage is skipped when its output exists; delete tests/cache/e2e/ to
-# rebuild.  Stage times go to tests/cache/e2e/times.log.  Needs root,
+# Each stage is skipped when its output exists; delete $E2E_CACHE to
+# rebuild.  Stage times go to $E2E_CACHE/times.log.  Needs root,
 # debootstrap, guestfish, qemu-system-x86_64, python3 and Debian's archive.
 set -eu
 cd "$(dirname "$0")/../.."
-E2E_CACHE=${E2E_CACHE:-$PWD/tests/cache/e2e}
-MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
+. tests/lib/cache.sh
+E2E_CACHE=${E2E_CACHE:-$(test_cache e2e tests/e2e/build-base.sh)}
+MIRROR=$(debian_mirror)
 SUITE=trixie
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
 export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS-force_tcg}

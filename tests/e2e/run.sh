@@ -13,7 +13,7 @@
 # cannot run the test (says why), 1 otherwise.
 #
 # Environment: E2E_WORK (default tests/work/e2e), E2E_CACHE (the stand-in
-# base, default tests/cache/e2e), E2E_TIMEOUT (seconds for the dev VM's
+# base, default ~/.cache/sbx-build-tests/e2e-KEY, see tests/lib/cache.sh), E2E_TIMEOUT (seconds for the dev VM's
 # probes, default 2400), E2E_KEEP=1 keeps the baked images.
 # The VMs send nothing off the machine: the test's servers listen on
 # 127.0.0.1, the proxy VM's only uplink is QEMU user networking
@@ -27,22 +27,18 @@ W=${E2E_WORK:-$ROOT/tests/work/e2e}
 P=$W/project
 OUT=$P/out
 TIMEOUT=${E2E_TIMEOUT:-2400}
-export E2E_CACHE=${E2E_CACHE:-$ROOT/tests/cache/e2e}
+. tests/lib/cache.sh
 OTHER=sbx-e2e-other
 T_START=$(date +%s)
 
 say() { echo "e2e: $*" >&2; }
-skip() {
-	say "skipped: $*"
-	exit 77
-}
+SKIP_NAME=e2e
+. tests/lib/skip.sh
 now() { date +%s; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, guestfish, useradd)"
-for t in debootstrap guestfish qemu-system-x86_64 qemu-img openssl \
-	runuser useradd ss; do
-	command -v "$t" >/dev/null 2>&1 || skip "no '$t' (make deps)"
-done
+need debootstrap guestfish qemu-system-x86_64 qemu-img openssl runuser \
+	useradd ss
 PY=/usr/bin/python3
 [ -x "$PY" ] || skip "no /usr/bin/python3"
 [ -x ./sbx-build ] || {
@@ -56,6 +52,8 @@ for port in 22 53 80 443 7000; do
 	fi
 done
 
+E2E_CACHE=${E2E_CACHE:-$(test_cache e2e tests/e2e/build-base.sh)} || exit 1
+export E2E_CACHE
 mkdir -p "$W"
 rm -f "$W"/*.log "$W"/results
 RES=$W/results

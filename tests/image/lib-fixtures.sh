@@ -1,11 +1,12 @@
 #!/bin/sh
-# Fixture base images for the bake tests, built once and cached under
-# tests/cache/ (gitignored).  Sourced by tests/image/*.sh:
+# Fixture base images for the bake tests, built once and cached outside the
+# clone (FIX_CACHE: ~/.cache/sbx-build-tests/image-KEY, keyed by this
+# file's contents; see tests/lib/cache.sh).  Sourced by tests/image/*.sh:
 #
 #   . tests/image/lib-fixtures.sh
 #   fixtures_build || exit $?   # sets FIX_DEBIAN, FIX_FEDORA
 #
-# - tests/cache/rootfs/: debootstrap --variant=minbase of Debian 12, with
+# - FIX_CACHE/rootfs/: debootstrap --variant=minbase of Debian 12, with
 #   policycoreutils (a real setfiles) and passwd (useradd).
 # - debian.qcow2: that tree, ext4 on GPT (virt-make-fs), 'LABEL=debroot'.
 # - fedora.qcow2: GPT with a 1 MiB BIOS-boot-like partition and a btrfs
@@ -14,10 +15,11 @@
 #   /etc/os-release ID=fedora, an SELinux config and file_contexts, and a
 #   stub /usr/bin/dnf that records its arguments in /var/log/dnf-stub.log
 #   and leaves a fake package in /var/cache/libdnf5.
-# Delete tests/cache/ to rebuild.  Needs root, debootstrap, guestfish,
+# Delete FIX_CACHE to rebuild.  Needs root, debootstrap, guestfish,
 # virt-make-fs and Debian's archive.
 set -u
-FIX_CACHE=${FIX_CACHE:-$PWD/tests/cache}
+. tests/lib/cache.sh
+FIX_CACHE=${FIX_CACHE:-$(test_cache image tests/image/lib-fixtures.sh)}
 FIX_DEBIAN=$FIX_CACHE/debian.qcow2
 FIX_FEDORA=$FIX_CACHE/fedora.qcow2
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
@@ -31,7 +33,7 @@ fix_rootfs() {
 	fix_log "debootstrap --variant=minbase bookworm (about a minute)"
 	rm -rf "$FIX_CACHE/rootfs.tmp"
 	debootstrap --variant=minbase --include=policycoreutils,passwd \
-		bookworm "$FIX_CACHE/rootfs.tmp" http://deb.debian.org/debian \
+		bookworm "$FIX_CACHE/rootfs.tmp" "$(debian_mirror)" \
 		>"$FIX_CACHE/debootstrap.log" 2>&1 || {
 		fix_log "debootstrap failed, see $FIX_CACHE/debootstrap.log"
 		return 1
@@ -159,15 +161,14 @@ fixtures_build() {
 	fix_rootfs && fix_debian && fix_fedora
 }
 
-# fixtures_setup TOOL...: what every image test does first.  Skips (exit 77)
-# when not root or a tool is missing, then builds sbx-build and the
-# fixture bases.
+# fixtures_setup TOOL...: what every image test does first.  Skips (exit 77;
+# a failure under SBX_TEST_STRICT=1) when not root or a tool is missing,
+# then builds sbx-build and the fixture bases.
 fixtures_setup() {
-	[ "$(id -u)" = 0 ] || { echo "skip: needs root (debootstrap)"; exit 77; }
-	for p in "$@"; do
-		command -v "$p" >/dev/null ||
-			{ echo "skip: $p is not installed"; exit 77; }
-	done
+	SKIP_NAME=${SKIP_NAME:-$0}
+	. tests/lib/skip.sh
+	[ "$(id -u)" = 0 ] || skip "needs root (debootstrap)"
+	need "$@"
 	make -s sbx-build || exit 1
 	fixtures_build || exit 1
 }
