@@ -4,11 +4,12 @@
 # Debian 12's podman 4.3 has none (Quadlet needs podman >= 4.4, .build
 # units >= 5.2), so here this check is skipped.
 set -u
-skip() { echo "check-quadlet: skipped: $*" >&2; exit 77; }
+SKIP_NAME=check-quadlet
+. tests/lib/skip.sh
 fail() { echo "check-quadlet: FAIL: $*" >&2; exit 1; }
 
 q=/usr/libexec/podman/quadlet
-[ -x "$q" ] || skip "$q is missing (podman >= 4.4; .build units need >= 5.2)"
+[ -x "$q" ] || cannot "$q is missing (podman >= 4.4; .build units need >= 5.2)"
 [ -x ./sbx-build ] || fail "run from the top of the tree after make"
 work=$(mktemp -d /tmp/sbx-quadlet-XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM

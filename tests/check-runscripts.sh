@@ -3,10 +3,9 @@
 # generated scripts themselves are checked, and run against a fake QEMU,
 # by tests/test-runscript.
 set -eu
-command -v shellcheck >/dev/null || {
-	echo "check-runscripts: skipped: no shellcheck" >&2
-	exit 77
-}
-shellcheck -s sh tests/fixtures/runscript/fake-qemu \
+SKIP_NAME=check-runscripts
+. tests/lib/skip.sh
+need shellcheck
+shellcheck -x -s sh tests/fixtures/runscript/fake-qemu \
 	tests/fixtures/runscript/fake-waypipe \
-	tests/image/run-smoke.sh
+	tests/image/run-smoke.sh tests/lib/*.sh tests/run.sh scripts/deps.sh

@@ -9,13 +9,13 @@
 # Allow line (127.0.0.1) and one extra allowed port / name on 127.0.0.1.
 set -u
 
-skip() { echo "check-tinyproxy: skipped: $*" >&2; exit 77; }
+SKIP_NAME=check-tinyproxy
+. tests/lib/skip.sh
 fail() { echo "check-tinyproxy: FAIL: $*" >&2; exit 1; }
 
 if [ "${SBX_IN_NETNS:-}" != 1 ]; then
-	command -v tinyproxy >/dev/null || skip "tinyproxy is not installed"
-	command -v curl >/dev/null || skip "curl is not installed"
-	[ -x /usr/bin/python3 ] || skip "python3 (local test server) missing"
+	need tinyproxy curl unshare
+	[ -x /usr/bin/python3 ] || need /usr/bin/python3
 	[ -x ./sbx-build ] || fail "run from the top of the tree after make"
 	[ "$(id -u)" = 0 ] || skip "needs root for 'unshare -n'"
 	unshare -n true 2>/dev/null || skip "cannot create a network namespace"

@@ -6,10 +6,11 @@
 # ImportCredential= (systemd >= 254, Fedora 44 ships 258): that one
 # warning is expected, any other message fails.
 set -u
-skip() { echo "check-units: skipped: $*" >&2; exit 77; }
+SKIP_NAME=check-units
+. tests/lib/skip.sh
 fail() { echo "check-units: FAIL: $*" >&2; exit 1; }
 
-command -v systemd-analyze >/dev/null || skip "systemd-analyze is missing"
+need systemd-analyze
 [ -x ./sbx-build ] || fail "run from the top of the tree after make"
 work=$(mktemp -d /tmp/sbx-units-XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM

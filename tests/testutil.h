@@ -74,6 +74,25 @@ test_sh(const char *fmt, ...)
 	return WEXITSTATUS(st);
 }
 
+/* Declines the running test when the program TOOL is missing: prints why
+ * and skips it, or fails it under SBX_TEST_STRICT=1 (CI, after make
+ * test-deps), where a skip would hide a broken install step.  Call it
+ * before the test allocates anything. */
+static inline void
+test_need(const char *tool)
+{
+	const char *strict = getenv("SBX_TEST_STRICT");
+
+	if (test_sh("command -v '%s' >/dev/null 2>&1", tool) == 0)
+		return;
+	if (strict != NULL && strcmp(strict, "1") == 0)
+		fail_msg("no '%s' (make test-deps); SBX_TEST_STRICT=1 makes "
+			 "that a failure",
+			 tool);
+	fprintf(stderr, "skipped: no '%s' (make test-deps)\n", tool);
+	skip();
+}
+
 /* The source tree (make runs tests from the top). */
 #define TEST_FIXTURES "tests/fixtures"
 

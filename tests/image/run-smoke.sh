@@ -11,10 +11,9 @@ set -eu
 top=$(pwd)
 fix=$top/tests/fixtures/runscript/smoke
 cache=$top/tests/cache/smoke
-skip() { echo "run-smoke: skipped: $*" >&2; exit 77; }
-for t in qemu-system-x86_64 qemu-img syslinux mcopy mkfs.vfat cpio cc; do
-	command -v "$t" >/dev/null || skip "no '$t' (see the header)"
-done
+SKIP_NAME=run-smoke
+. tests/lib/skip.sh
+need qemu-system-x86_64 qemu-img syslinux mcopy mkfs.vfat cpio cc
 kernel=''
 for k in /boot/vmlinuz-*; do
 	if [ -r "$k" ]; then kernel=$k; fi
