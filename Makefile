@@ -16,6 +16,8 @@ PKG_CONFIG  ?= pkg-config
 CFLAGS      ?= -O2 -g
 # CI builds with WERROR=-Werror; warnings are errors there.
 WERROR      ?=
+# COVERAGE=1 builds with gcov instrumentation (make coverage; CI).
+COVERAGE    ?=
 PKGS        := libguestfs yaml-0.1 libcurl libarchive libcrypto libxcrypt
 
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -27,6 +29,11 @@ SBX_CFLAGS  = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	      -Wmissing-prototypes $(WERROR) -D_GNU_SOURCE \
 	      -DSBX_VERSION='"$(VERSION)"' -DSBX_DATADIR='"$(DATADIR)/sbx-build"' \
 	      -Ibuilder -MMD -MP $(PKG_CFLAGS)
+
+ifeq ($(COVERAGE),1)
+SBX_CFLAGS += --coverage -O0
+LDFLAGS    += --coverage
+endif
 
 SRCS    := $(sort $(wildcard builder/*.c))
 OBJS    := $(SRCS:.c=.o)
@@ -59,8 +66,27 @@ check-image: sbx-build
 check-e2e: sbx-build
 	@tests/e2e/run.sh
 
+# What building and running sbx-build needs; test-deps adds what the test
+# suites need (cmocka, the real readers, debootstrap, ...).
 deps:
 	@sh scripts/deps.sh
+
+test-deps: deps
+	@sh scripts/deps.sh --test
+
+# Line coverage per module of whatever ran since the last build with
+# COVERAGE=1 (CI: make check, check-image and check-e2e).  'make coverage'
+# does the whole round: a clean instrumented build, the three suites, the
+# report (a slow suite that fails or cannot run still gives a report).
+coverage:
+	$(MAKE) clean
+	$(MAKE) COVERAGE=1 check
+	-$(MAKE) COVERAGE=1 check-image
+	-$(MAKE) COVERAGE=1 check-e2e
+	@sh scripts/coverage.sh
+
+coverage-report:
+	@sh scripts/coverage.sh
 
 # The quick start: install what is needed, build, bake out/*.qcow2.  A
 # sub-make so pkg-config sees the libraries deps just installed.
@@ -87,10 +113,11 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)/sbx-build
 
 clean:
-	rm -f sbx-build builder/*.o builder/*.d tests/*.d $(TESTS)
+	rm -f sbx-build builder/*.o builder/*.d tests/*.d $(TESTS) \
+		builder/*.gcno builder/*.gcda tests/*.gcno tests/*.gcda
 	rm -rf tests/work
 
-.PHONY: all tests check check-image check-e2e deps images format install \
-	uninstall clean
+.PHONY: all tests check check-image check-e2e deps test-deps coverage \
+	coverage-report images format install uninstall clean
 
 -include $(OBJS:.o=.d) $(TESTS:=.d)
