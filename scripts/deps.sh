@@ -33,12 +33,12 @@ FEDORA_KERNEL=kernel-core
 # fixture images (debootstrap, guestfish, syslinux, mtools, dosfstools,
 # cpio), the bench's virt-customize, and the end-to-end test's servers.
 DEBIAN_TEST_PKGS="
-libcmocka-dev gnupg zstd curl python3 openssl iproute2 util-linux
+libcmocka-dev gnupg zstd curl python3 openssl iproute2 util-linux bc
 tinyproxy nftables shellcheck libvirt-clients libxml2-utils
 debootstrap libguestfs-tools guestfs-tools syslinux mtools dosfstools cpio
 "
 FEDORA_TEST_PKGS="
-libcmocka-devel gnupg2 zstd curl python3 openssl iproute util-linux
+libcmocka-devel gnupg2 zstd curl python3 openssl iproute util-linux bc
 tinyproxy nftables ShellCheck libvirt-client libxml2
 debootstrap guestfs-tools syslinux mtools dosfstools cpio glibc-static
 "
