@@ -30,8 +30,9 @@ SBX_CFLAGS  = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	      -DSBX_VERSION='"$(VERSION)"' -DSBX_DATADIR='"$(DATADIR)/sbx-build"' \
 	      -Ibuilder -MMD -MP $(PKG_CFLAGS)
 
+# After CFLAGS, so that -O0 wins: gcov's line counts follow the source.
 ifeq ($(COVERAGE),1)
-SBX_CFLAGS += --coverage -O0
+COV_CFLAGS := --coverage -O0
 LDFLAGS    += --coverage
 endif
 
@@ -46,24 +47,29 @@ sbx-build: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
 
 builder/%.o: builder/%.c
-	$(CC) $(SBX_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(SBX_CFLAGS) $(CFLAGS) $(COV_CFLAGS) -c -o $@ $<
 
 tests/test-%: tests/test-%.c $(LIBOBJS) tests/testutil.h
-	$(CC) $(SBX_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) -Itests -o $@ $< \
+	$(CC) $(SBX_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(COV_CFLAGS) -Itests -o $@ $< \
 		$(LIBOBJS) $(PKG_LIBS) $(TEST_LIBS)
 
 tests: $(TESTS)
 
-# The README's test command.  Unit suites, then the checks that feed
-# generated files to the real programs that read them.
-check: sbx-build tests
+# The README's test command: installs what the tests need (test-deps), then
+# the unit suites and the checks that feed generated files to the real
+# programs that read them.  A sub-make so pkg-config sees what test-deps
+# installed.
+check: test-deps
+	@$(MAKE) -s sbx-build tests
 	@tests/run.sh $(TESTS)
 
 # Slow suites: a real libguestfs appliance (TCG here), real QEMU boots.
-check-image: sbx-build
+check-image: test-deps
+	@$(MAKE) -s sbx-build
 	@tests/image/run.sh
 
-check-e2e: sbx-build
+check-e2e: test-deps
+	@$(MAKE) -s sbx-build
 	@tests/e2e/run.sh
 
 # What building and running sbx-build needs; test-deps adds what the test
