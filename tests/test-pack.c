@@ -277,6 +277,10 @@ craft(const char *path, const struct ent *listed, size_t nl,
 	struct ent *all = xcalloc(ne + 1, sizeof(*all));
 	char hex[DIGEST_HEX_MAX];
 
+	for (size_t i = 0; i < nl; i++)
+		sb_printf(&sb, "# size %zu  %s\n",
+			  listed[i].data ? strlen(listed[i].data) : 0,
+			  listed[i].name);
 	for (size_t i = 0; i < nl; i++) {
 		const char *d = listed[i].data ? listed[i].data : "";
 
@@ -875,7 +879,9 @@ test_signature_bad(void **state)
 	}
 	digest_buffer_hex(DIGEST_SHA256, readme.data, strlen(readme.data), hex);
 	{
-		CLEANUP_FREE char *text = xasprintf("%s  README\n", hex);
+		CLEANUP_FREE char *text =
+			xasprintf("# size %zu  README\n%s  README\n",
+				  strlen(readme.data), hex);
 		struct ent v[] = {{.name = "SHA256SUMS", .data = text},
 				  {.name = "SHA256SUMS.sig", .data = sig},
 				  readme};
