@@ -48,6 +48,18 @@ template_error(int r)
 	}
 }
 
+/* Lets diag_print quote the recipe line of pos (recipes are read before
+ * this runs; a recipe that vanished since just loses its quote). */
+static void
+quote_source(struct diag_list *diags, struct srcpos pos)
+{
+	CLEANUP_FREE char *text = NULL;
+	size_t len;
+
+	if (pos.file != NULL && read_file(pos.file, &text, &len) == 0)
+		diag_add_source(diags, pos.file, text, len);
+}
+
 int
 prepare_plan(const struct recipe_set *set, const struct vm *vm,
 	     const struct render_secret *secrets, size_t nsecrets,
@@ -80,6 +92,7 @@ prepare_plan(const struct recipe_set *set, const struct vm *vm,
 			     : read_template(pfd, fs->template,
 					     &texts[in.ntemplates], &len);
 		if (rr < 0) {
+			quote_source(diags, fs->pos);
 			diag_add(diags, fs->pos, "template '%s' %s",
 				 fs->template, template_error(rr));
 			r = -EINVAL;
@@ -96,8 +109,10 @@ prepare_plan(const struct recipe_set *set, const struct vm *vm,
 		CLEANUP_FREE char *bad = NULL;
 
 		r = overlay_scan(set->dir, vm->overlay, &ov, &bad);
-		if (r < 0)
+		if (r < 0) {
+			quote_source(diags, vm->overlay_pos);
 			diag_add(diags, vm->overlay_pos, "overlay %s", bad);
+		}
 	}
 	for (size_t i = 0; i < in.ntemplates; i++)
 		free(texts[i]);
