@@ -1,8 +1,12 @@
-/* sbx-build render [--secrets] VM DIR: write every rendered guest file of
- * VM into DIR, modes applied, owners listed in DIR/.owners, so what goes
- * into the image can be audited.  Secrets show as "(secret NAME)" unless
+/* sbx-build render [--force] [--secrets] VM DIR: write every rendered guest
+ * file of VM into DIR, modes applied, owners listed in DIR/.owners, so what
+ * goes into the image can be audited.  DIR must be empty unless --force;
+ * nothing is written outside it (no symlink inside DIR is followed).  Secrets
+ * show as "(secret NAME)" unless
  * --secrets uses (or generates) the ones under out/secrets/. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,52 +19,187 @@
 #include "recipe.h"
 #include "secrets.h"
 
+/* Creates name in dfd with data (via a temporary name and renameat, so an
+ * existing file is replaced, never written through).  An existing symlink
+ * there is refused (-ELOOP). */
 static int
-write_tree(const char *dir, const struct gfiles *f, char **ret_bad)
+put_file(int dfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	CLEANUP_FREE char *tmp = xasprintf(".%s.sbx-tmp", name);
+	const char *p = data;
+	struct stat st;
+	int fd, r = 0;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return -ELOOP;
+	(void)unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlinkat(dfd, tmp, 0);
+	return r;
+}
+
+/* Opens the directory name in dfd, creating it when missing; a symlink
+ * (or anything not a directory) there is refused, never followed. */
+static int
+open_subdir(int dfd, const char *name, mode_t mode)
+{
+	int fd;
+
+	if (mkdirat(dfd, name, mode) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOTDIR ? -ELOOP : -errno;
+	return fd;
+}
+
+static bool
+component_ok(const char *c)
+{
+	return *c != '\0' && strcmp(c, ".") != 0 && strcmp(c, "..") != 0;
+}
+
+/* Writes g beneath root: every directory on the way opened with
+ * O_NOFOLLOW, so nothing lands outside root.  On failure *ret_bad is the
+ * host path that failed. */
+static int
+put_gfile(int root, const char *dir, const struct gfile *g, char **ret_bad)
+{
+	CLEANUP_FREE char *buf = NULL;
+	char *c, *next, *save = NULL;
+	int dfd = dup(root), r = 0;
+	size_t done = 0;
+
+	if (dfd < 0)
+		return -errno;
+	if (g->path[0] != '/') {
+		*ret_bad = xasprintf("%s/%s", dir, g->path);
+		close(dfd);
+		return -EINVAL;
+	}
+	buf = xstrdup(g->path + 1);
+	c = strtok_r(buf, "/", &save);
+	for (; r == 0 && c != NULL; c = next) {
+		next = strtok_r(NULL, "/", &save);
+		done = (size_t)(c - buf) + strlen(c);
+		if (!component_ok(c)) {
+			r = -EINVAL;
+		} else if (next != NULL) {
+			int sub = open_subdir(dfd, c, 0755);
+
+			if (sub < 0)
+				r = sub;
+			else {
+				close(dfd);
+				dfd = sub;
+			}
+		} else if (g->type == GFILE_DIR) {
+			int sub = open_subdir(dfd, c, g->mode);
+
+			if (sub < 0)
+				r = sub;
+			else {
+				if (fchmod(sub, g->mode) < 0)
+					r = -errno;
+				close(sub);
+			}
+		} else if (g->type == GFILE_SYMLINK) {
+			if (unlinkat(dfd, c, 0) < 0 && errno != ENOENT)
+				r = -errno;
+			else if (symlinkat(g->target, dfd, c) < 0)
+				r = -errno;
+		} else {
+			r = put_file(dfd, c, g->data, g->len, g->mode);
+		}
+	}
+	if (r < 0)
+		*ret_bad = xasprintf("%s/%.*s", dir, (int)done, g->path + 1);
+	close(dfd);
+	return r;
+}
+
+/* 0 when dir has no entry, -ENOTEMPTY when it has one. */
+static int
+dir_empty(int dfd)
+{
+	int fd = dup(dfd);
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			r = -ENOTEMPTY;
+			break;
+		}
+	closedir(d);
+	return r;
+}
+
+static int
+write_tree(const char *dir, const struct gfiles *f, bool force, char **ret_bad)
 {
 	struct strbuf owners = STRBUF_INIT;
-	CLEANUP_FREE char *op = path_join(dir, ".owners");
-	int r = mkdir_p(dir, 0755);
+	int root, r = mkdir_p(dir, 0755);
 
 	if (r < 0) {
 		*ret_bad = xstrdup(dir);
 		return r;
 	}
-	for (size_t i = 0; i < f->n && r == 0; i++) {
-		const struct gfile *g = &f->v[i];
-		char *p = xasprintf("%s%s", dir, g->path);
-		char *slash = strrchr(p, '/');
-
-		*slash = '\0';
-		r = mkdir_p(p, 0755);
-		*slash = '/';
-		if (r < 0) {
-		} else if (g->type == GFILE_DIR) {
-			if (mkdir(p, g->mode) < 0 && errno != EEXIST)
-				r = -errno;
-			else if (chmod(p, g->mode) < 0)
-				r = -errno;
-		} else if (g->type == GFILE_SYMLINK) {
-			if (unlink(p) < 0 && errno != ENOENT)
-				r = -errno;
-			else if (symlink(g->target, p) < 0)
-				r = -errno;
-		} else {
-			r = write_file_atomic(p, g->data, g->len, g->mode);
-		}
-		if (r < 0)
-			*ret_bad = p;
-		else
-			free(p);
+	/* DIR itself is the user's choice (it may be a symlink); nothing
+	 * inside it is followed. */
+	root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		*ret_bad = xstrdup(dir);
+		return -errno;
 	}
+	if (!force)
+		r = dir_empty(root);
 	if (r < 0)
-		return r;
-	gfiles_format_owners(f, &owners);
-	r = write_file_atomic(op, owners.buf ? owners.buf : "", owners.len,
-			      0644);
-	sb_release(&owners);
-	if (r < 0)
-		*ret_bad = xstrdup(op);
+		*ret_bad = xstrdup(dir);
+	for (size_t i = 0; i < f->n && r == 0; i++)
+		r = put_gfile(root, dir, &f->v[i], ret_bad);
+	if (r == 0) {
+		gfiles_format_owners(f, &owners);
+		r = put_file(root, ".owners", owners.buf ? owners.buf : "",
+			     owners.len, 0644);
+		sb_release(&owners);
+		if (r < 0)
+			*ret_bad = path_join(dir, ".owners");
+	}
+	close(root);
 	return r;
 }
 
@@ -68,6 +207,7 @@ static enum cmd_status
 exec_render(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{"force", no_argument, NULL, 'f'},
 		{"secrets", no_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
@@ -75,15 +215,18 @@ exec_render(int argc, char **argv)
 	struct diag_list *diags;
 	struct plan plan;
 	const struct vm *vm;
-	bool with_secrets = false;
+	bool with_secrets = false, force = false;
 	char *bad = NULL;
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+s", opts, NULL)) != -1) {
-		if (c != 's')
+	while ((c = getopt_long(argc, argv, "+fs", opts, NULL)) != -1) {
+		if (c == 'f')
+			force = true;
+		else if (c == 's')
+			with_secrets = true;
+		else
 			return cmd_bad_option(&cmd_render_entry);
-		with_secrets = true;
 	}
 	if (!cmd_operands_ok(&cmd_render_entry, argc - optind))
 		return CMD_USAGE;
@@ -115,9 +258,25 @@ exec_render(int argc, char **argv)
 		return CMD_ERROR;
 	}
 	diag_list_free(diags);
-	r = write_tree(argv[optind + 1], &plan.files, &bad);
+	r = write_tree(argv[optind + 1], &plan.files, force, &bad);
 	plan_release(&plan);
-	if (r < 0) {
+	if (r == -ENOTEMPTY) {
+		log_error("'%s' is not empty; use --force to write into it "
+			  "anyway",
+			  bad);
+		free(bad);
+		return CMD_ERROR;
+	} else if (r == -ELOOP) {
+		log_error("cannot write '%s': a symbolic link or not a "
+			  "directory; not following it",
+			  bad);
+		free(bad);
+		return CMD_ERROR;
+	} else if (r == -EINVAL) {
+		log_error("cannot write '%s': unsafe guest path", bad);
+		free(bad);
+		return CMD_ERROR;
+	} else if (r < 0) {
 		log_error("cannot write '%s': %s", bad, strerror(-r));
 		free(bad);
 		return CMD_ERROR;
@@ -127,7 +286,7 @@ exec_render(int argc, char **argv)
 
 const struct cmd_entry cmd_render_entry = {
 	.name = "render",
-	.usage = "[--secrets] VM DIR",
+	.usage = "[--force] [--secrets] VM DIR",
 	.summary = "write every rendered guest file of VM into DIR",
 	.min_args = 2,
 	.max_args = 2,

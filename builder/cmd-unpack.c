@@ -1,11 +1,34 @@
 /* sbx-build unpack: verify and unpack a bundle. */
+#include <dirent.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "outputs.h"
 #include "pack.h"
 #include "util.h"
+
+/* Everything in target came from the bundle: 'clean' may remove it. */
+static void
+record_members(const char *target)
+{
+	DIR *d = opendir(target);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || de->d_type != DT_REG)
+			continue;
+		if (outputs_record(target, de->d_name) < 0) {
+			log_warn("cannot record '%s' in '%s/%s', ignoring",
+				 de->d_name, target, OUTPUTS_RECORD);
+			break;
+		}
+	}
+	closedir(d);
+}
 
 static enum cmd_status
 exec_unpack(int argc, char **argv)
@@ -55,6 +78,7 @@ exec_unpack(int argc, char **argv)
 			  why != NULL ? why : strerror(-r));
 		return CMD_ERROR;
 	}
+	record_members(target);
 	if (info.signer != NULL)
 		log_info("good signature from '%s'", info.signer);
 	else if (info.is_signed)

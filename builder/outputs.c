@@ -1,9 +1,11 @@
 /* The I/O side of runscript.c, libvirt.c and hostgui.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hostgui.h"
 #include "libvirt.h"
@@ -12,12 +14,62 @@
 #include "runscript.h"
 #include "util.h"
 
-static int
-write_text(const char *dir, const char *name, const char *text, mode_t mode)
-{
-	CLEANUP_FREE char *path = path_join(dir, name);
+#define RECORD_MAX (1u << 20)
 
-	return write_file_atomic(path, text, strlen(text), mode);
+bool
+outputs_name_ok(const char *name)
+{
+	return path_is_beneath(name) && strchr(name, '\n') == NULL &&
+	       strcmp(name, OUTPUTS_RECORD) != 0;
+}
+
+int
+outputs_record(const char *outdir, const char *name)
+{
+	CLEANUP_FREE char *path = path_join(outdir, OUTPUTS_RECORD);
+	CLEANUP_FREE char *data = NULL;
+	CLEANUP_FREE char *line = xasprintf("%s\n", name);
+	struct strbuf sb = STRBUF_INIT;
+	size_t len = 0;
+	int fd, r;
+
+	if (!outputs_name_ok(name))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		return -errno;
+	if (fd >= 0) {
+		r = read_fd_max(fd, RECORD_MAX, &data, &len);
+		close(fd);
+		if (r < 0)
+			return r;
+		/* Already listed: whole line at the start or after '\n'. */
+		for (const char *p = data; p != NULL && *p != '\0';) {
+			const char *nl = strchr(p, '\n');
+
+			if (str_starts_with(p, line))
+				return 0;
+			p = nl != NULL ? nl + 1 : NULL;
+		}
+		sb_add(&sb, data, len);
+		if (len > 0 && data[len - 1] != '\n')
+			sb_putc(&sb, '\n');
+	}
+	sb_puts(&sb, line);
+	r = write_file_atomic(path, sb.buf, sb.len, 0644);
+	sb_release(&sb);
+	return r;
+}
+
+/* Writes OUTDIR/REL and records it. */
+static int
+write_text_in(const char *outdir, const char *rel, const char *text,
+	      mode_t mode)
+{
+	CLEANUP_FREE char *path = path_join(outdir, rel);
+	int r = write_file_atomic(path, text, strlen(text), mode);
+
+	return r < 0 ? r : outputs_record(outdir, rel);
 }
 
 int
@@ -48,12 +100,12 @@ outputs_write_vm(const struct recipe_set *set, const struct vm *vm,
 			return -errno;
 	}
 	name = xasprintf("run-%s.sh", vm->name);
-	r = write_text(abs, name, script, 0755);
+	r = write_text_in(abs, name, script, 0755);
 	if (r < 0)
 		return r;
 	free(name);
 	name = xasprintf("%s.xml", vm->name);
-	return write_text(abs, name, xml, 0644);
+	return write_text_in(abs, name, xml, 0644);
 }
 
 int
@@ -69,7 +121,7 @@ outputs_write_all(const struct recipe_set *set, const char *outdir)
 	r = mkdir_p(outdir, 0755);
 	if (r < 0)
 		return r;
-	r = write_text(outdir, "run-all.sh", script, 0755);
+	r = write_text_in(outdir, "run-all.sh", script, 0755);
 	if (r < 0 || !hostgui_wanted(set))
 		return r;
 	r = hostgui_containerfile(set, &cf);
@@ -80,8 +132,8 @@ outputs_write_all(const struct recipe_set *set, const char *outdir)
 	host = path_join(outdir, "host");
 	r = mkdir_p(host, 0755);
 	if (r == 0)
-		r = write_text(host, "Containerfile", cf, 0644);
+		r = write_text_in(outdir, "host/Containerfile", cf, 0644);
 	if (r == 0)
-		r = write_text(host, "compose.yaml", compose, 0644);
+		r = write_text_in(outdir, "host/compose.yaml", compose, 0644);
 	return r;
 }

@@ -4,6 +4,13 @@
 #ifndef SBX_OUTPUTS_H
 #define SBX_OUTPUTS_H
 
+#include <stdbool.h>
+
+/* OUTDIR/.sbx-outputs lists, one a line, the files below OUTDIR that
+ * sbx-build wrote (besides the per-VM names 'clean' derives from the
+ * recipes), so that 'clean' removes those and nothing else. */
+#define OUTPUTS_RECORD ".sbx-outputs"
+
 struct recipe_set;
 struct vm;
 
@@ -15,5 +22,10 @@ int outputs_write_vm(const struct recipe_set *set, const struct vm *vm,
 /* OUTDIR/run-all.sh (0755) and, when a VM has GUI apps,
  * OUTDIR/host/Containerfile and OUTDIR/host/compose.yaml. */
 int outputs_write_all(const struct recipe_set *set, const char *outdir);
+
+/* A name that may be recorded: relative, no "..", no newline. */
+bool outputs_name_ok(const char *name);
+/* Adds name (a path below outdir) to OUTDIR/.sbx-outputs unless listed. */
+int outputs_record(const char *outdir, const char *name);
 
 #endif

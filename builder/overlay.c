@@ -1,8 +1,12 @@
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "overlay.h"
@@ -45,18 +49,50 @@ struct scan {
 	struct overlay *ov;
 	size_t cap;
 	char *bad;
+	int rootfd;
 };
 
+/* True when the symlink at guest path link resolves, inside the overlay
+ * (its root standing for the guest's /), to a directory of the overlay.
+ * Such a link is refused: the guest would see a directory tree the
+ * overlay does not list, and a later file could be written through it. */
+static bool
+links_to_dir(int rootfd, const char *link, const char *target)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	CLEANUP_FREE char *path = NULL;
+	const char *slash = strrchr(link, '/');
+	struct stat st;
+	long fd;
+	bool dir;
+
+	if (target[0] == '/')
+		path = xasprintf(".%s", target);
+	else
+		path = xasprintf(".%.*s/%s", (int)(slash - link), link, target);
+	fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (fd < 0)
+		return false; /* dangling, or a guest path: a plain link */
+	dir = fstat((int)fd, &st) == 0 && S_ISDIR(st.st_mode);
+	close((int)fd);
+	return dir;
+}
+
 static int
-scan_dir(struct scan *s, const char *host, const char *guest)
+scan_dir(struct scan *s, int dfd, const char *host, const char *guest)
 {
 	struct dirent *de;
-	DIR *d = opendir(host);
+	DIR *d = fdopendir(dfd);
 	int r = 0;
 
 	if (d == NULL) {
+		r = -errno;
 		s->bad = xasprintf("'%s': %s", host, strerror(errno));
-		return -errno;
+		close(dfd);
+		return r;
 	}
 	while (r == 0 && (de = readdir(d)) != NULL) {
 		struct overlay_entry e = {0};
@@ -68,7 +104,8 @@ scan_dir(struct scan *s, const char *host, const char *guest)
 		e.src = path_join(host, de->d_name);
 		e.path = xasprintf("%s/%s", strcmp(guest, "/") ? guest : "",
 				   de->d_name);
-		if (lstat(e.src, &st) < 0) {
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+		    0) {
 			r = -errno;
 			s->bad = xasprintf("'%s': %s", e.src, strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
@@ -78,7 +115,8 @@ scan_dir(struct scan *s, const char *host, const char *guest)
 			e.size = (uint64_t)st.st_size;
 		} else if (S_ISLNK(st.st_mode)) {
 			char t[4096];
-			ssize_t n = readlink(e.src, t, sizeof(t) - 1);
+			ssize_t n = readlinkat(dirfd(d), de->d_name, t,
+					       sizeof(t) - 1);
 
 			e.type = OV_SYMLINK;
 			if (n < 0) {
@@ -93,6 +131,13 @@ scan_dir(struct scan *s, const char *host, const char *guest)
 					s->bad = xasprintf(
 						"'%s': symlink to '%s' leaves "
 						"the overlay",
+						e.src, t);
+				} else if (links_to_dir(s->rootfd, e.path, t)) {
+					r = -EINVAL;
+					s->bad = xasprintf(
+						"'%s': symlink to the "
+						"directory '%s'; put the files "
+						"there instead",
 						e.src, t);
 				}
 			}
@@ -115,8 +160,19 @@ scan_dir(struct scan *s, const char *host, const char *guest)
 		s->ov->v = xgrow(s->ov->v, &s->cap, s->ov->n + 1,
 				 sizeof(*s->ov->v));
 		s->ov->v[s->ov->n++] = e;
-		if (e.type == OV_DIR)
-			r = scan_dir(s, e.src, e.path);
+		if (e.type == OV_DIR) {
+			int sub = openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						 O_CLOEXEC);
+
+			if (sub < 0) {
+				r = -errno;
+				s->bad = xasprintf("'%s': %s", e.src,
+						   strerror(errno));
+			} else {
+				r = scan_dir(s, sub, e.src, e.path);
+			}
+		}
 	}
 	closedir(d);
 	return r;
@@ -136,13 +192,33 @@ overlay_release(struct overlay *ov)
 }
 
 int
-overlay_scan(const char *root, struct overlay *ret, char **ret_bad)
+overlay_scan(const char *project, const char *rel, struct overlay *ret,
+	     char **ret_bad)
 {
 	struct overlay ov = {0};
-	struct scan s = {&ov, 0, NULL};
-	int r;
+	struct scan s = {&ov, 0, NULL, -1};
+	CLEANUP_FREE char *root = path_join(project, rel);
+	int pfd, r;
 
-	r = scan_dir(&s, root, "/");
+	pfd = open(project, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0) {
+		r = -errno;
+		*ret_bad = xasprintf("'%s': %s", project, strerror(errno));
+		return r;
+	}
+	r = open_beneath(pfd, rel, O_RDONLY | O_DIRECTORY, 0);
+	close(pfd);
+	if (r < 0) {
+		*ret_bad =
+			xasprintf("'%s': %s", rel,
+				  r == -EXDEV	? "leaves the project directory"
+				  : r == -ELOOP ? "is reached through a symlink"
+						: strerror(-r));
+		return r;
+	}
+	s.rootfd = r;
+	r = scan_dir(&s, dup(s.rootfd), root, "/");
+	close(s.rootfd);
 	if (r < 0) {
 		overlay_release(&ov);
 		*ret_bad = s.bad;
@@ -157,10 +233,8 @@ void
 overlay_check(const struct recipe_set *set, const struct vm *vm,
 	      struct diag_list *diags)
 {
-	CLEANUP_FREE char *abs = NULL;
 	CLEANUP_FREE char *bad = NULL;
 	struct overlay ov;
-	struct stat st;
 	struct srcpos pos = vm->overlay_pos.file ? vm->overlay_pos : vm->pos;
 
 	if (vm->overlay == NULL)
@@ -173,13 +247,7 @@ overlay_check(const struct recipe_set *set, const struct vm *vm,
 			 vm->overlay);
 		return;
 	}
-	abs = path_join(set->dir, vm->overlay);
-	if (stat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		diag_add(diags, pos, "overlay '%s' is not a directory",
-			 vm->overlay);
-		return;
-	}
-	if (overlay_scan(abs, &ov, &bad) < 0) {
+	if (overlay_scan(set->dir, vm->overlay, &ov, &bad) < 0) {
 		diag_add(diags, pos, "overlay %s", bad);
 		return;
 	}

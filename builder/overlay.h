@@ -31,10 +31,14 @@ struct overlay {
 	size_t n;
 };
 
-/* Scans root.  Fails with -EINVAL on a device, fifo or socket, or a
- * symlink leading out of the tree; *ret_bad then names the offending host
- * path and the reason (caller frees). */
-int overlay_scan(const char *root, struct overlay *ret, char **ret_bad);
+/* Scans PROJECT/REL, opened beneath PROJECT (open_beneath: -EXDEV when
+ * REL or a symlink on its way leads out of the project) and walked without
+ * following any symlink.  Fails with -EINVAL on a device, fifo or socket,
+ * a symlink leading out of the tree or to a directory of the tree;
+ * *ret_bad then names the offending host path and the reason (caller
+ * frees).  Entries' src are PROJECT/REL/... */
+int overlay_scan(const char *project, const char *rel, struct overlay *ret,
+		 char **ret_bad);
 void overlay_release(struct overlay *ov);
 
 /* Validates vm->overlay: inside the project, a directory, and a tree

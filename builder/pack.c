@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,8 @@ extern char **environ;
 #define SIG_MAX	     (64 * 1024)
 #define NAME_MAX_LEN 128
 #define SHA256_HEX   64
+/* "# size <bytes>  <name>" lines in SHA256SUMS. */
+#define SIZE_PREFIX "# size "
 
 /* Sets *ret_why (when asked for) and returns r. */
 static int PRINTF_LIKE(3, 4) fail(char **ret_why, int r, const char *fmt, ...)
@@ -337,6 +340,29 @@ out:
 	return r;
 }
 
+/* Without allowed signers: at least a well-formed signature, in our
+ * namespace, by the key it names, over exactly msg. */
+static int
+ssh_check(const char *msg, const char *sig, char **ret_why)
+{
+	char *argv[] = {"ssh-keygen",	    "-Y", "check-novalidate", "-n",
+			PACK_SIG_NAMESPACE, "-s", (char *)sig,	      NULL};
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	r = run(argv, msg, &out, NULL, NULL, &err);
+	if (r < 0)
+		r = fail(ret_why, r, "cannot run 'ssh-keygen': %s",
+			 strerror(-r));
+	else if (r > 0)
+		r = fail(ret_why, -EPERM, "bad signature: %s",
+			 tool_msg(&err, "not a valid signature over "
+					"SHA256SUMS"));
+	sb_release(&out);
+	sb_release(&err);
+	return r;
+}
+
 /* ---- pack ------------------------------------------------------------ */
 
 struct member {
@@ -344,6 +370,7 @@ struct member {
 	char *path; /* on disk */
 	mode_t mode;
 	char hex[DIGEST_HEX_MAX];
+	uint64_t size; /* as listed in SHA256SUMS */
 };
 
 struct members {
@@ -512,6 +539,11 @@ write_member(struct archive *a, const struct member *m, int64_t mtime,
 			 m->path);
 		goto out;
 	}
+	if (m->size != UINT64_MAX && (uint64_t)st.st_size != m->size) {
+		r = fail(ret_why, -EAGAIN, "'%s' changed while packing",
+			 m->path);
+		goto out;
+	}
 	e = archive_entry_new();
 	archive_entry_set_pathname(e, m->name);
 	archive_entry_set_filetype(e, AE_IFREG);
@@ -620,6 +652,29 @@ out:
 	return r;
 }
 
+static int
+pack_target_ok(const char *bundle, char **ret_why)
+{
+	struct stat st;
+
+	if (lstat(bundle, &st) < 0)
+		return errno == ENOENT
+			       ? 0
+			       : fail(ret_why, -errno, "cannot access '%s': %s",
+				      bundle, strerror(errno));
+	if (S_ISLNK(st.st_mode) && stat(bundle, &st) < 0)
+		return errno == ENOENT
+			       ? 0
+			       : fail(ret_why, -errno, "cannot access '%s': %s",
+				      bundle, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(ret_why, -EEXIST,
+			    "'%s' exists and is not a regular file; not "
+			    "replacing it",
+			    bundle);
+	return 0;
+}
+
 int
 pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 	    const struct pack_options *opts, char **ret_why)
@@ -634,6 +689,11 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 
 	if (ret_why != NULL)
 		*ret_why = NULL;
+	/* The bundle replaces a regular file or nothing: renaming over a
+	 * device, fifo or directory (as root: /dev/null) must not happen. */
+	r = pack_target_ok(bundle, ret_why);
+	if (r < 0)
+		return r;
 	/* Before the slow part: a key that is not there cannot sign. */
 	if (opts->sign_key != NULL && access(opts->sign_key, R_OK) < 0)
 		return fail(ret_why, -errno, "cannot read key '%s': %s",
@@ -725,6 +785,20 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 	}
 
 	qsort(rest.v, rest.n, sizeof(*rest.v), cmp_member);
+	/* Sizes first, as comments sha256sum -c skips: unpack knows how
+	 * much each member may write before it reads one byte of it. */
+	for (size_t i = 0; i < rest.n; i++) {
+		uint64_t size = 0;
+
+		if (regular_file(rest.v[i].path, &size) <= 0) {
+			r = fail(ret_why, -EINVAL, "'%s' is not a regular file",
+				 rest.v[i].path);
+			goto out;
+		}
+		rest.v[i].size = size;
+		sb_printf(&sb, "%s%" PRIu64 "  %s\n", SIZE_PREFIX, size,
+			  rest.v[i].name);
+	}
 	for (size_t i = 0; i < rest.n; i++) {
 		r = digest_file_hex(DIGEST_SHA256, rest.v[i].path,
 				    rest.v[i].hex);
@@ -737,7 +811,8 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 	}
 	sums = (struct member){.name = xstrdup(PACK_SUMS_NAME),
 			       .path = path_join(work, PACK_SUMS_NAME),
-			       .mode = 0644};
+			       .mode = 0644,
+			       .size = UINT64_MAX};
 	digest_buffer_hex(DIGEST_SHA256, sb.buf, sb.len, sums.hex);
 	r = write_file_atomic(sums.path, sb.buf, sb.len, 0644);
 	if (r < 0) {
@@ -748,7 +823,8 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 	if (opts->sign_key != NULL) {
 		sig = (struct member){.name = xstrdup(PACK_SIG_NAME),
 				      .path = path_join(work, PACK_SIG_NAME),
-				      .mode = 0644};
+				      .mode = 0644,
+				      .size = UINT64_MAX};
 		r = ssh_sign(opts->sign_key, sums.path, ret_why);
 		if (r < 0)
 			goto out;
@@ -790,6 +866,8 @@ out:
 struct sum {
 	char *name;
 	char hex[SHA256_HEX + 1];
+	uint64_t size;
+	bool sized; /* a "# size" line gave size */
 	bool seen;
 };
 
@@ -815,41 +893,111 @@ sums_find(struct sums *s, const char *name)
 	return NULL;
 }
 
-/* Strict: "<64 lower-case hex>  <name>\n" lines, names unique and valid. */
+/* "# size <bytes>  <name>": 1 with the size and name; 0 when line is
+ * another comment; -1 when it is a malformed size line. */
+static int
+size_line(const char *p, const char *nl, uint64_t *ret_size,
+	  const char **ret_name)
+{
+	uint64_t v = 0;
+
+	if (!str_starts_with(p, SIZE_PREFIX))
+		return 0;
+	p += strlen(SIZE_PREFIX);
+	if (p >= nl || *p < '0' || *p > '9')
+		return -1;
+	for (; p < nl && *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX >> 4) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (nl - p < 3 || p[0] != ' ' || p[1] != ' ')
+		return -1;
+	*ret_size = v;
+	*ret_name = p + 2;
+	return 1;
+}
+
+/* Strict: "<64 lower-case hex>  <name>\n" lines, names unique and valid,
+ * and for each name a "# size <bytes>  <name>\n" line; other lines that
+ * start with '#' are comments. */
 static int
 sums_parse(const char *text, size_t len, struct sums *s, char **ret_why)
 {
 	const char *p = text, *end = text + len;
+	struct sums sizes = {0};
 	unsigned line = 0;
+	int r = 0;
 
-	while (p < end) {
+	while (r == 0 && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *name = p + SHA256_HEX + 2;
 		CLEANUP_FREE char *n = NULL;
+		uint64_t size;
+		int k;
 
 		line++;
-		if (nl == NULL)
-			return fail(ret_why, -EBADMSG,
-				    "SHA256SUMS line %u: no final newline",
-				    line);
+		if (nl == NULL) {
+			r = fail(ret_why, -EBADMSG,
+				 "SHA256SUMS line %u: no final newline", line);
+			break;
+		}
+		if (*p == '#') {
+			k = size_line(p, nl, &size, &name);
+			if (k < 0) {
+				r = fail(ret_why, -EBADMSG,
+					 "SHA256SUMS line %u: not '# size "
+					 "<bytes>  <name>'",
+					 line);
+				break;
+			}
+			if (k > 0 && !name_ok(name, (size_t)(nl - name))) {
+				r = fail(ret_why, -EBADMSG,
+					 "SHA256SUMS line %u: unsafe file name",
+					 line);
+				break;
+			}
+			if (k > 0) {
+				n = xstrndup(name, (size_t)(nl - name));
+				if (sums_find(&sizes, n) != NULL) {
+					r = fail(ret_why, -EBADMSG,
+						 "SHA256SUMS line %u: size of "
+						 "'%s' given twice",
+						 line, n);
+					break;
+				}
+				sizes.v = xgrow(sizes.v, &sizes.cap,
+						sizes.n + 1, sizeof(*sizes.v));
+				sizes.v[sizes.n++] =
+					(struct sum){.name = n, .size = size};
+				n = NULL;
+			}
+			p = nl + 1;
+			continue;
+		}
 		if (nl - p < SHA256_HEX + 3 || p[SHA256_HEX] != ' ' ||
 		    p[SHA256_HEX + 1] != ' ' ||
-		    strspn(p, "0123456789abcdef") != SHA256_HEX)
-			return fail(ret_why, -EBADMSG,
-				    "SHA256SUMS line %u: not '<sha256>  "
-				    "<name>'",
-				    line);
-		if (!name_ok(name, (size_t)(nl - name)))
-			return fail(ret_why, -EBADMSG,
-				    "SHA256SUMS line %u: unsafe file name",
-				    line);
+		    strspn(p, "0123456789abcdef") != SHA256_HEX) {
+			r = fail(ret_why, -EBADMSG,
+				 "SHA256SUMS line %u: not '<sha256>  "
+				 "<name>'",
+				 line);
+			break;
+		}
+		if (!name_ok(name, (size_t)(nl - name))) {
+			r = fail(ret_why, -EBADMSG,
+				 "SHA256SUMS line %u: unsafe file name", line);
+			break;
+		}
 		n = xstrndup(name, (size_t)(nl - name));
 		if (strcmp(n, PACK_SUMS_NAME) == 0 ||
-		    strcmp(n, PACK_SIG_NAME) == 0 || sums_find(s, n) != NULL)
-			return fail(ret_why, -EBADMSG,
-				    "SHA256SUMS line %u: '%s' listed twice "
-				    "or reserved",
-				    line, n);
+		    strcmp(n, PACK_SIG_NAME) == 0 || sums_find(s, n) != NULL) {
+			r = fail(ret_why, -EBADMSG,
+				 "SHA256SUMS line %u: '%s' listed twice "
+				 "or reserved",
+				 line, n);
+			break;
+		}
 		s->v = xgrow(s->v, &s->cap, s->n + 1, sizeof(*s->v));
 		s->v[s->n] = (struct sum){.name = n};
 		n = NULL;
@@ -858,9 +1006,30 @@ sums_parse(const char *text, size_t len, struct sums *s, char **ret_why)
 		s->n++;
 		p = nl + 1;
 	}
-	if (s->n == 0)
-		return fail(ret_why, -EBADMSG, "SHA256SUMS is empty");
-	return 0;
+	if (r == 0 && s->n == 0)
+		r = fail(ret_why, -EBADMSG, "SHA256SUMS is empty");
+	for (size_t i = 0; r == 0 && i < sizes.n; i++) {
+		struct sum *m = sums_find(s, sizes.v[i].name);
+
+		if (m == NULL) {
+			r = fail(ret_why, -EBADMSG,
+				 "SHA256SUMS gives a size for '%s' but no "
+				 "checksum",
+				 sizes.v[i].name);
+			break;
+		}
+		m->size = sizes.v[i].size;
+		m->sized = true;
+	}
+	for (size_t i = 0; r == 0 && i < s->n; i++)
+		if (!s->v[i].sized)
+			r = fail(ret_why, -EBADMSG,
+				 "SHA256SUMS gives no size for '%s' (a bundle "
+				 "from sbx-build before sizes were recorded: "
+				 "pack it again)",
+				 s->v[i].name);
+	sums_free(&sizes);
+	return r;
 }
 
 /* Why an entry may not be extracted, or NULL.  Only plain regular files
@@ -916,22 +1085,31 @@ archive_fail(struct archive *a, char **ret_why, const char *member)
 }
 
 /* Copies the current entry's data to dir/name (created exclusively),
- * hashing it; with max > 0 also keeps it in *ret_data. */
+ * hashing it; with max > 0 also keeps it in *keep.  The entry must hold
+ * exactly want bytes (its size in SHA256SUMS; UINT64_MAX: any size up to
+ * max): a longer one is refused before a byte beyond want is written. */
 static int
 extract_entry(struct archive *a, struct archive_entry *e, const char *dir,
 	      struct progress *p, char ret_hex[DIGEST_HEX_MAX],
-	      struct strbuf *keep, size_t max, char **ret_why)
+	      struct strbuf *keep, size_t max, uint64_t want, char **ret_why)
 {
 	const char *name = archive_entry_pathname(e);
 	CLEANUP_FREE char *path = path_join(dir, name);
 	mode_t mode = member_mode(name);
 	struct digest *d = NULL;
 	char *buf = NULL;
+	uint64_t done = 0;
 	int fd, r = 0;
 
 	if (max > 0 && archive_entry_size_is_set(e) &&
 	    archive_entry_size(e) > (la_int64_t)max)
 		return fail(ret_why, -EBADMSG, "'%s' is too large", name);
+	if (want != UINT64_MAX && archive_entry_size_is_set(e) &&
+	    (uint64_t)archive_entry_size(e) != want)
+		return fail(ret_why, -EBADMSG,
+			    "'%s' holds %" PRId64 " bytes, SHA256SUMS says "
+			    "%" PRIu64,
+			    name, (int64_t)archive_entry_size(e), want);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  mode);
 	if (fd < 0)
@@ -954,6 +1132,14 @@ extract_entry(struct archive *a, struct archive_entry *e, const char *dir,
 			r = fail(ret_why, -EBADMSG, "'%s' is too large", name);
 			goto out;
 		}
+		if (want != UINT64_MAX && (uint64_t)n > want - done) {
+			r = fail(ret_why, -EBADMSG,
+				 "'%s' is larger than the %" PRIu64
+				 " bytes SHA256SUMS says",
+				 name, want);
+			goto out;
+		}
+		done += (uint64_t)n;
 		if (max > 0)
 			sb_add(keep, buf, (size_t)n);
 		digest_update(d, buf, (size_t)n);
@@ -973,7 +1159,12 @@ extract_entry(struct archive *a, struct archive_entry *e, const char *dir,
 		}
 		progress_update(p, (uint64_t)archive_filter_bytes(a, -1));
 	}
-	if (fsync(fd) < 0)
+	if (want != UINT64_MAX && done != want)
+		r = fail(ret_why, -EBADMSG,
+			 "'%s' is shorter than the %" PRIu64
+			 " bytes SHA256SUMS says",
+			 name, want);
+	else if (fsync(fd) < 0)
 		r = fail(ret_why, -errno, "cannot write '%s': %s", path,
 			 strerror(errno));
 out:
@@ -1031,6 +1222,32 @@ target_free(const char *target, char **ret_why)
 		}
 	closedir(d);
 	return r;
+}
+
+/* The members' sizes (from SHA256SUMS) fit in dir's file system. */
+static int
+space_ok(const char *dir, const struct sums *sums, char **ret_why)
+{
+	struct statvfs sv;
+	uint64_t total = 0, avail;
+
+	for (size_t i = 0; i < sums->n; i++) {
+		if (sums->v[i].size > UINT64_MAX / 2 - total)
+			return fail(ret_why, -EFBIG, "bundle is too large");
+		total += sums->v[i].size;
+	}
+	if (statvfs(dir, &sv) < 0)
+		return fail(ret_why, -errno,
+			    "cannot check free space in "
+			    "'%s': %s",
+			    dir, strerror(errno));
+	avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	if (total > avail)
+		return fail(ret_why, -ENOSPC,
+			    "bundle needs %" PRIu64 " bytes, only %" PRIu64
+			    " are free in '%s'",
+			    total, avail, dir);
+	return 0;
 }
 
 void
@@ -1115,7 +1332,8 @@ unpack_bundle(const char *bundle, const char *target,
 			 archive_entry_pathname(e));
 		goto out;
 	}
-	r = extract_entry(a, e, tmp, p, hex, &text, SUMS_MAX, ret_why);
+	r = extract_entry(a, e, tmp, p, hex, &text, SUMS_MAX, UINT64_MAX,
+			  ret_why);
 	if (r < 0)
 		goto out;
 	r = sums_parse(text.buf ? text.buf : "", text.len, &sums, ret_why);
@@ -1125,7 +1343,8 @@ unpack_bundle(const char *bundle, const char *target,
 
 	r = next_entry(a, &e, ret_why);
 	if (r == 0 && strcmp(archive_entry_pathname(e), PACK_SIG_NAME) == 0) {
-		r = extract_entry(a, e, tmp, p, hex, &sigbuf, SIG_MAX, ret_why);
+		r = extract_entry(a, e, tmp, p, hex, &sigbuf, SIG_MAX,
+				  UINT64_MAX, ret_why);
 		if (r < 0)
 			goto out;
 		info.is_signed = true;
@@ -1147,6 +1366,23 @@ unpack_bundle(const char *bundle, const char *target,
 		}
 		v = ssh_verify(opts->allowed_signers, opts->identity, sp, gp,
 			       &info.signer, ret_why);
+		if (v < 0) {
+			r = v;
+			goto out;
+		}
+	} else if (info.is_signed) {
+		CLEANUP_FREE char *sp = path_join(tmp, PACK_SUMS_NAME);
+		CLEANUP_FREE char *gp = path_join(tmp, PACK_SIG_NAME);
+		int v = ssh_check(sp, gp, ret_why);
+
+		if (v < 0) {
+			r = v;
+			goto out;
+		}
+	}
+	{
+		int v = space_ok(tmp, &sums, ret_why);
+
 		if (v < 0) {
 			r = v;
 			goto out;
@@ -1173,7 +1409,7 @@ unpack_bundle(const char *bundle, const char *target,
 			goto out;
 		}
 		s->seen = true;
-		r = extract_entry(a, e, tmp, p, hex, NULL, 0, ret_why);
+		r = extract_entry(a, e, tmp, p, hex, NULL, 0, s->size, ret_why);
 		if (r < 0)
 			goto out;
 		if (strcmp(hex, s->hex) != 0) {

@@ -5,7 +5,11 @@
  * A bundle is a zstd-compressed POSIX tar (pax, restricted) of regular files
  * only, all at its top level, in this order:
  *
- *	SHA256SUMS          "<sha256 hex>  <name>" for every member below
+ *	SHA256SUMS          "# size <bytes>  <name>" for every member
+ *	                    below, then "<sha256 hex>  <name>" for each
+ *	                    (sha256sum -c skips the '#' lines; unpack
+ *	                    refuses a member without a size, and never
+ *	                    writes more than its size)
  *	SHA256SUMS.sig      ssh-keygen -Y sign -n sbx-build over SHA256SUMS
  *	                    (present only when signed)
  *	README              the recipient's steps
@@ -57,17 +61,23 @@ struct unpack_info {
 int pack_parse_epoch(const char *s, int64_t *ret);
 
 /* Packs out_dir into bundle (written as bundle.tmp-XXXXXX, renamed on
- * success).  lock_path (may be NULL or missing) is packed as sbx.lock.
- * On failure returns a negative errno and, when ret_why is not NULL, sets
- * *ret_why to a detailed reason (caller frees) or NULL. */
+ * success); an existing bundle that is not a regular file (a device, fifo,
+ * directory, or a symlink to one) is refused with -EEXIST.  lock_path (may be
+ * NULL or missing) is packed as sbx.lock. On failure returns a negative errno
+ * and, when ret_why is not NULL, sets *ret_why to a detailed reason (caller
+ * frees) or NULL. */
 int pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 		const struct pack_options *opts, char **ret_why);
 
 /* Streams bundle, checks the signature (before any other member is
- * read) and every checksum, writes into a temporary directory beside
- * target and renames it to target, which must be missing or an empty
- * directory.  On failure nothing is left behind; errors as above.  On
- * success fills *ret_info (release with unpack_info_clear) when not NULL. */
+ * read: against opts->allowed_signers, or without them at least that it
+ * is a well-formed signature over SHA256SUMS), that the sizes listed in
+ * SHA256SUMS fit in the free space beside target, each member's size
+ * (stopping as soon as one exceeds it) and every checksum, writes into a
+ * temporary directory beside target and renames it to target, which must be
+ * missing or an empty directory.  On failure nothing is left behind; errors as
+ * above.  On success fills *ret_info (release with unpack_info_clear) when not
+ * NULL. */
 int unpack_bundle(const char *bundle, const char *target,
 		  const struct unpack_options *opts,
 		  struct unpack_info *ret_info, char **ret_why);

@@ -1,11 +1,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -321,4 +323,108 @@ levenshtein(const char *a, const char *b)
 	d = row[lb];
 	free(row);
 	return d;
+}
+
+bool
+path_is_beneath(const char *path)
+{
+	const char *p = path;
+
+	if (*path == '\0' || *path == '/')
+		return false;
+	while (*p != '\0') {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += n;
+		p += strspn(p, "/");
+	}
+	return true;
+}
+
+/* Before Linux 5.6: component by component, following no symlink. */
+static int
+open_beneath_walk(int dirfd, const char *path, int flags, mode_t mode)
+{
+	CLEANUP_FREE char *buf = xstrdup(path);
+	char *save = NULL, *c, *next;
+	int fd = -1, r;
+
+	if (!path_is_beneath(path))
+		return -EXDEV;
+	c = strtok_r(buf, "/", &save);
+	while (c != NULL) {
+		int at = fd >= 0 ? fd : dirfd, nfd;
+
+		next = strtok_r(NULL, "/", &save);
+		if (next == NULL)
+			nfd = openat(at, c, flags | O_NOFOLLOW | O_CLOEXEC,
+				     mode);
+		else
+			nfd = openat(at, c,
+				     O_PATH | O_DIRECTORY | O_NOFOLLOW |
+					     O_CLOEXEC);
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		if (nfd < 0)
+			return r;
+		fd = nfd;
+		c = next;
+	}
+	return fd >= 0 ? fd : -EINVAL;
+}
+
+int
+open_beneath(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	if (!path_is_beneath(path))
+		return -EXDEV;
+	fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	if (fd >= 0)
+		return (int)fd;
+	if (errno == ENOSYS)
+		return open_beneath_walk(dirfd, path, flags, mode);
+	return -errno;
+}
+
+int
+read_fd_max(int fd, size_t max, char **ret_data, size_t *ret_len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[65536];
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+
+			sb_release(&sb);
+			return r;
+		}
+		if (sb.len + (size_t)n > max) {
+			sb_release(&sb);
+			return -EFBIG;
+		}
+		sb_add(&sb, buf, (size_t)n);
+	}
+	*ret_data = sb_detach(&sb, ret_len);
+	return 0;
 }

@@ -64,4 +64,16 @@ int rm_rf(const char *path);
 /* Edit distance, for "did you mean" hints. */
 size_t levenshtein(const char *a, const char *b);
 
+/* True when path is relative and has no ".." component. */
+bool path_is_beneath(const char *path);
+/* Opens the relative path beneath dirfd with openat2(RESOLVE_BENEATH |
+ * RESOLVE_NO_MAGICLINKS): an absolute path, "..", or a symlink leading
+ * out of dirfd fail with -EXDEV.  Before Linux 5.6 (ENOSYS) it walks the
+ * path one component at a time and follows no symlink at all (-ELOOP).
+ * Returns the fd (O_CLOEXEC) or a negative errno. */
+int open_beneath(int dirfd, const char *path, int flags, mode_t mode);
+/* Reads all of fd, which must be a regular file (-EINVAL) of at most max
+ * bytes (-EFBIG). */
+int read_fd_max(int fd, size_t max, char **ret_data, size_t *ret_len);
+
 #endif

@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -277,6 +280,10 @@ craft(const char *path, const struct ent *listed, size_t nl,
 	struct ent *all = xcalloc(ne + 1, sizeof(*all));
 	char hex[DIGEST_HEX_MAX];
 
+	for (size_t i = 0; i < nl; i++)
+		sb_printf(&sb, "# size %zu  %s\n",
+			  listed[i].data ? strlen(listed[i].data) : 0,
+			  listed[i].name);
 	for (size_t i = 0; i < nl; i++) {
 		const char *d = listed[i].data ? listed[i].data : "";
 
@@ -875,7 +882,9 @@ test_signature_bad(void **state)
 	}
 	digest_buffer_hex(DIGEST_SHA256, readme.data, strlen(readme.data), hex);
 	{
-		CLEANUP_FREE char *text = xasprintf("%s  README\n", hex);
+		CLEANUP_FREE char *text =
+			xasprintf("# size %zu  README\n%s  README\n",
+				  strlen(readme.data), hex);
 		struct ent v[] = {{.name = "SHA256SUMS", .data = text},
 				  {.name = "SHA256SUMS.sig", .data = sig},
 				  readme};
@@ -907,6 +916,216 @@ test_signature_bad(void **state)
 		craft_raw(b, v, 3);
 		expect_refused(*state, b, &uo, "bad signature");
 	}
+}
+
+/* ---- sizes, free space, signatures without signers (issue 19) -------- */
+
+/* A bundle whose README is listed as "hello\n" (6 bytes) but holds n
+ * bytes of 'a': the zstd bomb in small. */
+static void
+craft_inflated(const char *b, size_t n)
+{
+	char hex[DIGEST_HEX_MAX];
+	char *big = xmalloc(n + 1);
+	CLEANUP_FREE char *sums = NULL;
+
+	memset(big, 'a', n);
+	big[n] = '\0';
+	digest_buffer_hex(DIGEST_SHA256, readme.data, strlen(readme.data), hex);
+	sums = xasprintf("# size 6  README\n%s  README\n", hex);
+	{
+		struct ent v[] = {{.name = "SHA256SUMS", .data = sums},
+				  {.name = "README", .data = big}};
+
+		craft_raw(b, v, 2);
+	}
+	free(big);
+}
+
+static void
+test_inflated_member(void **state)
+{
+	CLEANUP_FREE char *b = at(*state, "b.tar.zst");
+	CLEANUP_FREE char *t = at(*state, "t");
+	struct stat st;
+	pid_t pid;
+	int status;
+
+	craft_inflated(b, 64u << 20);
+	assert_int_equal(stat(b, &st), 0);
+	assert_true(st.st_size < 64 * 1024); /* a few KB on disk */
+	expect_refused(*state, b, NULL, "SHA256SUMS says 6");
+
+	/* Under a 64 KiB file size limit: a write beyond it would fail with
+	 * EFBIG and give another reason; the refusal must come first. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = {64 * 1024, 64 * 1024};
+		static const struct unpack_options none;
+		struct unpack_info info = {0};
+		char *why = NULL;
+		int r;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			_exit(3);
+		r = unpack_bundle(b, t, &none, &info, &why);
+		_exit(r < 0 && why != NULL &&
+				      strstr(why, "SHA256SUMS says 6") != NULL
+			      ? 0
+			      : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_false(exists(t));
+}
+
+static void
+test_sizes_required(void **state)
+{
+	CLEANUP_FREE char *b = at(*state, "b.tar.zst");
+	CLEANUP_FREE char *t = at(*state, "t");
+	CLEANUP_FREE char *why = NULL;
+	CLEANUP_FREE char *sums = NULL;
+	CLEANUP_FREE char *huge = NULL;
+	static const struct unpack_options none;
+	struct unpack_info info = {0};
+	char hex[DIGEST_HEX_MAX];
+
+	digest_buffer_hex(DIGEST_SHA256, readme.data, strlen(readme.data), hex);
+	/* Made before sizes were recorded: refused, with the way out. */
+	sums = xasprintf("%s  README\n", hex);
+	{
+		struct ent v[] = {{.name = "SHA256SUMS", .data = sums}, readme};
+
+		craft_raw(b, v, 2);
+		expect_refused(*state, b, NULL, "gives no size for 'README'");
+	}
+	/* More than the file system holds: refused before any member. */
+	huge = xasprintf("# size 1152921504606846976  README\n%s  README\n",
+			 hex);
+	{
+		struct ent v[] = {{.name = "SHA256SUMS", .data = huge}, readme};
+
+		craft_raw(b, v, 2);
+		expect_refused(*state, b, NULL, "are free in");
+	}
+	/* Malformed or stray size lines. */
+	{
+		CLEANUP_FREE char *bad =
+			xasprintf("# size six  README\n%s  README\n", hex);
+		CLEANUP_FREE char *stray = xasprintf(
+			"# size 6  README\n# size 1  other\n%s  README\n", hex);
+		struct ent v[] = {{.name = "SHA256SUMS", .data = bad}, readme};
+
+		craft_raw(b, v, 2);
+		expect_refused(*state, b, NULL, "not '# size <bytes>  <name>'");
+		v[0].data = stray;
+		craft_raw(b, v, 2);
+		expect_refused(*state, b, NULL, "size for 'other' but no");
+	}
+	/* What pack writes unpacks, and sha256sum -c still reads it. */
+	assert_int_equal(unpack_bundle(C.bundle, t, &none, &info, &why), 0);
+	unpack_info_clear(&info);
+	assert_int_equal(test_sh("grep -q '^# size [0-9]*  dev.qcow2$' "
+				 "'%s/SHA256SUMS' && cd '%s' && "
+				 "sha256sum -c --quiet SHA256SUMS",
+				 t, t),
+			 0);
+}
+
+/* One byte of the signature changed: refused even without signers. */
+static void
+test_signature_corrupt(void **state)
+{
+	CLEANUP_FREE char *b = at(*state, "b.tar.zst");
+	CLEANUP_FREE char *sums = at(*state, "SHA256SUMS");
+	CLEANUP_FREE char *sigp = at(*state, "SHA256SUMS.sig");
+	CLEANUP_FREE char *text = NULL;
+	CLEANUP_FREE char *sig = NULL;
+	CLEANUP_FREE char *t = at(*state, "t");
+	CLEANUP_FREE char *why = NULL;
+	static const struct unpack_options none;
+	struct unpack_info info = {0};
+	char hex[DIGEST_HEX_MAX];
+	char *end, *line;
+
+	digest_buffer_hex(DIGEST_SHA256, readme.data, strlen(readme.data), hex);
+	text = xasprintf("# size %zu  README\n%s  README\n",
+			 strlen(readme.data), hex);
+	test_write(sums, text);
+	assert_int_equal(test_sh("ssh-keygen -q -Y sign -f '%s' -n sbx-build "
+				 "'%s' 2>/dev/null",
+				 C.key, sums),
+			 0);
+	sig = test_read(sigp);
+	assert_int_equal(unlink(sigp), 0);
+	assert_int_equal(unlink(sums), 0);
+	{
+		struct ent v[] = {{.name = "SHA256SUMS", .data = text},
+				  {.name = "SHA256SUMS.sig", .data = sig},
+				  readme};
+
+		/* Control: intact, it unpacks (signature not checked). */
+		craft_raw(b, v, 3);
+		assert_int_equal(unpack_bundle(b, t, &none, &info, &why), 0);
+		assert_true(info.is_signed);
+		unpack_info_clear(&info);
+		assert_int_equal(rm_rf(t), 0);
+
+		/* The last base64 line holds the signature bytes. */
+		end = strstr(sig, "\n-----END SSH SIGNATURE-----");
+		assert_non_null(end);
+		*end = '\0';
+		line = strrchr(sig, '\n');
+		*end = '\n';
+		assert_non_null(line);
+		line[4] = line[4] == 'A' ? 'B' : 'A';
+		craft_raw(b, v, 3);
+		expect_refused(*state, b, NULL, "bad signature");
+
+		/* A signature over other text (SHA256SUMS changed). */
+		line[4] = line[4] == 'A' ? 'B' : 'A';
+		v[0].data = "# size 6  README\n"
+			    "0000000000000000000000000000000000000000000000000"
+			    "000000000000000  README\n";
+		craft_raw(b, v, 3);
+		expect_refused(*state, b, NULL, "bad signature");
+	}
+}
+
+/* pack -o never replaces what is not a regular file. */
+static void
+test_pack_target(void **state)
+{
+	CLEANUP_FREE char *fifo = at(*state, "fifo");
+	CLEANUP_FREE char *dev = at(*state, "devlink");
+	CLEANUP_FREE char *dir = at(*state, "dir");
+	CLEANUP_FREE char *why = NULL;
+	CLEANUP_FREE char *names = NULL;
+	struct stat st;
+
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink("/dev/null", dev), 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(pack_bundle(C.out, C.lock, fifo, &plain_opts, &why),
+			 -EEXIST);
+	assert_non_null(strstr(why, "is not a regular file"));
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	why_reset(&why);
+	assert_int_equal(pack_bundle(C.out, C.lock, dev, &plain_opts, &why),
+			 -EEXIST);
+	assert_int_equal(lstat(dev, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	why_reset(&why);
+	assert_int_equal(pack_bundle(C.out, C.lock, dir, &plain_opts, &why),
+			 -EEXIST);
+	/* Nothing beside them: no temporary file, no work directory. */
+	names = listing(*state);
+	assert_string_equal(names, "devlink dir fifo");
 }
 
 /* ---- the commands ---------------------------------------------------- */
@@ -981,6 +1200,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_signature_good, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_signature_bad, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_inflated_member, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sizes_required, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_signature_corrupt, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pack_target, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
 	};
