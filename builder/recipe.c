@@ -497,19 +497,19 @@ decode_file_body(const struct field *f, const struct ynode *n, void *obj,
 		diag_add(diags, n->pos, "'%s' must be a string", f->key);
 		return false;
 	}
-	if (strcmp(f->key, "content") != 0 && !valid_project_path(n->str)) {
+	if (strcmp(f->key, "content") == 0) {
+		fs->source = FILE_INLINE;
+		fs->content = xstrdup(n->str);
+		return true;
+	}
+	fs->source = FILE_TEMPLATE;
+	fs->template = xstrdup(n->str);
+	if (!valid_project_path(n->str)) {
 		CLEANUP_FREE char *v = shown(n->str);
 
 		diag_add(diags, n->pos, "'template' must be %s, not '%s'",
 			 HINT_PROJECT_PATH, v);
 		return false;
-	}
-	if (strcmp(f->key, "content") == 0) {
-		fs->source = FILE_INLINE;
-		fs->content = xstrdup(n->str);
-	} else {
-		fs->source = FILE_TEMPLATE;
-		fs->template = xstrdup(n->str);
 	}
 	return true;
 }
@@ -846,7 +846,8 @@ const struct service *
 vm_service(const struct vm *vm, const char *name)
 {
 	for (size_t i = 0; name != NULL && i < vm->nservices; i++)
-		if (strcmp(vm->services[i].name, name) == 0)
+		if (vm->services[i].name != NULL &&
+		    strcmp(vm->services[i].name, name) == 0)
 			return &vm->services[i];
 	return NULL;
 }
@@ -872,13 +873,6 @@ check_base(const struct base *b, struct diag_list *diags)
 	if ((b->url == NULL) == (b->path == NULL))
 		diag_add(diags, b->pos,
 			 "base '%s' needs exactly one of 'url' or 'path'",
-			 b->name);
-	if (b->url != NULL && !str_starts_with(b->url, "https://") &&
-	    !str_starts_with(b->url, "http://") &&
-	    !str_starts_with(b->url, "file://"))
-		diag_add(diags, b->pos,
-			 "base '%s': 'url' must start with https://, "
-			 "http:// or file://",
 			 b->name);
 	if (b->url != NULL && b->checksum_url == NULL && b->checksum == NULL)
 		diag_add(diags, b->pos,
@@ -914,35 +908,6 @@ same_subnet(const char *a, const char *b, unsigned prefix)
 
 	return parse_ipv4(a, &x) && parse_ipv4(b, &y) &&
 	       (x & mask) == (y & mask);
-}
-
-static void
-check_service_ports(const struct service *s, struct diag_list *diags)
-{
-	for (size_t i = 0; i < s->ports.n; i++) {
-		CLEANUP_FREE char *p = xstrdup(s->ports.v[i]);
-		char *parts[3];
-		int n = 0;
-		uint64_t port;
-		uint32_t a;
-		bool ok = true;
-
-		for (char *t = strtok(p, ":"); t && n < 3;
-		     t = strtok(NULL, ":"))
-			parts[n++] = t;
-		if (n < 2 || strtok(NULL, ":") != NULL)
-			ok = false;
-		for (int j = n == 3 ? 1 : 0; ok && j < n; j++)
-			ok = parse_u64(parts[j], &port) && port >= 1 &&
-			     port <= 65535;
-		if (ok && n == 3)
-			ok = parse_ipv4(parts[0], &a);
-		if (!ok)
-			diag_add(diags, s->ports.pos[i],
-				 "port '%s' must be VMPORT:CONTAINERPORT or "
-				 "ADDRESS:VMPORT:CONTAINERPORT",
-				 s->ports.v[i]);
-	}
 }
 
 /* An allow-list without domains denies everything; domains without an
@@ -1012,7 +977,7 @@ check_networks(const struct vm *vm, struct diag_list *diags)
 				 net->name);
 			continue;
 		}
-		if (net->gateway != NULL &&
+		if (net->gateway != NULL && valid_ipv4(net->gateway) &&
 		    !ipv4_in_subnet(net->gateway, net->subnet))
 			diag_add(diags, net->gateway_pos,
 				 "network '%s': 'gateway' %s is not in "
@@ -1078,11 +1043,6 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 			 "'.', '_' or '-', start with a letter or digit, and "
 			 "be at most 32 long",
 			 v);
-	} else if (!valid_hostname(vm->hostname)) {
-		diag_add(diags, vm->name_pos,
-			 "the host name '%s' made from the VM name is not "
-			 "valid; give 'hostname'",
-			 vm->hostname);
 	}
 
 	if (vm->base == NULL) {
@@ -1132,7 +1092,6 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 
 		if (s->name == NULL)
 			continue;
-		check_service_ports(s, diags);
 		for (size_t j = 0; j < i; j++)
 			if (vm->services[j].name != NULL &&
 			    strcmp(s->name, vm->services[j].name) == 0)
@@ -1265,12 +1224,6 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 					 "file '%s' is listed twice (first at "
 					 "line %d)",
 					 fs->path, vm->files[j].pos.line);
-		if (fs->path[0] != '/' || strstr(fs->path, "/../") ||
-		    str_ends_with(fs->path, "/.."))
-			diag_add(diags, fs->pos,
-				 "file path '%s' must be absolute, without "
-				 "'..'",
-				 fs->path);
 		if (fs->content == NULL && fs->template == NULL)
 			diag_add(diags, fs->pos,
 				 "file '%s' needs 'content' or 'template'",
@@ -1331,7 +1284,7 @@ cmp_vm(const void *a, const void *b)
 }
 
 static void
-apply_defaults(struct recipe_set *set, struct vm *vm)
+apply_defaults(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 {
 	if (vm->disk == 0)
 		vm->disk = DEFAULT_DISK;
@@ -1344,6 +1297,11 @@ apply_defaults(struct recipe_set *set, struct vm *vm)
 		for (char *p = vm->hostname; *p; p++)
 			if (*p == '_')
 				*p = '-';
+		if (valid_vm_name(vm->name) && !valid_hostname(vm->hostname))
+			diag_add(diags, vm->name_pos,
+				 "the host name '%s' made from the VM name is "
+				 "not valid; give 'hostname'",
+				 vm->hostname);
 	}
 	if (vm->overlay == NULL) {
 		CLEANUP_FREE char *rel = xasprintf("overlays/%s", vm->name);
@@ -1473,7 +1431,7 @@ recipe_set_load_texts(const char *dir, const char *const *names,
 	for (size_t i = 0; i < set->nbases; i++)
 		check_base(&set->bases[i], diags);
 	for (size_t i = 0; i < set->nvms; i++)
-		apply_defaults(set, &set->vms[i]);
+		apply_defaults(set, &set->vms[i], diags);
 	for (size_t i = 0; i < set->nvms; i++)
 		check_vm(set, &set->vms[i], diags);
 	check_unique(set, diags);

@@ -235,7 +235,6 @@ decode_strlist(const struct field *f, const struct ynode *n, void *obj,
 				 "items of '%s' must be %s, not '%s'", f->key,
 				 hint_of(f->hint), v);
 			ok = false;
-			continue;
 		}
 		l->pos[l->n] = it->pos;
 		l->v[l->n++] = xstrdup(it->str);
@@ -458,9 +457,10 @@ decode_scalar(const struct field *f, const struct ynode *n, void *obj,
 		return false;
 	switch (f->type) {
 	case F_STR:
+		/* Kept even when bad: no "missing" errors follow. */
+		*MEMBER(obj, f->offset, char *) = xstrdup(n->str);
 		if (!string_ok(n->str, f->valid))
 			return bad_value(f, n, hint_of(f->hint), diags);
-		*MEMBER(obj, f->offset, char *) = xstrdup(n->str);
 		return true;
 	case F_BOOL:
 		if (strcmp(n->str, "true") == 0 || strcmp(n->str, "yes") == 0)
