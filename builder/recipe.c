@@ -1427,7 +1427,8 @@ recipe_set_load_texts(const char *dir, const char *const *names,
 		ynode_free(root);
 		adopt(set, &doc, file, diags);
 	}
-	qsort(set->vms, set->nvms, sizeof(*set->vms), cmp_vm);
+	if (set->nvms > 1)
+		qsort(set->vms, set->nvms, sizeof(*set->vms), cmp_vm);
 	for (size_t i = 0; i < set->nbases; i++)
 		check_base(&set->bases[i], diags);
 	for (size_t i = 0; i < set->nvms; i++)
