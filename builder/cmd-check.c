@@ -1,21 +1,31 @@
-/* sbx-build check: validate every recipe.  The shared setup does the work
- * (CMD_NEEDS_RECIPES); reaching exec means the recipes are good. */
+/* sbx-build check: validate every recipe.  The shared setup loads and
+ * validates them (CMD_NEEDS_RECIPES); exec adds what only check looks at:
+ * local base images exist and look like disk images. */
 #include <getopt.h>
 #include <stdio.h>
 
 #include "cmd.h"
+#include "diag.h"
 #include "recipe.h"
 
 static enum cmd_status
 exec_check(int argc, char **argv)
 {
 	const struct recipe_set *set = globals.recipes;
+	struct diag_list *diags;
 
 	optind = 0;
 	if (getopt(argc, argv, "+") != -1)
 		return cmd_bad_option(&cmd_check_entry);
 	if (!cmd_operands_ok(&cmd_check_entry, argc - optind))
 		return CMD_USAGE;
+	diags = diag_list_new();
+	if (recipe_check_base_files(set, diags) < 0) {
+		diag_print(diags, stderr);
+		diag_list_free(diags);
+		return CMD_ERROR;
+	}
+	diag_list_free(diags);
 	if (globals.verbosity >= 0)
 		printf("%zu recipe file%s, %zu VM%s, %zu base%s: ok\n",
 		       set->nfiles, set->nfiles == 1 ? "" : "s", set->nvms,

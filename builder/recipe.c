@@ -2,6 +2,7 @@
  * resolve references between VMs and check what no single field can. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "recipe.h"
 #include "schema.h"
 #include "util.h"
+#include "validate.h"
 #include "ytree.h"
 
 /* One recipe file: a VM, bases, or both. */
@@ -24,6 +26,18 @@ struct recipe_doc {
 	struct vm vm;
 };
 
+#define HINT_NAME                                                         \
+	"a name of lower-case letters, digits, '.', '_' or '-' starting " \
+	"with a letter or digit, at most 63 long"
+#define HINT_VM_NAME "a VM name"
+#define HINT_ACCOUNT                                                      \
+	"a user or group name of lower-case letters, digits, '_' or '-' " \
+	"starting with a letter or '_', at most 32 long"
+#define HINT_ENV_NAME	"a variable name of letters, digits and '_'"
+#define HINT_GUEST_PATH "without '.', '..', '//' or a trailing '/'"
+#define HINT_PROJECT_PATH \
+	"a path relative to the project directory, without '..'"
+
 static const char *const distros[] = {"fedora", "debian", NULL};
 static const char *const nic_kinds[] = {"user", "internal", NULL};
 static const char *const protos[] = {"tcp", "udp", NULL};
@@ -34,10 +48,20 @@ static const struct field base_fields[] = {
 	 .required = true,
 	 .values = distros,
 	 .offset = offsetof(struct base, distro)},
-	{.key = "url", .type = F_STR, .offset = offsetof(struct base, url)},
-	{.key = "path", .type = F_STR, .offset = offsetof(struct base, path)},
+	{.key = "url",
+	 .type = F_STR,
+	 .valid = valid_url,
+	 .hint = "an https://, http:// or file:// URL",
+	 .offset = offsetof(struct base, url)},
+	{.key = "path",
+	 .type = F_STR,
+	 .valid = valid_project_path,
+	 .hint = HINT_PROJECT_PATH,
+	 .offset = offsetof(struct base, path)},
 	{.key = "checksum-url",
 	 .type = F_STR,
+	 .valid = valid_url,
+	 .hint = "an https://, http:// or file:// URL",
 	 .offset = offsetof(struct base, checksum_url)},
 	{.key = "checksum",
 	 .type = F_STR,
@@ -47,6 +71,8 @@ static const struct field base_fields[] = {
 	 .offset = offsetof(struct base, key_fingerprint)},
 	{.key = "key-url",
 	 .type = F_STR,
+	 .valid = valid_url,
+	 .hint = "an https://, http:// or file:// URL",
 	 .offset = offsetof(struct base, key_url)},
 	{0},
 };
@@ -66,7 +92,7 @@ decode_password(const struct field *f, const struct ynode *n, void *obj,
 		u->password = PASSWORD_RANDOM;
 	} else if (strcmp(n->str, "locked") == 0) {
 		u->password = PASSWORD_LOCKED;
-	} else if (n->str[0] == '$' && strchr(n->str + 1, '$') != NULL) {
+	} else if (valid_password_hash(n->str)) {
 		u->password = PASSWORD_HASH;
 		u->password_hash = xstrdup(n->str);
 	} else {
@@ -82,6 +108,8 @@ static const struct field user_fields[] = {
 	{.key = "name",
 	 .type = F_STR,
 	 .required = true,
+	 .valid = valid_account_name,
+	 .hint = HINT_ACCOUNT,
 	 .offset = offsetof(struct user, name)},
 	{.key = "password",
 	 .type = F_CUSTOM,
@@ -89,11 +117,20 @@ static const struct field user_fields[] = {
 	 .def = "locked"},
 	{.key = "groups",
 	 .type = F_STRLIST,
+	 .valid = valid_account_name,
+	 .hint = "group names (" HINT_ACCOUNT ")",
 	 .offset = offsetof(struct user, groups)},
 	{.key = "ssh-keys",
 	 .type = F_STRLIST,
+	 .valid = valid_ssh_key,
+	 .hint = "public keys such as 'ssh-ed25519 AAAA... comment', one "
+		 "line each",
 	 .offset = offsetof(struct user, ssh_keys)},
-	{.key = "shell", .type = F_STR, .offset = offsetof(struct user, shell)},
+	{.key = "shell",
+	 .type = F_STR,
+	 .valid = valid_guest_path,
+	 .hint = "an absolute path such as /bin/bash",
+	 .offset = offsetof(struct user, shell)},
 	{.key = "sudo",
 	 .type = F_BOOL,
 	 .def = "false",
@@ -208,6 +245,8 @@ static const struct field nic_fields[] = {
 	{.key = "name",
 	 .type = F_STR,
 	 .required = true,
+	 .valid = valid_ifname,
+	 .hint = "an interface name (1-15 letters, digits, '-' or '_')",
 	 .offset = offsetof(struct nic, name)},
 	{.key = "type",
 	 .type = F_ENUM,
@@ -233,6 +272,8 @@ static const struct field pnetwork_fields[] = {
 	{.key = "name",
 	 .type = F_STR,
 	 .required = true,
+	 .valid = valid_name,
+	 .hint = HINT_NAME,
 	 .offset = offsetof(struct pnetwork, name)},
 	{.key = "subnet",
 	 .type = F_STR,
@@ -241,7 +282,10 @@ static const struct field pnetwork_fields[] = {
 	 .pos_off = offsetof(struct pnetwork, subnet_pos)},
 	{.key = "gateway",
 	 .type = F_STR,
-	 .offset = offsetof(struct pnetwork, gateway)},
+	 .valid = valid_ipv4,
+	 .hint = "an IPv4 address such as 10.0.21.1",
+	 .offset = offsetof(struct pnetwork, gateway),
+	 .pos_off = offsetof(struct pnetwork, gateway_pos)},
 	{0},
 };
 static const struct schema pnetwork_schema = {"network", 0, pnetwork_fields};
@@ -250,10 +294,14 @@ static const struct field secret_fields[] = {
 	{.key = "name",
 	 .type = F_STR,
 	 .required = true,
+	 .valid = valid_name,
+	 .hint = HINT_NAME,
 	 .offset = offsetof(struct secret, name)},
 	{.key = "env",
 	 .type = F_STR,
 	 .required = true,
+	 .valid = valid_env_name,
+	 .hint = HINT_ENV_NAME,
 	 .offset = offsetof(struct secret, env)},
 	{.key = "generate",
 	 .type = F_BOOL,
@@ -267,31 +315,55 @@ static const struct field service_fields[] = {
 	{.key = "name",
 	 .type = F_STR,
 	 .required = true,
+	 .valid = valid_name,
+	 .hint = HINT_NAME,
 	 .offset = offsetof(struct service, name)},
 	{.key = "image",
 	 .type = F_STR,
 	 .required = true,
+	 .valid = valid_image_ref,
+	 .hint = "an image reference such as "
+		 "docker.io/library/alpine:3.20[@sha256:HEX]",
 	 .offset = offsetof(struct service, image)},
 	{.key = "build",
 	 .type = F_STR,
+	 .valid = valid_guest_path,
+	 .hint = "an absolute guest path (a directory of the "
+		 "overlay) " HINT_GUEST_PATH,
 	 .offset = offsetof(struct service, build)},
 	{.key = "ports",
 	 .type = F_STRLIST,
+	 .valid = valid_port_spec,
+	 .hint = "VMPORT:CONTAINERPORT or ADDRESS:VMPORT:CONTAINERPORT",
 	 .offset = offsetof(struct service, ports)},
 	{.key = "network",
 	 .type = F_STR,
+	 .valid = valid_name,
+	 .hint = HINT_NAME,
 	 .offset = offsetof(struct service, network),
 	 .pos_off = offsetof(struct service, network_pos)},
-	{.key = "ip", .type = F_STR, .offset = offsetof(struct service, ip)},
+	{.key = "ip",
+	 .type = F_STR,
+	 .valid = valid_ipv4,
+	 .hint = "an IPv4 address such as 10.0.21.2",
+	 .offset = offsetof(struct service, ip),
+	 .pos_off = offsetof(struct service, ip_pos)},
 	{.key = "dns",
 	 .type = F_STR,
 	 .offset = offsetof(struct service, dns),
 	 .pos_off = offsetof(struct service, dns_pos)},
 	{.key = "volumes",
 	 .type = F_STRLIST,
+	 .valid = valid_volume,
+	 .hint = "SOURCE:DEST[:OPTIONS] with absolute paths (or a volume "
+		 "name as SOURCE) and options such as ro,Z",
 	 .offset = offsetof(struct service, volumes)},
 	{.key = "env",
 	 .type = F_KVMAP,
+	 .valid = valid_env_value,
+	 .hint = "one line without control characters",
+	 .valid_key = valid_env_name,
+	 .key_hint = HINT_ENV_NAME,
 	 .offset = offsetof(struct service, env),
 	 .count_off = offsetof(struct service, nenv)},
 	{.key = "secrets",
@@ -303,6 +375,9 @@ static const struct field service_fields[] = {
 	{.key = "restart",
 	 .type = F_STR,
 	 .def = "always",
+	 .valid = valid_restart,
+	 .hint = "one of 'no', 'always', 'on-success', 'on-failure', "
+		 "'on-abnormal', 'on-watchdog' or 'on-abort'",
 	 .offset = offsetof(struct service, restart)},
 	{0},
 };
@@ -332,10 +407,16 @@ static const struct field listener_fields[] = {
 	 .offset = offsetof(struct proxy_listener, allow_list)},
 	{.key = "domains",
 	 .type = F_STRLIST,
-	 .offset = offsetof(struct proxy_listener, domains)},
+	 .valid = valid_domain,
+	 .hint = "domain names such as example.com or .example.com (with "
+		 "its subdomains), not URLs, ports or IP addresses",
+	 .offset = offsetof(struct proxy_listener, domains),
+	 .pos_off = offsetof(struct proxy_listener, domains_pos)},
 	{.key = "service",
 	 .type = F_STR,
 	 .required = true,
+	 .valid = valid_name,
+	 .hint = HINT_NAME,
 	 .offset = offsetof(struct proxy_listener, service)},
 	{0},
 };
@@ -355,6 +436,8 @@ static const struct field proxy_server_fields[] = {
 	 .offset = offsetof(struct proxy_server, ssh)},
 	{.key = "dns",
 	 .type = F_STR,
+	 .valid = valid_name,
+	 .hint = HINT_NAME,
 	 .offset = offsetof(struct proxy_server, dns_service)},
 	{.key = "admin-port",
 	 .type = F_U16,
@@ -369,10 +452,15 @@ static const struct field use_proxy_fields[] = {
 	{.key = "vm",
 	 .type = F_STR,
 	 .required = true,
+	 .valid = valid_vm_name,
+	 .hint = HINT_VM_NAME,
 	 .offset = offsetof(struct use_proxy, vm),
 	 .pos_off = offsetof(struct use_proxy, vm_pos)},
 	{.key = "no-proxy",
 	 .type = F_STRLIST,
+	 .valid = valid_no_proxy,
+	 .hint = "domain names (example.com, .example.com), IPv4 addresses "
+		 "or IPv4 CIDRs, not URLs or ports",
 	 .offset = offsetof(struct use_proxy, no_proxy)},
 	{0},
 };
@@ -392,6 +480,8 @@ static const struct field gui_fields[] = {
 	 .offset = offsetof(struct gui, vsock_port)},
 	{.key = "apps",
 	 .type = F_STRLIST,
+	 .valid = valid_app_name,
+	 .hint = "app names of letters, digits, '.', '_', '+' or '-'",
 	 .offset = offsetof(struct gui, apps)},
 	{0},
 };
@@ -410,9 +500,16 @@ decode_file_body(const struct field *f, const struct ynode *n, void *obj,
 	if (strcmp(f->key, "content") == 0) {
 		fs->source = FILE_INLINE;
 		fs->content = xstrdup(n->str);
-	} else {
-		fs->source = FILE_TEMPLATE;
-		fs->template = xstrdup(n->str);
+		return true;
+	}
+	fs->source = FILE_TEMPLATE;
+	fs->template = xstrdup(n->str);
+	if (!valid_project_path(n->str)) {
+		CLEANUP_FREE char *v = shown(n->str);
+
+		diag_add(diags, n->pos, "'template' must be %s, not '%s'",
+			 HINT_PROJECT_PATH, v);
+		return false;
 	}
 	return true;
 }
@@ -421,16 +518,22 @@ static const struct field file_fields[] = {
 	{.key = "path",
 	 .type = F_STR,
 	 .required = true,
+	 .valid = valid_guest_path,
+	 .hint = "an absolute guest path " HINT_GUEST_PATH,
 	 .offset = offsetof(struct file_spec, path)},
 	{.key = "content", .type = F_CUSTOM, .decode = decode_file_body},
 	{.key = "template", .type = F_CUSTOM, .decode = decode_file_body},
 	{.key = "owner",
 	 .type = F_STR,
 	 .def = "root",
+	 .valid = valid_account_name,
+	 .hint = HINT_ACCOUNT,
 	 .offset = offsetof(struct file_spec, owner)},
 	{.key = "group",
 	 .type = F_STR,
 	 .def = "root",
+	 .valid = valid_account_name,
+	 .hint = HINT_ACCOUNT,
 	 .offset = offsetof(struct file_spec, group)},
 	{.key = "mode",
 	 .type = F_MODE,
@@ -477,20 +580,37 @@ static const struct field doc_fields[] = {
 	 .elem_size = sizeof(struct base),
 	 .offset = offsetof(struct recipe_doc, bases),
 	 .count_off = offsetof(struct recipe_doc, nbases),
-	 .name_off = offsetof(struct base, name)},
+	 .name_off = offsetof(struct base, name),
+	 .valid_key = valid_name,
+	 .key_hint = HINT_NAME},
 	{.key = "vm",
 	 .type = F_STR,
 	 .offset = VMF(name),
 	 .pos_off = VMF(name_pos)},
 	{.key = "base", .type = F_CUSTOM, .decode = decode_vm_base},
-	{.key = "disk", .type = F_SIZE, .offset = VMF(disk)},
-	{.key = "memory", .type = F_SIZE, .offset = VMF(memory)},
+	{.key = "disk",
+	 .type = F_SIZE,
+	 .min = 1ull << 30,
+	 .max = 64ull << 40,
+	 .align = 512,
+	 .offset = VMF(disk)},
+	{.key = "memory",
+	 .type = F_SIZE,
+	 .min = 256ull << 20,
+	 .max = 16ull << 40,
+	 .align = 1ull << 20,
+	 .offset = VMF(memory)},
 	{.key = "cpus",
 	 .type = F_UINT,
 	 .min = 1,
 	 .max = 256,
 	 .offset = VMF(cpus)},
-	{.key = "hostname", .type = F_STR, .offset = VMF(hostname)},
+	{.key = "hostname",
+	 .type = F_STR,
+	 .valid = valid_hostname,
+	 .hint = "a host name of letters, digits and '-' in dot-separated "
+		 "labels (RFC 1123)",
+	 .offset = VMF(hostname)},
 	{.key = "vsock-cid",
 	 .type = F_U32,
 	 .min = 3,
@@ -509,7 +629,12 @@ static const struct field doc_fields[] = {
 	 .elem_size = sizeof(struct nic),
 	 .offset = VMF(nics),
 	 .count_off = VMF(nnics)},
-	{.key = "packages", .type = F_STRLIST, .offset = VMF(packages)},
+	{.key = "packages",
+	 .type = F_STRLIST,
+	 .valid = valid_package_name,
+	 .hint = "package names (letters, digits, '+', '.', '_', '~', ':' "
+		 "or '-', starting with a letter or digit)",
+	 .offset = VMF(packages)},
 	{.key = "networks",
 	 .type = F_LIST,
 	 .sub = &pnetwork_schema,
@@ -542,9 +667,14 @@ static const struct field doc_fields[] = {
 	 .count_off = VMF(nfiles)},
 	{.key = "overlay",
 	 .type = F_STR,
+	 .valid = valid_one_line,
 	 .offset = VMF(overlay),
 	 .pos_off = VMF(overlay_pos)},
-	{.key = "units", .type = F_STRLIST, .offset = VMF(units)},
+	{.key = "units",
+	 .type = F_STRLIST,
+	 .valid = valid_unit_name,
+	 .hint = "systemd unit names such as sshd.service",
+	 .offset = VMF(units)},
 	{0},
 };
 static const struct schema doc_schema = {"recipe", 0, doc_fields};
@@ -716,7 +846,8 @@ const struct service *
 vm_service(const struct vm *vm, const char *name)
 {
 	for (size_t i = 0; name != NULL && i < vm->nservices; i++)
-		if (strcmp(vm->services[i].name, name) == 0)
+		if (vm->services[i].name != NULL &&
+		    strcmp(vm->services[i].name, name) == 0)
 			return &vm->services[i];
 	return NULL;
 }
@@ -742,13 +873,6 @@ check_base(const struct base *b, struct diag_list *diags)
 	if ((b->url == NULL) == (b->path == NULL))
 		diag_add(diags, b->pos,
 			 "base '%s' needs exactly one of 'url' or 'path'",
-			 b->name);
-	if (b->url != NULL && !str_starts_with(b->url, "https://") &&
-	    !str_starts_with(b->url, "http://") &&
-	    !str_starts_with(b->url, "file://"))
-		diag_add(diags, b->pos,
-			 "base '%s': 'url' must start with https://, "
-			 "http:// or file://",
 			 b->name);
 	if (b->url != NULL && b->checksum_url == NULL && b->checksum == NULL)
 		diag_add(diags, b->pos,
@@ -786,35 +910,8 @@ same_subnet(const char *a, const char *b, unsigned prefix)
 	       (x & mask) == (y & mask);
 }
 
-static void
-check_service_ports(const struct service *s, struct diag_list *diags)
-{
-	for (size_t i = 0; i < s->ports.n; i++) {
-		CLEANUP_FREE char *p = xstrdup(s->ports.v[i]);
-		char *parts[3];
-		int n = 0;
-		uint64_t port;
-		uint32_t a;
-		bool ok = true;
-
-		for (char *t = strtok(p, ":"); t && n < 3;
-		     t = strtok(NULL, ":"))
-			parts[n++] = t;
-		if (n < 2 || strtok(NULL, ":") != NULL)
-			ok = false;
-		for (int j = n == 3 ? 1 : 0; ok && j < n; j++)
-			ok = parse_u64(parts[j], &port) && port >= 1 &&
-			     port <= 65535;
-		if (ok && n == 3)
-			ok = parse_ipv4(parts[0], &a);
-		if (!ok)
-			diag_add(diags, s->ports.pos[i],
-				 "port '%s' must be VMPORT:CONTAINERPORT or "
-				 "ADDRESS:VMPORT:CONTAINERPORT",
-				 s->ports.v[i]);
-	}
-}
-
+/* An allow-list without domains denies everything; domains without an
+ * allow-list are ignored: both are mistakes, not configurations. */
 static void
 check_listener(const struct vm *vm, const struct proxy_listener *l,
 	       struct diag_list *diags)
@@ -822,11 +919,113 @@ check_listener(const struct vm *vm, const struct proxy_listener *l,
 	const char *cand[64];
 	size_t n = 0;
 
-	if (vm_service(vm, l->service) != NULL)
+	if (l->allow_list && l->domains.n == 0)
+		diag_add(diags, l->pos,
+			 "'allow-list: true' without 'domains' would deny "
+			 "every host; list the domains");
+	if (!l->allow_list && l->domains.n > 0)
+		diag_add(diags, l->domains_pos,
+			 "'domains' without 'allow-list: true' would be "
+			 "ignored; set 'allow-list: true' or remove them");
+	if (l->service == NULL || vm_service(vm, l->service) != NULL)
 		return;
 	for (size_t i = 0; i < vm->nservices && n < 64; i++)
-		cand[n++] = vm->services[i].name;
+		if (vm->services[i].name != NULL)
+			cand[n++] = vm->services[i].name;
 	unresolved(diags, l->pos, "service", l->service, cand, n);
+}
+
+static void
+check_users(const struct vm *vm, struct diag_list *diags)
+{
+	for (size_t i = 0; i < vm->nusers; i++) {
+		const struct user *u = &vm->users[i];
+
+		if (u->name == NULL)
+			continue;
+		if (reserved_user_name(u->name))
+			diag_add(diags, u->pos,
+				 "user '%s' is a system account; a recipe "
+				 "creates ordinary users only",
+				 u->name);
+		for (size_t j = 0; j < i; j++)
+			if (vm->users[j].name != NULL &&
+			    strcmp(u->name, vm->users[j].name) == 0)
+				diag_add(diags, u->pos,
+					 "user '%s' is listed twice", u->name);
+	}
+}
+
+static void
+check_networks(const struct vm *vm, struct diag_list *diags)
+{
+	for (size_t i = 0; i < vm->nnetworks; i++) {
+		const struct pnetwork *net = &vm->networks[i];
+
+		if (net->name == NULL || net->subnet == NULL)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (vm->networks[j].name != NULL &&
+			    strcmp(vm->networks[j].name, net->name) == 0)
+				diag_add(diags, net->pos,
+					 "network '%s' is listed twice",
+					 net->name);
+		if (!valid_subnet(net->subnet)) {
+			diag_add(diags, net->subnet_pos,
+				 "network '%s': 'subnet' must be a CIDR such "
+				 "as 10.0.21.0/24",
+				 net->name);
+			continue;
+		}
+		if (net->gateway != NULL && valid_ipv4(net->gateway) &&
+		    !ipv4_in_subnet(net->gateway, net->subnet))
+			diag_add(diags, net->gateway_pos,
+				 "network '%s': 'gateway' %s is not in "
+				 "subnet %s",
+				 net->name, net->gateway, net->subnet);
+	}
+}
+
+/* The Quadlet unit of an image is named after the last component of its
+ * reference without tag or digest (as render-proxy.c names it): two
+ * services may share it only for the same image and build. */
+static size_t
+image_unit_span(const char *ref, const char **ret_start)
+{
+	const char *s = strrchr(ref, '/');
+
+	s = s ? s + 1 : ref;
+	*ret_start = s;
+	return strcspn(s, ":@");
+}
+
+static void
+check_service_image(const struct vm *vm, size_t i, struct diag_list *diags)
+{
+	const struct service *s = &vm->services[i];
+	const char *a, *b;
+	size_t na, nb;
+
+	if (s->image == NULL)
+		return;
+	na = image_unit_span(s->image, &a);
+	for (size_t j = 0; j < i; j++) {
+		const struct service *t = &vm->services[j];
+
+		if (t->image == NULL || t->name == NULL)
+			continue;
+		nb = image_unit_span(t->image, &b);
+		if (na != nb || strncmp(a, b, na) != 0)
+			continue;
+		if (strcmp(s->image, t->image) != 0 ||
+		    (s->build != NULL && t->build != NULL &&
+		     strcmp(s->build, t->build) != 0))
+			diag_add(diags, s->pos,
+				 "services '%s' and '%s' name different "
+				 "images or builds that would share the unit "
+				 "'%.*s'",
+				 t->name, s->name, (int)na, a);
+	}
 }
 
 static void
@@ -836,16 +1035,15 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 	size_t n;
 
 	/* The name makes file names (out/NAME.qcow2) and shell words. */
-	if (strlen(vm->name) > 32 ||
-	    strspn(vm->name, "abcdefghijklmnopqrstuvwxyz0123456789._-") !=
-		    strlen(vm->name) ||
-	    !((vm->name[0] >= 'a' && vm->name[0] <= 'z') ||
-	      (vm->name[0] >= '0' && vm->name[0] <= '9')))
+	if (!valid_vm_name(vm->name)) {
+		CLEANUP_FREE char *v = shown(vm->name);
+
 		diag_add(diags, vm->name_pos,
 			 "VM name '%s' must be lower-case letters, digits, "
 			 "'.', '_' or '-', start with a letter or digit, and "
 			 "be at most 32 long",
-			 vm->name);
+			 v);
+	}
 
 	if (vm->base == NULL) {
 		diag_add(diags, vm->pos,
@@ -870,6 +1068,8 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 	for (size_t i = 0; i < vm->nnics; i++) {
 		const struct nic *nic = &vm->nics[i];
 
+		if (nic->name == NULL)
+			continue;
 		/* address_pos is set when the key was given (even if bad). */
 		if (nic->kind == NIC_INTERNAL && nic->address_pos.line == 0)
 			diag_add(diags, nic->pos,
@@ -884,43 +1084,45 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 					 "VM '%s' has two %s NICs", vm->name,
 					 nic_kinds[nic->kind]);
 	}
-	for (size_t i = 0; i < vm->nusers; i++)
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(vm->users[i].name, vm->users[j].name) == 0)
-				diag_add(diags, vm->users[i].pos,
-					 "user '%s' is listed twice",
-					 vm->users[i].name);
-	for (size_t i = 0; i < vm->nnetworks; i++) {
-		uint32_t a;
-		unsigned p;
-
-		if (vm->networks[i].subnet != NULL &&
-		    !parse_cidr(vm->networks[i].subnet, &a, &p))
-			diag_add(diags, vm->networks[i].subnet_pos,
-				 "network '%s': 'subnet' must be a CIDR such "
-				 "as 10.0.21.0/24",
-				 vm->networks[i].name);
-	}
+	check_users(vm, diags);
+	check_networks(vm, diags);
 	for (size_t i = 0; i < vm->nservices; i++) {
 		struct service *s = &vm->services[i];
 		uint32_t a;
 
-		check_service_ports(s, diags);
+		if (s->name == NULL)
+			continue;
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(s->name, vm->services[j].name) == 0)
+			if (vm->services[j].name != NULL &&
+			    strcmp(s->name, vm->services[j].name) == 0)
 				diag_add(diags, s->pos,
 					 "service '%s' is listed twice",
 					 s->name);
+		check_service_image(vm, i, diags);
 		if (s->network != NULL) {
-			bool found = false;
+			const struct pnetwork *net = NULL;
 
-			for (n = 0; n < vm->nnetworks && n < 64; n++) {
-				cand[n] = vm->networks[n].name;
-				found |= strcmp(cand[n], s->network) == 0;
+			n = 0;
+			for (size_t j = 0; j < vm->nnetworks && n < 64; j++) {
+				if (vm->networks[j].name == NULL)
+					continue;
+				cand[n++] = vm->networks[j].name;
+				if (strcmp(vm->networks[j].name, s->network) ==
+				    0)
+					net = &vm->networks[j];
 			}
-			if (!found)
+			if (net == NULL)
 				unresolved(diags, s->network_pos, "network",
 					   s->network, cand, n);
+			else if (s->ip != NULL && net->subnet != NULL &&
+				 valid_subnet(net->subnet) &&
+				 valid_ipv4(s->ip) &&
+				 !ipv4_in_subnet(s->ip, net->subnet))
+				diag_add(diags, s->ip_pos,
+					 "service '%s': 'ip' %s is not in "
+					 "network '%s' (%s)",
+					 s->name, s->ip, net->name,
+					 net->subnet);
 		}
 		if (s->ip != NULL && !parse_ipv4(s->ip, &a))
 			diag_add(diags, s->pos,
@@ -952,6 +1154,14 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 
 		check_listener(vm, &ps->http, diags);
 		check_listener(vm, &ps->ssh, diags);
+		if (!ps->http.enabled && !ps->ssh.enabled)
+			diag_add(diags, ps->pos,
+				 "a proxy server needs at least one enabled "
+				 "proxy");
+		if (vm->nnetworks == 0)
+			diag_add(diags, ps->pos,
+				 "a proxy server needs a podman network "
+				 "('networks')");
 		if (ps->http.publish == ps->ssh.publish)
 			diag_add(diags, ps->ssh.pos,
 				 "the http and ssh proxies both publish "
@@ -968,7 +1178,7 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 			diag_add(diags, ps->pos,
 				 "a proxy server needs an internal NIC");
 	}
-	if (vm->use_proxy.present) {
+	if (vm->use_proxy.present && vm->use_proxy.vm != NULL) {
 		struct vm *t = recipe_find_vm(set, vm->use_proxy.vm);
 
 		if (t == NULL) {
@@ -1005,12 +1215,15 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 	for (size_t i = 0; i < vm->nfiles; i++) {
 		const struct file_spec *fs = &vm->files[i];
 
-		if (fs->path[0] != '/' || strstr(fs->path, "/../") ||
-		    str_ends_with(fs->path, "/.."))
-			diag_add(diags, fs->pos,
-				 "file path '%s' must be absolute, without "
-				 "'..'",
-				 fs->path);
+		if (fs->path == NULL)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (vm->files[j].path != NULL &&
+			    strcmp(vm->files[j].path, fs->path) == 0)
+				diag_add(diags, fs->pos,
+					 "file '%s' is listed twice (first at "
+					 "line %d)",
+					 fs->path, vm->files[j].pos.line);
 		if (fs->content == NULL && fs->template == NULL)
 			diag_add(diags, fs->pos,
 				 "file '%s' needs 'content' or 'template'",
@@ -1071,7 +1284,7 @@ cmp_vm(const void *a, const void *b)
 }
 
 static void
-apply_defaults(struct recipe_set *set, struct vm *vm)
+apply_defaults(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 {
 	if (vm->disk == 0)
 		vm->disk = DEFAULT_DISK;
@@ -1079,8 +1292,17 @@ apply_defaults(struct recipe_set *set, struct vm *vm)
 		vm->memory = DEFAULT_MEMORY;
 	if (vm->cpus == 0)
 		vm->cpus = DEFAULT_CPUS;
-	if (vm->hostname == NULL)
+	if (vm->hostname == NULL) {
 		vm->hostname = xasprintf("sbx-%s", vm->name);
+		for (char *p = vm->hostname; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		if (valid_vm_name(vm->name) && !valid_hostname(vm->hostname))
+			diag_add(diags, vm->name_pos,
+				 "the host name '%s' made from the VM name is "
+				 "not valid; give 'hostname'",
+				 vm->hostname);
+	}
 	if (vm->overlay == NULL) {
 		CLEANUP_FREE char *rel = xasprintf("overlays/%s", vm->name);
 		CLEANUP_FREE char *abs = path_join(set->dir, rel);
@@ -1159,6 +1381,14 @@ doc_has_vm(const struct ynode *root)
 	return false;
 }
 
+/* What one recipe file may hold (README, "Recipes"). */
+enum { RECIPE_MAX_BYTES = 1 << 20 };
+static const struct ytree_limits recipe_limits = {
+	.max_depth = 16,
+	.max_nodes = 20000,
+	.max_scalar = 256 << 10,
+};
+
 int
 recipe_set_load_texts(const char *dir, const char *const *names,
 		      const char *const *texts, size_t n,
@@ -1177,8 +1407,14 @@ recipe_set_load_texts(const char *dir, const char *const *names,
 		struct ynode *root = NULL;
 		const char *file = set->files[i];
 
-		if (ytree_parse(file, texts[i], strlen(texts[i]), diags,
-				&root) < 0)
+		if (strlen(texts[i]) > RECIPE_MAX_BYTES) {
+			diag_add(diags, (struct srcpos){file, 1, 1},
+				 "recipe larger than %d bytes",
+				 RECIPE_MAX_BYTES);
+			continue;
+		}
+		if (ytree_parse_limited(file, texts[i], strlen(texts[i]),
+					&recipe_limits, diags, &root) < 0)
 			continue;
 		if (root->kind != YNODE_MAP) {
 			diag_add(diags, root->pos,
@@ -1191,11 +1427,12 @@ recipe_set_load_texts(const char *dir, const char *const *names,
 		ynode_free(root);
 		adopt(set, &doc, file, diags);
 	}
-	qsort(set->vms, set->nvms, sizeof(*set->vms), cmp_vm);
+	if (set->nvms > 1)
+		qsort(set->vms, set->nvms, sizeof(*set->vms), cmp_vm);
 	for (size_t i = 0; i < set->nbases; i++)
 		check_base(&set->bases[i], diags);
 	for (size_t i = 0; i < set->nvms; i++)
-		apply_defaults(set, &set->vms[i]);
+		apply_defaults(set, &set->vms[i], diags);
 	for (size_t i = 0; i < set->nvms; i++)
 		check_vm(set, &set->vms[i], diags);
 	check_unique(set, diags);
@@ -1207,6 +1444,112 @@ recipe_set_load_texts(const char *dir, const char *const *names,
 	}
 	*ret = set;
 	return 0;
+}
+
+/* Reads one recipe: a regular file (a FIFO or device is refused without
+ * blocking on it) of at most RECIPE_MAX_BYTES, without NUL bytes.
+ * Problems with the content are diagnostics (-EINVAL); I/O errors are
+ * returned. */
+static int
+read_recipe(const char *path, char **ret_text, struct diag_list *diags)
+{
+	struct srcpos pos = {path, 1, 1};
+	struct stat st;
+	char *buf;
+	size_t len = 0;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_add(diags, pos, "recipe is not a regular file");
+		close(fd);
+		return -EINVAL;
+	}
+	if (st.st_size > RECIPE_MAX_BYTES) {
+		diag_add(diags, pos, "recipe larger than %d bytes",
+			 RECIPE_MAX_BYTES);
+		close(fd);
+		return -EINVAL;
+	}
+	/* One byte more than allowed tells a file that grew meanwhile. */
+	buf = xmalloc(RECIPE_MAX_BYTES + 2);
+	for (;;) {
+		ssize_t k = read(fd, buf + len, RECIPE_MAX_BYTES + 1 - len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		if (k == 0 || (len += (size_t)k) > RECIPE_MAX_BYTES)
+			break;
+	}
+	close(fd);
+	if (r == 0 && len > RECIPE_MAX_BYTES) {
+		diag_add(diags, pos, "recipe larger than %d bytes",
+			 RECIPE_MAX_BYTES);
+		r = -EINVAL;
+	}
+	buf[len] = '\0';
+	if (r == 0 && strlen(buf) != len) {
+		diag_add(diags, (struct srcpos){path, 1, 1},
+			 "recipe contains a NUL byte");
+		r = -EINVAL;
+	}
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret_text = buf;
+	return 0;
+}
+
+int
+recipe_check_base_files(const struct recipe_set *set, struct diag_list *diags)
+{
+	size_t before = diag_count(diags);
+
+	for (size_t i = 0; i < set->nbases; i++) {
+		const struct base *b = &set->bases[i];
+		CLEANUP_FREE char *abs = NULL;
+		unsigned char magic[4] = {0};
+		struct stat st;
+		int fd;
+
+		if (b->path == NULL)
+			continue;
+		abs = path_join(set->dir, b->path);
+		fd = open(abs, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			diag_add(diags, b->pos,
+				 "base '%s': cannot open '%s': %s", b->name,
+				 b->path, strerror(errno));
+			continue;
+		}
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			diag_add(diags, b->pos,
+				 "base '%s': '%s' is not a regular file",
+				 b->name, b->path);
+		} else if (!(read(fd, magic, 4) == 4 &&
+			     memcmp(magic, "QFI\xfb", 4) == 0) &&
+			   (st.st_size == 0 || st.st_size % 512 != 0)) {
+			diag_add(diags, b->pos,
+				 "base '%s': '%s' is neither a qcow2 image nor "
+				 "a raw disk image (a non-empty multiple of "
+				 "512 bytes)",
+				 b->name, b->path);
+		}
+		close(fd);
+	}
+	return diag_count(diags) > before ? -EINVAL : 0;
 }
 
 static int
@@ -1239,16 +1582,8 @@ recipe_set_load(const char *dir, struct recipe_set **ret,
 	closedir(d);
 	qsort(names, n, sizeof(*names), cmp_str);
 	texts = xcalloc(n + 1, sizeof(*texts));
-	for (size_t i = 0; i < n && r == 0; i++) {
-		size_t len;
-
-		r = read_file(names[i], &texts[i], &len);
-		if (r == 0 && strlen(texts[i]) != len) {
-			diag_add(*ret_diags, (struct srcpos){names[i], 1, 1},
-				 "recipe contains a NUL byte");
-			r = -EINVAL;
-		}
-	}
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = read_recipe(names[i], &texts[i], *ret_diags);
 	if (r == 0 && n == 0) {
 		diag_add(*ret_diags, (struct srcpos){rdir, 0, 0},
 			 "no recipes (*.yaml) found");

@@ -87,6 +87,7 @@ struct pnetwork {
 	char *subnet; /* CIDR */
 	struct srcpos subnet_pos;
 	char *gateway; /* NULL: podman's choice */
+	struct srcpos gateway_pos;
 };
 
 struct kv {
@@ -110,7 +111,8 @@ struct service {
 	struct strlist ports; /* "VMPORT:CONTAINERPORT" or "IP:VMPORT:CPORT" */
 	char *network;	      /* a pnetwork name */
 	struct srcpos network_pos;
-	char *ip;  /* fixed address on that network */
+	char *ip; /* fixed address on that network */
+	struct srcpos ip_pos;
 	char *dns; /* IP, or "service:NAME" resolved to its ip */
 	struct srcpos dns_pos;
 	char *dns_resolved;
@@ -132,6 +134,7 @@ struct proxy_listener {
 	size_t nconnect_ports;
 	bool allow_list; /* Filter + FilterDefaultDeny */
 	struct strlist domains;
+	struct srcpos domains_pos;
 	char *service; /* the service that runs it */
 };
 
@@ -232,6 +235,12 @@ int recipe_set_load_texts(const char *dir, const char *const *names,
 			  struct recipe_set **ret,
 			  struct diag_list **ret_diags);
 void recipe_set_free(struct recipe_set *set);
+/* What 'check' adds to loading: each base given by 'path' is a regular
+ * file under the project that looks like a disk image (qcow2 magic, or
+ * raw: a non-empty multiple of 512 bytes).  Returns -EINVAL after adding
+ * diagnostics. */
+int recipe_check_base_files(const struct recipe_set *set,
+			    struct diag_list *diags);
 
 struct vm *recipe_find_vm(const struct recipe_set *set, const char *name);
 struct base *recipe_find_base(const struct recipe_set *set, const char *name);

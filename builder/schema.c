@@ -7,6 +7,7 @@
 #include "recipe.h"
 #include "schema.h"
 #include "util.h"
+#include "validate.h"
 
 #define MEMBER(base, off, type) ((type *)((char *)(base) + (off)))
 
@@ -118,6 +119,50 @@ did_you_mean(const char *word, const char *const *candidates, size_t n)
 	return best_d <= limit ? best : NULL;
 }
 
+bool
+ynode_is_null(const struct ynode *n)
+{
+	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+
+	if (n->kind != YNODE_SCALAR || n->quoted)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(nulls); i++)
+		if (strcmp(n->str, nulls[i]) == 0)
+			return true;
+	return false;
+}
+
+char *
+shown(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = 0;
+
+	for (; *s && n < 60; s++, n++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			sb_puts(&sb, "\\n");
+		else if (c == '\t')
+			sb_puts(&sb, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			sb_printf(&sb, "\\x%02x", c);
+		else
+			sb_putc(&sb, (char)c);
+	}
+	if (*s)
+		sb_puts(&sb, "...");
+	return sb_detach(&sb, NULL);
+}
+
+/* A string value's common rules, then the field's validator. */
+static bool
+string_ok(const char *s, bool (*valid)(const char *))
+{
+	return strlen(s) <= VALID_STR_MAX && valid_one_line(s) &&
+	       (valid == NULL || valid(s));
+}
+
 static const char *
 kind_name(enum ynode_kind k)
 {
@@ -147,9 +192,16 @@ static bool
 bad_value(const struct field *f, const struct ynode *n, const char *expect,
 	  struct diag_list *diags)
 {
-	diag_add(diags, n->pos, "'%s' must be %s, not '%s'", f->key, expect,
-		 n->str);
+	CLEANUP_FREE char *v = shown(n->str);
+
+	diag_add(diags, n->pos, "'%s' must be %s, not '%s'", f->key, expect, v);
 	return false;
+}
+
+static const char *
+hint_of(const char *hint)
+{
+	return hint != NULL ? hint : "one line of at most 4096 characters";
 }
 
 static bool decode_value(const struct field *f, const struct ynode *n,
@@ -175,6 +227,14 @@ decode_strlist(const struct field *f, const struct ynode *n, void *obj,
 				 f->key, kind_name(it->kind));
 			ok = false;
 			continue;
+		}
+		if (ynode_is_null(it) || !string_ok(it->str, f->valid)) {
+			CLEANUP_FREE char *v = shown(it->str);
+
+			diag_add(diags, it->pos,
+				 "items of '%s' must be %s, not '%s'", f->key,
+				 hint_of(f->hint), v);
+			ok = false;
 		}
 		l->pos[l->n] = it->pos;
 		l->v[l->n++] = xstrdup(it->str);
@@ -252,6 +312,15 @@ decode_namemap(const struct field *f, const struct ynode *n, void *obj,
 		void *elem = (char *)*v + *count * f->elem_size;
 		const struct ynode *val = n->items[i + 1];
 
+		if (f->valid_key != NULL && !f->valid_key(n->items[i]->str)) {
+			CLEANUP_FREE char *k = shown(n->items[i]->str);
+
+			diag_add(diags, n->items[i]->pos,
+				 "names in '%s' must be %s, not '%s'", f->key,
+				 f->key_hint, k);
+			ok = false;
+			continue;
+		}
 		if (val->kind != YNODE_MAP) {
 			diag_add(diags, val->pos,
 				 "'%s' in '%s' must be a mapping, not %s",
@@ -292,12 +361,90 @@ decode_kvmap(const struct field *f, const struct ynode *n, void *obj,
 			ok = false;
 			continue;
 		}
+		if (f->valid_key != NULL && !f->valid_key(n->items[i]->str)) {
+			CLEANUP_FREE char *k = shown(n->items[i]->str);
+
+			diag_add(diags, n->items[i]->pos,
+				 "keys of '%s' must be %s, not '%s'", f->key,
+				 f->key_hint, k);
+			ok = false;
+			continue;
+		}
+		if (ynode_is_null(val)) {
+			diag_add(diags, val->pos,
+				 "'%s' in '%s' has no value (write \"\" for "
+				 "an empty string)",
+				 n->items[i]->str, f->key);
+			ok = false;
+			continue;
+		}
+		if (!string_ok(val->str, f->valid)) {
+			CLEANUP_FREE char *sv = shown(val->str);
+
+			diag_add(diags, val->pos,
+				 "'%s' in '%s' must be %s, not '%s'",
+				 n->items[i]->str, f->key, hint_of(f->hint),
+				 sv);
+			ok = false;
+			continue;
+		}
 		kv->key = xstrdup(n->items[i]->str);
 		kv->value = xstrdup(val->str);
 		kv->pos = n->items[i]->pos;
 		(*count)++;
 	}
 	return ok;
+}
+
+/* "256M", "64T", "1536K": the largest unit that divides v. */
+static char *
+size_str(uint64_t v)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (u < 3 && v != 0 && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	return u < 0 ? xasprintf("%llu", (unsigned long long)v)
+		     : xasprintf("%llu%c", (unsigned long long)v, units[u]);
+}
+
+static bool
+size_in_bounds(const struct field *f, const struct ynode *n, uint64_t v,
+	       struct diag_list *diags)
+{
+	CLEANUP_FREE char *lo = NULL;
+	CLEANUP_FREE char *hi = NULL;
+	CLEANUP_FREE char *al = NULL;
+	bool bare = strspn(n->str, "0123456789") == strlen(n->str);
+
+	if (f->max == 0)
+		return true;
+	lo = size_str(f->min);
+	hi = size_str(f->max);
+	if (v < f->min || v > f->max) {
+		if (bare && v < f->min)
+			diag_add(diags, n->pos,
+				 "'%s' must be from %s to %s, not '%s' (a "
+				 "number without a unit is bytes; did you mean "
+				 "'%sG'?)",
+				 f->key, lo, hi, n->str, n->str);
+		else
+			diag_add(diags, n->pos,
+				 "'%s' must be from %s to %s, not '%s'", f->key,
+				 lo, hi, n->str);
+		return false;
+	}
+	if (f->align != 0 && v % f->align != 0) {
+		al = size_str(f->align);
+		diag_add(diags, n->pos,
+			 "'%s' must be a multiple of %s bytes, not '%s'",
+			 f->key, al, n->str);
+		return false;
+	}
+	return true;
 }
 
 static bool
@@ -310,7 +457,10 @@ decode_scalar(const struct field *f, const struct ynode *n, void *obj,
 		return false;
 	switch (f->type) {
 	case F_STR:
+		/* Kept even when bad: no "missing" errors follow. */
 		*MEMBER(obj, f->offset, char *) = xstrdup(n->str);
+		if (!string_ok(n->str, f->valid))
+			return bad_value(f, n, hint_of(f->hint), diags);
 		return true;
 	case F_BOOL:
 		if (strcmp(n->str, "true") == 0 || strcmp(n->str, "yes") == 0)
@@ -345,6 +495,8 @@ decode_scalar(const struct field *f, const struct ynode *n, void *obj,
 		if (!parse_size(n->str, &v))
 			return bad_value(f, n, "a size such as 20G or 512M",
 					 diags);
+		if (!size_in_bounds(f, n, v, diags))
+			return false;
 		*MEMBER(obj, f->offset, uint64_t) = v;
 		return true;
 	case F_MODE: {
@@ -386,6 +538,10 @@ decode_value(const struct field *f, const struct ynode *n, void *obj,
 {
 	if (f->pos_off != 0)
 		*MEMBER(obj, f->pos_off, struct srcpos) = n->pos;
+	if (ynode_is_null(n)) {
+		diag_add(diags, n->pos, "'%s' has no value", f->key);
+		return false;
+	}
 	switch (f->type) {
 	case F_STRLIST:
 		return decode_strlist(f, n, obj, diags);
@@ -414,19 +570,19 @@ unknown_key(const struct schema *s, const struct ynode *key,
 	    struct diag_list *diags)
 {
 	const char *cand[64];
+	CLEANUP_FREE char *k = shown(key->str);
 	const char *hint;
 	size_t n = 0;
 
 	for (const struct field *f = s->fields; f->key && n < 64; f++)
 		cand[n++] = f->key;
-	hint = did_you_mean(key->str, cand, n);
+	hint = strlen(key->str) > 64 ? NULL : did_you_mean(key->str, cand, n);
 	if (hint != NULL)
 		diag_add(diags, key->pos,
-			 "unknown key '%s' in %s (did you mean '%s'?)",
-			 key->str, s->what, hint);
+			 "unknown key '%s' in %s (did you mean '%s'?)", k,
+			 s->what, hint);
 	else
-		diag_add(diags, key->pos, "unknown key '%s' in %s", key->str,
-			 s->what);
+		diag_add(diags, key->pos, "unknown key '%s' in %s", k, s->what);
 }
 
 bool

@@ -50,10 +50,18 @@ struct field {
 	size_t elem_size;	   /* F_LIST, F_NAMEMAP */
 	size_t count_off;	   /* F_LIST, F_NAMEMAP, F_KVMAP, F_U16LIST */
 	size_t name_off;	   /* F_NAMEMAP: char * name in the element */
-	uint64_t min, max;	   /* F_UINT, F_U32 */
+	uint64_t min, max;	   /* F_UINT, F_U32; F_SIZE when max != 0 */
+	uint64_t align;		   /* F_SIZE: a multiple of this, or 0 */
 	const char *const *values; /* F_ENUM, NULL-terminated */
 	field_decode_fn decode;	   /* F_CUSTOM */
-	const char *hint;	   /* what a good value looks like */
+	/* F_STR, F_STRLIST items, F_KVMAP values: a validator (validate.h)
+	 * and what a good value looks like, for the message "'KEY' must be
+	 * HINT, not 'VALUE'".  F_KVMAP keys and F_NAMEMAP names use
+	 * valid_key and key_hint. */
+	bool (*valid)(const char *s);
+	const char *hint;
+	bool (*valid_key)(const char *s);
+	const char *key_hint;
 };
 
 /* Every struct a schema decodes into starts with 'struct srcpos pos',
@@ -64,6 +72,10 @@ struct schema {
 	size_t present_off; /* bool set when the mapping was given; 0: none */
 	const struct field *fields; /* terminated by key == NULL */
 };
+
+/* Every string value is one line (no control characters) and at most
+ * VALID_STR_MAX bytes unless its field is F_CUSTOM; a plain null (empty,
+ * '~', 'null') is "no value" and an error for every field. */
 
 /* Decodes map into obj.  Returns false when any diagnostic was added. */
 bool schema_decode(const struct schema *s, const struct ynode *map, void *obj,
@@ -78,6 +90,11 @@ bool parse_ipv4(const char *s, uint32_t *ret);
 bool parse_cidr(const char *s, uint32_t *ret_addr, unsigned *ret_prefix);
 /* Six colon-separated hex pairs. */
 bool parse_mac(const char *s);
+/* Whether a scalar is YAML's null: plain "", "~", "null", "Null", "NULL". */
+bool ynode_is_null(const struct ynode *n);
+/* The value for a message: control characters escaped, at most 60
+ * characters ("..." after).  Returns a new string. */
+char *shown(const char *s);
 /* The closest of candidates to word when it is close enough, else NULL. */
 const char *did_you_mean(const char *word, const char *const *candidates,
 			 size_t n);

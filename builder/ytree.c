@@ -8,7 +8,11 @@
 #include "util.h"
 #include "ytree.h"
 
-enum { MAX_DEPTH = 64 };
+static const struct ytree_limits default_limits = {
+	.max_depth = 64,
+	.max_nodes = 1000000,
+	.max_scalar = 1 << 20,
+};
 
 static struct ynode *
 ynode_new(enum ynode_kind kind)
@@ -47,122 +51,234 @@ mark_pos(const char *file, yaml_mark_t m)
 	return p;
 }
 
-static struct ynode *
-convert(yaml_document_t *doc, yaml_node_t *yn, const char *file, int depth,
-	struct diag_list *diags)
+/* The tree under construction: the open sequences and mappings. */
+struct loader {
+	const char *file;
+	const struct ytree_limits *lim;
+	struct diag_list *diags;
+	struct ynode *root;
+	struct ynode **stack;
+	size_t depth, cap, nodes, ndocs;
+};
+
+struct keyref {
+	const struct ynode *key;
+	size_t index;
+};
+
+static int
+cmp_keyref(const void *a, const void *b)
 {
+	const struct keyref *x = a, *y = b;
+	int c = strcmp(x->key->str, y->key->str);
+
+	if (c != 0)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Duplicate keys, found by sorting: a mapping may have many keys. */
+static void
+check_duplicates(const struct ynode *map, struct diag_list *diags)
+{
+	size_t n = map->n / 2;
+	struct keyref *v;
+
+	if (n < 2)
+		return;
+	v = xmalloc(n * sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct keyref){map->items[2 * i], i};
+	qsort(v, n, sizeof(*v), cmp_keyref);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (strcmp(v[i].key->str, v[first].key->str) != 0) {
+			first = i;
+			continue;
+		}
+		diag_add(diags, v[i].key->pos,
+			 "duplicate key '%s' (first at line %d)", v[i].key->str,
+			 v[first].key->pos.line);
+	}
+	free(v);
+}
+
+/* Adds a new node under the innermost open container (or as the root).
+ * Returns false after a diagnostic. */
+static bool
+attach(struct loader *ld, struct ynode *n)
+{
+	struct ynode *parent;
+
+	if (++ld->nodes > ld->lim->max_nodes) {
+		diag_add(ld->diags, n->pos, "more than %zu YAML nodes",
+			 ld->lim->max_nodes);
+		ynode_free(n);
+		return false;
+	}
+	if (ld->depth == 0) {
+		ld->root = n;
+		return true;
+	}
+	parent = ld->stack[ld->depth - 1];
+	if (parent->kind == YNODE_MAP && parent->n % 2 == 0 &&
+	    n->kind != YNODE_SCALAR) {
+		diag_add(ld->diags, n->pos,
+			 "a key must be a plain string, "
+			 "not a list or mapping");
+		ynode_free(n);
+		return false;
+	}
+	push(parent, n);
+	return true;
+}
+
+static bool
+open_node(struct loader *ld, struct ynode *n)
+{
+	if (ld->depth >= ld->lim->max_depth) {
+		diag_add(ld->diags, n->pos, "nesting deeper than %zu levels",
+			 ld->lim->max_depth);
+		ynode_free(n);
+		return false;
+	}
+	if (!attach(ld, n))
+		return false;
+	ld->stack =
+		xgrow(ld->stack, &ld->cap, ld->depth + 1, sizeof(*ld->stack));
+	ld->stack[ld->depth++] = n;
+	return true;
+}
+
+static bool
+no_anchor(struct loader *ld, const yaml_char_t *anchor, yaml_mark_t m)
+{
+	if (anchor == NULL)
+		return true;
+	diag_add(ld->diags, mark_pos(ld->file, m),
+		 "YAML anchors ('&%s') and aliases are not supported; write "
+		 "the value out",
+		 (const char *)anchor);
+	return false;
+}
+
+/* One event into the tree.  Returns 1 to go on, 0 at the end of the
+ * stream, -1 after a diagnostic. */
+static int
+load_event(struct loader *ld, const yaml_event_t *ev)
+{
+	struct srcpos pos = mark_pos(ld->file, ev->start_mark);
 	struct ynode *n;
 
-	if (depth > MAX_DEPTH) {
-		diag_add(diags, mark_pos(file, yn->start_mark),
-			 "nesting deeper than %d levels", MAX_DEPTH);
-		return NULL;
-	}
-	switch (yn->type) {
-	case YAML_SCALAR_NODE:
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		return 0;
+	case YAML_DOCUMENT_START_EVENT:
+		if (ld->ndocs++ > 0) {
+			diag_add(ld->diags, pos,
+				 "a second YAML document in one file; give "
+				 "each in a file of its own");
+			return -1;
+		}
+		return 1;
+	case YAML_ALIAS_EVENT:
+		diag_add(ld->diags, pos,
+			 "YAML aliases ('*%s') and anchors are not supported; "
+			 "write the value out",
+			 (const char *)ev->data.alias.anchor);
+		return -1;
+	case YAML_SCALAR_EVENT:
+		if (!no_anchor(ld, ev->data.scalar.anchor, ev->start_mark))
+			return -1;
+		if (ev->data.scalar.length > ld->lim->max_scalar) {
+			diag_add(ld->diags, pos, "value longer than %zu bytes",
+				 ld->lim->max_scalar);
+			return -1;
+		}
 		n = ynode_new(YNODE_SCALAR);
-		n->str = xstrndup((const char *)yn->data.scalar.value,
-				  yn->data.scalar.length);
-		n->quoted = yn->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-		break;
-	case YAML_SEQUENCE_NODE:
-		n = ynode_new(YNODE_SEQ);
-		for (yaml_node_item_t *it = yn->data.sequence.items.start;
-		     it < yn->data.sequence.items.top; it++) {
-			struct ynode *c =
-				convert(doc, yaml_document_get_node(doc, *it),
-					file, depth + 1, diags);
-			if (c == NULL) {
-				ynode_free(n);
-				return NULL;
-			}
-			push(n, c);
+		n->pos = pos;
+		n->str = xstrndup((const char *)ev->data.scalar.value,
+				  ev->data.scalar.length);
+		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+		if (strlen(n->str) != ev->data.scalar.length) {
+			diag_add(ld->diags, pos, "value contains a NUL byte");
+			ynode_free(n);
+			return -1;
 		}
-		break;
-	case YAML_MAPPING_NODE:
-		n = ynode_new(YNODE_MAP);
-		for (yaml_node_pair_t *p = yn->data.mapping.pairs.start;
-		     p < yn->data.mapping.pairs.top; p++) {
-			struct ynode *k, *v;
-
-			k = convert(doc, yaml_document_get_node(doc, p->key),
-				    file, depth + 1, diags);
-			v = convert(doc, yaml_document_get_node(doc, p->value),
-				    file, depth + 1, diags);
-			if (k == NULL || v == NULL) {
-				ynode_free(k);
-				ynode_free(v);
-				ynode_free(n);
-				return NULL;
-			}
-			if (k->kind != YNODE_SCALAR) {
-				diag_add(diags, k->pos,
-					 "a key must be a plain string");
-			} else {
-				const struct ynode *prev = NULL;
-
-				for (size_t i = 0; i < n->n; i += 2)
-					if (strcmp(n->items[i]->str, k->str) ==
-					    0)
-						prev = n->items[i];
-				if (prev != NULL)
-					diag_add(diags, k->pos,
-						 "duplicate key '%s' (first at "
-						 "line %d)",
-						 k->str, prev->pos.line);
-			}
-			push(n, k);
-			push(n, v);
-		}
-		break;
+		return attach(ld, n) ? 1 : -1;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (!no_anchor(ld,
+			       ev->type == YAML_SEQUENCE_START_EVENT
+				       ? ev->data.sequence_start.anchor
+				       : ev->data.mapping_start.anchor,
+			       ev->start_mark))
+			return -1;
+		n = ynode_new(ev->type == YAML_SEQUENCE_START_EVENT
+				      ? YNODE_SEQ
+				      : YNODE_MAP);
+		n->pos = pos;
+		return open_node(ld, n) ? 1 : -1;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		n = ld->stack[--ld->depth];
+		if (n->kind == YNODE_MAP)
+			check_duplicates(n, ld->diags);
+		return 1;
 	default:
-		n = ynode_new(YNODE_SCALAR);
-		n->str = xstrdup("");
-		break;
+		return 1;
 	}
-	n->pos = mark_pos(file, yn->start_mark);
-	return n;
+}
+
+int
+ytree_parse_limited(const char *file, const char *text, size_t len,
+		    const struct ytree_limits *lim, struct diag_list *diags,
+		    struct ynode **ret)
+{
+	struct loader ld = {.file = file, .lim = lim, .diags = diags};
+	yaml_parser_t parser;
+	size_t before = diag_count(diags);
+	int r = 1;
+
+	diag_add_source(diags, file, text, len);
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (r > 0) {
+		yaml_event_t ev;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			struct srcpos p = mark_pos(file, parser.problem_mark);
+
+			diag_add(diags, p, "syntax error: %s%s%s",
+				 parser.problem ? parser.problem
+						: "invalid YAML",
+				 parser.context ? " " : "",
+				 parser.context ? parser.context : "");
+			break;
+		}
+		r = load_event(&ld, &ev);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	free(ld.stack);
+	if (r != 0 || diag_count(diags) > before) {
+		ynode_free(ld.root);
+		return -EINVAL;
+	}
+	if (ld.root == NULL) {
+		ld.root = ynode_new(YNODE_MAP);
+		ld.root->pos = (struct srcpos){file, 1, 1};
+	}
+	*ret = ld.root;
+	return 0;
 }
 
 int
 ytree_parse(const char *file, const char *text, size_t len,
 	    struct diag_list *diags, struct ynode **ret)
 {
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_node_t *root;
-	struct ynode *tree = NULL;
-	size_t before = diag_count(diags);
-
-	diag_add_source(diags, file, text, len);
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		struct srcpos p = mark_pos(file, parser.problem_mark);
-
-		diag_add(diags, p, "syntax error: %s%s%s",
-			 parser.problem ? parser.problem : "invalid YAML",
-			 parser.context ? " " : "",
-			 parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		return -EINVAL;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (root == NULL) {
-		tree = ynode_new(YNODE_MAP);
-		tree->pos = (struct srcpos){file, 1, 1};
-	} else {
-		tree = convert(&doc, root, file, 0, diags);
-	}
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	if (tree == NULL || diag_count(diags) > before) {
-		ynode_free(tree);
-		return -EINVAL;
-	}
-	*ret = tree;
-	return 0;
+	return ytree_parse_limited(file, text, len, &default_limits, diags,
+				   ret);
 }
 
 struct ynode *

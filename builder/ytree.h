@@ -26,10 +26,23 @@ struct ynode {
 	size_t cap;
 };
 
-/* Parses one document from text.  Syntax errors and duplicate keys go to
- * diags (the text is registered there for quoting); returns -EINVAL then.
- * An empty document yields an empty map.  file names the text in
- * positions and must outlive the tree (pass a string the caller keeps). */
+/* Bounds on what a parse builds, each refused with a positioned error. */
+struct ytree_limits {
+	size_t max_depth;  /* nested sequences and mappings */
+	size_t max_nodes;  /* scalars, sequences and mappings in all */
+	size_t max_scalar; /* bytes in one scalar */
+};
+
+/* Parses one document from text.  Syntax errors, duplicate keys, keys that
+ * are not scalars, anchors and aliases (refused: no alias bombs), a second
+ * document and exceeded limits go to diags (the text is registered there
+ * for quoting); returns -EINVAL then.  An empty document yields an empty
+ * map.  file names the text in positions and must outlive the tree (pass
+ * a string the caller keeps).  ytree_parse uses generous default limits
+ * (depth 64, 1000000 nodes, 1 MiB scalars). */
+int ytree_parse_limited(const char *file, const char *text, size_t len,
+			const struct ytree_limits *lim, struct diag_list *diags,
+			struct ynode **ret);
 int ytree_parse(const char *file, const char *text, size_t len,
 		struct diag_list *diags, struct ynode **ret);
 void ynode_free(struct ynode *n);
