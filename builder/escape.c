@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "escape.h"
 #include "util.h"
@@ -262,10 +263,26 @@ esc_sh_dquoted(struct strbuf *sb, const char *s)
 	}
 }
 
+/* A plain scalar YAML 1.1 reads as something else than a string. */
+static bool
+yaml_special(const char *s)
+{
+	static const char *const w[] = {"true", "false", "yes", "no", "on",
+					"off",	"null",	 "y",	"n"};
+
+	if (s[0] >= '0' && s[0] <= '9')
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(w); i++)
+		if (strcasecmp(s, w[i]) == 0)
+			return true;
+	return false;
+}
+
 void
 esc_yaml(struct strbuf *sb, const char *s)
 {
-	if (esc_charset_ok(s, "._/-") && s[0] != '-' && s[0] != '.') {
+	if (esc_charset_ok(s, "._/-") && s[0] != '-' && s[0] != '.' &&
+	    !yaml_special(s)) {
 		sb_puts(sb, s);
 		return;
 	}

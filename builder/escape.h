@@ -52,9 +52,9 @@ void esc_sh_quote(struct strbuf *sb, const char *s);
 /* S inside a double-quoted POSIX shell word: '$', '`', '"' and '\'
  * backslash-escaped, the rest as is. */
 void esc_sh_dquoted(struct strbuf *sb, const char *s);
-/* S as a YAML scalar: plain when it is [A-Za-z0-9._/-] and does not
- * start with '-' or '.', else double-quoted with '"', '\' and control
- * bytes escaped. */
+/* S as a YAML scalar: plain when it is [A-Za-z0-9._/-], does not start
+ * with '-', '.' or a digit and is no YAML 1.1 boolean or null, else
+ * double-quoted with '"', '\' and control bytes escaped. */
 void esc_yaml(struct strbuf *sb, const char *s);
 /* S as XML character data or an attribute value: & < > " ' as entities.
  * Control bytes are not XML: callers refuse them (esc_has_ctl). */

@@ -365,6 +365,17 @@ render_vm(const struct render_input *in, struct gfiles *ret,
 		.diags = diags,
 	};
 
+	/* The VM's name and recipe file go into the header comment of
+	 * every file: one line each. */
+	if (!esc_filename_ok(in->vm->name))
+		r_refuse(&c, in->vm->pos, "VM name", in->vm->name,
+			 "is not a name ([A-Za-z0-9._@+-])");
+	if (in->vm->file == NULL || esc_has_ctl(in->vm->file))
+		r_refuse(&c, in->vm->pos, "recipe file",
+			 in->vm->file ? in->vm->file : "",
+			 "has a control character in its name");
+	if (c.err < 0)
+		return c.err;
 	render_base(&c);
 	render_users(&c);
 	render_net(&c);
