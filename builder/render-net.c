@@ -13,7 +13,8 @@ ifname_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 15)
+	/* A leading '-' reads as an option to ip(8) and nmcli. */
+	if (n == 0 || n > 15 || *s == '-')
 		return false;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
@@ -115,7 +116,8 @@ render_net(struct rctx *c)
 		if (!ifname_ok(n->name)) {
 			r_refuse(c, n->pos, "NIC name", n->name,
 				 "is not a usable interface name (1-15 "
-				 "letters, digits, '-' or '_')");
+				 "letters, digits, '-' or '_', not starting "
+				 "with '-')");
 			continue;
 		}
 		render_link(c, n, mac);
