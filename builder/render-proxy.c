@@ -56,10 +56,12 @@ render_filter(struct rctx *c, const struct proxy_listener *l, const char *path)
 		bool sub = false;
 
 		if (!domain_ok(d)) {
+			CLEANUP_FREE char *shown = esc_show(d);
+
 			r_error(c, l->domains.pos[i],
 				"'%s' is not a domain name (for a domain and "
 				"its subdomains write '.example.com')",
-				d);
+				shown);
 			continue;
 		}
 		if (str_starts_with(d, "*.")) {
