@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
+#include "escape.h"
 #include "hostgui.h"
 #include "recipe.h"
 #include "util.h"
@@ -61,6 +62,11 @@ hostgui_compose(const struct recipe_set *set, char **ret_text)
 
 		if (!vm->gui.waypipe)
 			continue;
+		/* The name is a YAML key and a container name. */
+		if (!esc_filename_ok(vm->name)) {
+			sb_release(&sb);
+			return -EINVAL;
+		}
 		sb_printf(&sb,
 			  "  waypipe-%s:\n"
 			  "    build:\n"

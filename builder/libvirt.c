@@ -10,36 +10,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "escape.h"
 #include "libvirt.h"
 #include "recipe.h"
 #include "runscript.h"
 #include "util.h"
-
-static void
-xml_escape(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			sb_puts(sb, "&amp;");
-			break;
-		case '<':
-			sb_puts(sb, "&lt;");
-			break;
-		case '>':
-			sb_puts(sb, "&gt;");
-			break;
-		case '\'':
-			sb_puts(sb, "&apos;");
-			break;
-		case '"':
-			sb_puts(sb, "&quot;");
-			break;
-		default:
-			sb_putc(sb, *s);
-		}
-	}
-}
 
 /* A QEMU option value: commas doubled. */
 static char *
@@ -59,7 +34,7 @@ static void
 qemu_arg(struct strbuf *sb, const char *value)
 {
 	sb_puts(sb, "    <qemu:arg value='");
-	xml_escape(sb, value);
+	esc_xml(sb, value);
 	sb_puts(sb, "'/>\n");
 }
 
@@ -101,8 +76,19 @@ libvirt_render(const struct recipe_set *set, const struct vm *vm,
 	CLEANUP_FREE char *disk = NULL, *log = NULL;
 	int r;
 
-	if (outdir == NULL || outdir[0] != '/')
+	/* The VM name goes into comments (where "--" is not XML) and
+	 * file names, MACs and the output directory into QEMU arguments
+	 * (XML-escaped, but control bytes are not XML at all). */
+	if (outdir == NULL || outdir[0] != '/' || esc_has_ctl(outdir) ||
+	    !esc_filename_ok(vm->name) || strstr(vm->name, "--") != NULL)
 		return -EINVAL;
+	for (size_t i = 0; i < vm->nnics; i++) {
+		char mac[ESC_MAC_MAX];
+
+		if (!esc_mac(vm->nics[i].mac, mac) ||
+		    strcmp(mac, vm->nics[i].mac) != 0)
+			return -EINVAL;
+	}
 	if (vm_nic(vm, NIC_INTERNAL) != NULL) {
 		r = runscript_link_server(set, vm, &server);
 		if (r < 0)
@@ -176,13 +162,13 @@ libvirt_render(const struct recipe_set *set, const struct vm *vm,
 		  "      <driver name='qemu' type='qcow2' discard='unmap'/>\n"
 		  "      <source file='",
 		  vm->name, (vm->memory + 1023) / 1024, vm->cpus);
-	xml_escape(&sb, disk);
+	esc_xml(&sb, disk);
 	sb_puts(&sb, "'/>\n"
 		     "      <target dev='vda' bus='virtio'/>\n"
 		     "    </disk>\n"
 		     "    <serial type='pty'>\n"
 		     "      <log file='");
-	xml_escape(&sb, log);
+	esc_xml(&sb, log);
 	sb_printf(&sb,
 		  "' append='off'/>\n"
 		  "    </serial>\n"

@@ -64,16 +64,37 @@ cmp_entry(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A name with its control bytes as \xNN: a path with a line break in it
+ * stays on its line.  Backslashes stay as they are (systemd's unit names
+ * are full of "\x2d"), so every existing manifest keeps its digest. */
+static char *
+line_safe(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			sb_printf(&sb, "\\x%02x", (unsigned char)*s);
+		else
+			sb_putc(&sb, *s);
+	}
+	return sb_detach(&sb, NULL);
+}
+
 /* One canonical line per entry; the digest is taken over these. */
 static void
 entry_line(const struct mentry *e, struct strbuf *sb)
 {
+	CLEANUP_FREE char *path = line_safe(e->path);
+	CLEANUP_FREE char *target = line_safe(e->target ? e->target : "");
+	CLEANUP_FREE char *label = line_safe(e->label ? e->label : "-");
+
 	sb_printf(sb, "%c %04o %u %u", e->type, e->mode, e->uid, e->gid);
 	if (e->type == 'f')
 		sb_printf(sb, " %" PRIu64 " %s", e->size, e->sha256);
 	if (e->type == 'l')
-		sb_printf(sb, " -> %s", e->target ? e->target : "");
-	sb_printf(sb, " %s %s\n", e->label ? e->label : "-", e->path);
+		sb_printf(sb, " -> %s", target);
+	sb_printf(sb, " %s %s\n", label, path);
 }
 
 void

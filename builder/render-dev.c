@@ -4,6 +4,7 @@
  * proxy VM's recipe, never from a second copy. */
 #include <string.h>
 
+#include "escape.h"
 #include "render-int.h"
 
 #define GUI_HELPER "/usr/local/bin/sbx-gui"
@@ -17,9 +18,17 @@ render_env(struct rctx *c, const char *http)
 	struct strbuf sb = STRBUF_INIT;
 	struct strbuf no = STRBUF_INIT;
 
-	for (size_t i = 0; i < up->no_proxy.n; i++)
-		sb_printf(&no, "%s%s", i ? "," : "", up->no_proxy.v[i]);
-	/* pam_env reads KEY=VALUE lines, no quotes needed. */
+	/* pam_env reads KEY=VALUE lines: a value cannot be quoted there,
+	 * so only host names, addresses and CIDRs get in. */
+	for (size_t i = 0; i < up->no_proxy.n; i++) {
+		if (!esc_charset_ok(up->no_proxy.v[i], "._:/*-")) {
+			r_refuse(c, up->no_proxy.pos[i], "no-proxy entry",
+				 up->no_proxy.v[i],
+				 "is not a host name, address or CIDR");
+			continue;
+		}
+		sb_printf(&no, "%s%s", no.len ? "," : "", up->no_proxy.v[i]);
+	}
 	r_header(&sb, c, "#", "Every program's proxy settings.");
 	sb_printf(&sb,
 		  "http_proxy=%s\n"
@@ -68,9 +77,12 @@ render_ssh_config(struct rctx *c, const char *addr, unsigned port)
 
 	for (size_t i = 0; i < vm->nusers; i++) {
 		const struct user *u = &vm->users[i];
-		CLEANUP_FREE char *path =
-			xasprintf("/home/%s/.ssh/config", u->name);
+		CLEANUP_FREE char *path = NULL;
 		struct strbuf sb = STRBUF_INIT;
+
+		if (!esc_username_ok(u->name))
+			continue; /* render_users refuses it */
+		path = xasprintf("/home/%s/.ssh/config", u->name);
 
 		r_header(&sb, c, "#",
 			 "SSH goes through the proxy VM's SSH proxy (an "
@@ -104,10 +116,22 @@ render_gui(struct rctx *c)
 		  "port %u)\" >&2\n",
 		  g->vsock_port);
 	if (g->apps.n > 0) {
-		sb_puts(&sb, "\techo \"apps:");
-		for (size_t i = 0; i < g->apps.n; i++)
-			sb_printf(&sb, " %s", g->apps.v[i]);
+		struct strbuf apps = STRBUF_INIT;
+
+		/* Inside double quotes: '$', '`', '"' and '\' escaped, so
+		 * nothing in it is shell. */
+		sb_puts(&apps, "apps:");
+		for (size_t i = 0; i < g->apps.n; i++) {
+			if (esc_has_ctl(g->apps.v[i]))
+				r_refuse(c, g->apps.pos[i], "GUI app",
+					 g->apps.v[i],
+					 "has a control character");
+			sb_printf(&apps, " %s", g->apps.v[i]);
+		}
+		sb_puts(&sb, "\techo \"");
+		esc_sh_dquoted(&sb, apps.buf);
 		sb_puts(&sb, "\" >&2\n");
+		sb_release(&apps);
 	}
 	sb_printf(&sb,
 		  "\texit 2\n"
@@ -131,18 +155,20 @@ render_dev(struct rctx *c)
 	const struct nic *pin = vm_nic(pvm, NIC_INTERNAL);
 	const struct proxy_server *ps = &pvm->proxy_server;
 	CLEANUP_FREE char *http = NULL;
+	char addr[ESC_IPV4_MAX];
 
-	if (pin == NULL || pin->address == NULL) {
+	/* Written back from its numbers into every file below. */
+	if (pin == NULL || !esc_ipv4(pin->address, addr)) {
 		r_error(c, vm->use_proxy.vm_pos,
-			"proxy VM '%s' has no internal address", pvm->name);
+			"proxy VM '%s' has no internal IPv4 address",
+			pvm->name);
 		return;
 	}
 	if (ps->http.enabled) {
-		http = xasprintf("http://%s:%u", pin->address,
-				 ps->http.publish);
+		http = xasprintf("http://%s:%u", addr, ps->http.publish);
 		render_env(c, http);
 		render_pkg_proxy(c, http);
 	}
 	if (ps->ssh.enabled)
-		render_ssh_config(c, pin->address, ps->ssh.publish);
+		render_ssh_config(c, addr, ps->ssh.publish);
 }

@@ -31,6 +31,9 @@ void r_symlink(struct rctx *c, struct srcpos pos, const char *path,
 	       const char *target);
 void r_error(struct rctx *c, struct srcpos pos, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);
+/* Reports "WHAT 'VALUE' WHY" (VALUE shown escaped); returns false. */
+bool r_refuse(struct rctx *c, struct srcpos pos, const char *what,
+	      const char *value, const char *why);
 /* A copy of a secret's value, "(secret NAME)" with placeholder_secrets,
  * or NULL after reporting it missing. */
 char *r_secret(struct rctx *c, struct srcpos pos, const char *name);

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "escape.h"
 #include "render-int.h"
 
 #define NFT_RULESET "/etc/nftables/sbx.nft"
@@ -12,7 +13,8 @@ ifname_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 15)
+	/* A leading '-' reads as an option to ip(8) and nmcli. */
+	if (n == 0 || n > 15 || *s == '-')
 		return false;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
@@ -25,7 +27,7 @@ ifname_ok(const char *s)
  * "internal" and "uplink".  10- sorts before the distribution's
  * 99-default.link; the first matching file wins. */
 static void
-render_link(struct rctx *c, const struct nic *n)
+render_link(struct rctx *c, const struct nic *n, const char *mac)
 {
 	CLEANUP_FREE char *path =
 		xasprintf("/etc/systemd/network/10-sbx-%s.link", n->name);
@@ -39,13 +41,15 @@ render_link(struct rctx *c, const struct nic *n)
 		  "\n"
 		  "[Link]\n"
 		  "Name=%s\n",
-		  n->mac, n->name);
+		  mac, n->name);
 	r_file(c, n->pos, path, "root", "root", 0644, &sb);
 }
 
 static void
-render_keyfile(struct rctx *c, const struct nic *n)
+render_keyfile(struct rctx *c, const struct nic *n, const char *mac)
 {
+	char addr[ESC_IPV4_MAX];
+
 	CLEANUP_FREE char *path = xasprintf(
 		"/etc/NetworkManager/system-connections/sbx-%s.nmconnection",
 		n->name);
@@ -66,13 +70,18 @@ render_keyfile(struct rctx *c, const struct nic *n)
 		  "[ethernet]\n"
 		  "mac-address=%s\n"
 		  "\n",
-		  n->name, n->mac);
+		  n->name, mac);
 	if (n->kind == NIC_USER) {
 		sb_puts(&sb, "[ipv4]\n"
 			     "method=auto\n"
 			     "\n"
 			     "[ipv6]\n"
 			     "method=auto\n");
+	} else if (!esc_ipv4(n->address, addr) || n->prefix > 32) {
+		r_refuse(c, n->address_pos, "address", n->address,
+			 "is not an IPv4 address");
+		sb_release(&sb);
+		return;
 	} else {
 		sb_printf(&sb,
 			  "[ipv4]\n"
@@ -85,7 +94,7 @@ render_keyfile(struct rctx *c, const struct nic *n)
 			  "\n"
 			  "[ipv6]\n"
 			  "method=disabled\n",
-			  n->address, n->prefix);
+			  addr, n->prefix);
 	}
 	r_file(c, n->pos, path, "root", "root", 0600, &sb);
 }
@@ -97,16 +106,22 @@ render_net(struct rctx *c)
 
 	for (size_t i = 0; i < vm->nnics; i++) {
 		const struct nic *n = &vm->nics[i];
+		char mac[ESC_MAC_MAX];
 
-		if (!ifname_ok(n->name)) {
-			r_error(c, n->pos,
-				"NIC name '%s' is not a usable interface name "
-				"(1-15 letters, digits, '-' or '_')",
-				n->name);
+		if (!esc_mac(n->mac, mac)) {
+			r_refuse(c, n->mac_pos, "MAC address", n->mac,
+				 "is not of the form xx:xx:xx:xx:xx:xx");
 			continue;
 		}
-		render_link(c, n);
-		render_keyfile(c, n);
+		if (!ifname_ok(n->name)) {
+			r_refuse(c, n->pos, "NIC name", n->name,
+				 "is not a usable interface name (1-15 "
+				 "letters, digits, '-' or '_', not starting "
+				 "with '-')");
+			continue;
+		}
+		render_link(c, n, mac);
+		render_keyfile(c, n, mac);
 	}
 }
 
@@ -137,8 +152,19 @@ render_firewall(struct rctx *c)
 	struct strbuf sb = STRBUF_INIT;
 	struct strbuf ctr = STRBUF_INIT, gw = STRBUF_INIT;
 	const char *conf;
+	char inaddr[ESC_IPV4_MAX], dnsip[ESC_IPV4_MAX], a[ESC_CIDR_MAX];
+	bool bad = false;
 
 	if (!ps->present || in == NULL)
+		return;
+	/* Every address in the ruleset is written back from its numbers and
+	 * every interface name is checked: nothing of the recipe reaches
+	 * nft as text.  A bad value is refused where it is rendered first
+	 * (render_net, render_proxy); here it only stops the ruleset. */
+	if (!ifname_ok(in->name) || (up != NULL && !ifname_ok(up->name)) ||
+	    !esc_ipv4(in->address, inaddr))
+		return;
+	if (dns != NULL && dns->ip != NULL && !esc_ipv4(dns->ip, dnsip))
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(ls); i++) {
 		if (!ls[i]->enabled)
@@ -150,8 +176,10 @@ render_firewall(struct rctx *c)
 		if (up->forwards[i].proto == PROTO_TCP)
 			fwd[nfwd++] = up->forwards[i].guest_port;
 	sb_puts(&ctr, "{ ");
-	for (size_t i = 0; i < vm->nnetworks; i++)
-		sb_printf(&ctr, "%s%s", i ? ", " : "", vm->networks[i].subnet);
+	for (size_t i = 0; i < vm->nnetworks; i++) {
+		bad |= !esc_cidr(vm->networks[i].subnet, a);
+		sb_printf(&ctr, "%s%s", i ? ", " : "", a);
+	}
 	sb_puts(&ctr, " }");
 
 	sb_puts(&sb, "#!/usr/sbin/nft -f\n");
@@ -194,12 +222,15 @@ render_firewall(struct rctx *c)
 		  "\t}\n"
 		  "\n",
 		  ctr.buf);
-	for (size_t i = 0; i < vm->nnetworks; i++)
-		if (vm->networks[i].gateway != NULL)
-			sb_printf(&gw,
-				  "\t\tip daddr %s meta l4proto { tcp, udp } "
-				  "th dport 53 accept\n",
-				  vm->networks[i].gateway);
+	for (size_t i = 0; i < vm->nnetworks; i++) {
+		if (vm->networks[i].gateway == NULL)
+			continue;
+		bad |= !esc_ipv4(vm->networks[i].gateway, a);
+		sb_printf(&gw,
+			  "\t\tip daddr %s meta l4proto { tcp, udp } "
+			  "th dport 53 accept\n",
+			  a);
+	}
 	sb_printf(&sb,
 		  "\tchain input {\n"
 		  "\t\ttype filter hook input priority filter; policy "
@@ -223,7 +254,7 @@ render_firewall(struct rctx *c)
 		  "\t\t# When podman's userland proxy, not DNAT, serves a "
 		  "published port.\n"
 		  "\t\tip daddr %s tcp dport ",
-		  in->name, gw.buf ? gw.buf : "", in->address);
+		  in->name, gw.buf ? gw.buf : "", inaddr);
 	sb_release(&gw);
 	port_set(&sb, vmports, nl);
 	sb_puts(&sb, " accept\n"
@@ -255,7 +286,7 @@ render_firewall(struct rctx *c)
 			sb_printf(&sb,
 				  "\t\tip saddr %s oifname \"%s\" meta "
 				  "l4proto { tcp, udp } th dport 53 accept\n",
-				  dns->ip, up->name);
+				  dnsip, up->name);
 		sb_printf(&sb,
 			  "\t\tip saddr @containers ip daddr @private drop\n"
 			  "\t\tip saddr @containers oifname \"%s\" accept\n",
@@ -268,7 +299,7 @@ render_firewall(struct rctx *c)
 		  "\tchain forward_internal {\n"
 		  "\t\tct status dnat ct original ip daddr %s meta l4proto "
 		  "tcp ct original proto-dst ",
-		  in->address);
+		  inaddr);
 	port_set(&sb, vmports, nl);
 	sb_puts(&sb, " ip daddr @containers tcp dport ");
 	port_set(&sb, cports, nl);
@@ -299,11 +330,15 @@ render_firewall(struct rctx *c)
 			  "dport 53 accept\n"
 			  "\t\tip saddr %s meta l4proto { tcp, udp } th "
 			  "sport 53 accept\n",
-			  dns->ip, dns->ip);
+			  dnsip, dnsip);
 	sb_puts(&sb, "\t\tcounter drop\n"
 		     "\t}\n"
 		     "}\n");
 	sb_release(&ctr);
+	if (bad) {
+		sb_release(&sb);
+		return;
+	}
 	if (nl == 0 || vm->nnetworks == 0) {
 		r_error(c, ps->pos,
 			"a proxy server needs an enabled proxy and a podman "

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "escape.h"
 #include "render-int.h"
 
 #define QUADLET_DIR "/etc/containers/systemd"
@@ -55,10 +56,12 @@ render_filter(struct rctx *c, const struct proxy_listener *l, const char *path)
 		bool sub = false;
 
 		if (!domain_ok(d)) {
+			CLEANUP_FREE char *shown = esc_show(d);
+
 			r_error(c, l->domains.pos[i],
 				"'%s' is not a domain name (for a domain and "
 				"its subdomains write '.example.com')",
-				d);
+				shown);
 			continue;
 		}
 		if (str_starts_with(d, "*.")) {
@@ -84,11 +87,22 @@ static void
 render_tinyproxy(struct rctx *c, const struct proxy_listener *l,
 		 const char *what, const char *allow)
 {
-	CLEANUP_FREE char *dir = xasprintf(TINYPROXY "/%s", l->service);
-	CLEANUP_FREE char *conf = xasprintf("%s/tinyproxy.conf", dir);
-	CLEANUP_FREE char *filter = xasprintf("%s/filter", dir);
+	CLEANUP_FREE char *dir = NULL;
+	CLEANUP_FREE char *conf = NULL;
+	CLEANUP_FREE char *filter = NULL;
 	CLEANUP_FREE char *head = xasprintf("Tinyproxy: %s.", what);
 	struct strbuf sb = STRBUF_INIT;
+
+	/* Everything else in tinyproxy.conf is a number or a constant; the
+	 * domains go through domain_ok. */
+	if (!esc_filename_ok(l->service)) {
+		r_refuse(c, l->pos, "service", l->service,
+			 "is not a name ([A-Za-z0-9._@+-])");
+		return;
+	}
+	dir = xasprintf(TINYPROXY "/%s", l->service);
+	conf = xasprintf("%s/tinyproxy.conf", dir);
+	filter = xasprintf("%s/filter", dir);
 
 	r_dir(c, l->pos, dir, "root", "root", 0755);
 	r_header(&sb, c, "#", head);
@@ -128,24 +142,6 @@ image_unit(const char *ref)
 	s = s ? s + 1 : ref;
 	e = strpbrk(s, ":@");
 	return e ? xstrndup(s, (size_t)(e - s)) : xstrdup(s);
-}
-
-/* Environment= in a unit: '%' starts a specifier, so it is doubled;
- * spaces, quotes and backslashes need the quoted form. */
-static void
-env_line(struct strbuf *sb, const char *k, const char *v)
-{
-	bool quote = strpbrk(v, " \t\"'\\") != NULL;
-
-	sb_printf(sb, "Environment=%s%s=", quote ? "\"" : "", k);
-	for (; *v; v++) {
-		if (quote && (*v == '"' || *v == '\\'))
-			sb_putc(sb, '\\');
-		if (*v == '%')
-			sb_putc(sb, '%');
-		sb_putc(sb, *v);
-	}
-	sb_puts(sb, quote ? "\"\n" : "\n");
 }
 
 /* The image source of a service: its Quadlet Image= value.  Adds the
@@ -221,6 +217,91 @@ service_listener(const struct vm *vm, const struct service *s)
 	return NULL;
 }
 
+/* Characters of the values a unit takes as one word, with no quoting:
+ * image references, guest paths, volumes, published ports. */
+#define IMAGE_CHARS  "._/:@-"
+#define PATH_CHARS   "._/+@-"
+#define VOLUME_CHARS "._/:,=+@-"
+#define PORT_CHARS   ".:/-"
+
+static bool
+restart_ok(const char *s)
+{
+	static const char *const v[] = {
+		"no",	       "on-success", "on-failure", "on-abnormal",
+		"on-watchdog", "on-abort",   "always",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		if (strcmp(s, v[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Everything of a service that goes into a unit, an environment file or
+ * a file name, checked: each problem is reported, false if any. */
+static bool
+service_ok(struct rctx *c, const struct service *s)
+{
+	CLEANUP_FREE char *unit = NULL;
+	int err = c->err;
+	char ip[ESC_IPV4_MAX];
+
+	c->err = 0;
+	if (!esc_filename_ok(s->name))
+		r_refuse(c, s->pos, "service name", s->name,
+			 "is not a name ([A-Za-z0-9._@+-], not starting "
+			 "with '-' or '.')");
+	if (!esc_charset_ok(s->image, IMAGE_CHARS))
+		r_refuse(c, s->pos, "image", s->image,
+			 "is not an image reference");
+	else if (!esc_filename_ok(unit = image_unit(s->image)))
+		r_refuse(c, s->pos, "image", s->image,
+			 "does not end in a name ([A-Za-z0-9._@+-])");
+	if (s->build != NULL && (!esc_guest_path_ok(s->build) ||
+				 !esc_charset_ok(s->build, PATH_CHARS)))
+		r_refuse(c, s->pos, "build directory", s->build,
+			 "is not an absolute guest path of [A-Za-z0-9._/+@-]");
+	if (s->network != NULL && !esc_filename_ok(s->network))
+		r_refuse(c, s->network_pos, "network", s->network,
+			 "is not a name ([A-Za-z0-9._@+-])");
+	if (s->ip != NULL && !esc_ipv4(s->ip, ip))
+		r_refuse(c, s->pos, "ip", s->ip, "is not an IPv4 address");
+	if (s->dns_resolved != NULL && !esc_ipv4(s->dns_resolved, ip))
+		r_refuse(c, s->dns_pos, "dns", s->dns_resolved,
+			 "is not an IPv4 address");
+	for (size_t i = 0; i < s->ports.n; i++)
+		if (!esc_charset_ok(s->ports.v[i], PORT_CHARS))
+			r_refuse(c, s->ports.pos[i], "port", s->ports.v[i],
+				 "is not [IP:]VMPORT:CONTAINERPORT");
+	for (size_t i = 0; i < s->volumes.n; i++)
+		if (!esc_charset_ok(s->volumes.v[i], VOLUME_CHARS))
+			r_refuse(c, s->volumes.pos[i], "volume",
+				 s->volumes.v[i],
+				 "is not SOURCE:PATH[:OPTIONS] of "
+				 "[A-Za-z0-9._/:,=+@-]");
+	for (size_t i = 0; i < s->nenv; i++)
+		if (!esc_env_name_ok(s->env[i].key))
+			r_refuse(c, s->env[i].pos, "environment variable",
+				 s->env[i].key,
+				 "is not a name ([A-Za-z_][A-Za-z0-9_]*)");
+	for (size_t i = 0; i < s->nsecrets; i++)
+		if (!esc_env_name_ok(s->secrets[i].env))
+			r_refuse(c, s->secrets[i].pos, "environment variable",
+				 s->secrets[i].env,
+				 "is not a name ([A-Za-z_][A-Za-z0-9_]*)");
+	if (s->restart != NULL && !restart_ok(s->restart))
+		r_refuse(c, s->pos, "restart", s->restart,
+			 "is not a systemd Restart= value (no, on-success, "
+			 "on-failure, on-abnormal, on-watchdog, on-abort, "
+			 "always)");
+	if (c->err == 0) {
+		c->err = err;
+		return true;
+	}
+	return false;
+}
+
 static void
 render_container(struct rctx *c, const struct service *s)
 {
@@ -233,6 +314,7 @@ render_container(struct rctx *c, const struct service *s)
 		xasprintf(QUADLET_DIR "/%s.container", s->name);
 	CLEANUP_FREE char *image = render_image(c, s);
 	struct strbuf sb = STRBUF_INIT;
+	char ip[ESC_IPV4_MAX], dnsip[ESC_IPV4_MAX];
 
 	if (s->dns != NULL && str_starts_with(s->dns, "service:"))
 		dns_svc = vm_service(vm, s->dns + strlen("service:"));
@@ -249,7 +331,7 @@ render_container(struct rctx *c, const struct service *s)
 		  "Wants=network-online.target\n"
 		  "After=network-online.target\n",
 		  s->name);
-	if (dns_svc != NULL && dns_svc != s)
+	if (dns_svc != NULL && dns_svc != s && esc_filename_ok(dns_svc->name))
 		sb_printf(&sb, "Wants=%s.service\nAfter=%s.service\n",
 			  dns_svc->name, dns_svc->name);
 	sb_printf(&sb,
@@ -262,17 +344,17 @@ render_container(struct rctx *c, const struct service *s)
 		sb_puts(&sb, "Pull=never\n");
 	if (s->network != NULL)
 		sb_printf(&sb, "Network=%s.network\n", s->network);
-	if (s->ip != NULL)
-		sb_printf(&sb, "IP=%s\n", s->ip);
-	if (dns != NULL)
-		sb_printf(&sb, "DNS=%s\n", dns);
-	if (l != NULL && in != NULL)
-		sb_printf(&sb, "PublishPort=%s:%u:%u\n", in->address,
-			  l->publish, l->port);
+	if (s->ip != NULL && esc_ipv4(s->ip, ip))
+		sb_printf(&sb, "IP=%s\n", ip);
+	if (dns != NULL && esc_ipv4(dns, dnsip))
+		sb_printf(&sb, "DNS=%s\n", dnsip);
+	if (l != NULL && in != NULL && esc_ipv4(in->address, ip))
+		sb_printf(&sb, "PublishPort=%s:%u:%u\n", ip, l->publish,
+			  l->port);
 	for (size_t i = 0; i < s->ports.n; i++)
 		sb_printf(&sb, "PublishPort=%s\n", s->ports.v[i]);
 	for (size_t i = 0; i < s->nenv; i++)
-		env_line(&sb, s->env[i].key, s->env[i].value);
+		esc_unit_env(&sb, s->env[i].key, s->env[i].value);
 	if (s->nsecrets > 0) {
 		CLEANUP_FREE char *envf =
 			xasprintf(SECRETS_DIR "/%s.env", s->name);
@@ -353,14 +435,28 @@ render_proxy(struct rctx *c)
 	}
 	for (size_t i = 0; i < vm->nnetworks; i++) {
 		const struct pnetwork *n = &vm->networks[i];
-		CLEANUP_FREE char *path =
-			xasprintf(QUADLET_DIR "/%s.network", n->name);
+		CLEANUP_FREE char *path = NULL;
 		struct strbuf sb = STRBUF_INIT;
+		char subnet[ESC_CIDR_MAX], gw[ESC_IPV4_MAX];
+		bool ok = true;
 
+		if (!esc_filename_ok(n->name))
+			ok = r_refuse(c, n->pos, "network name", n->name,
+				      "is not a name ([A-Za-z0-9._@+-], not "
+				      "starting with '-' or '.')");
+		if (!esc_cidr(n->subnet, subnet))
+			ok = r_refuse(c, n->subnet_pos, "subnet", n->subnet,
+				      "is not an IPv4 CIDR (A.B.C.D/N)");
+		if (n->gateway != NULL && !esc_ipv4(n->gateway, gw))
+			ok = r_refuse(c, n->pos, "gateway", n->gateway,
+				      "is not an IPv4 address");
+		if (!ok)
+			continue;
+		path = xasprintf(QUADLET_DIR "/%s.network", n->name);
 		r_header(&sb, c, "#", "A podman bridge for the services.");
-		sb_printf(&sb, "[Network]\nSubnet=%s\n", n->subnet);
+		sb_printf(&sb, "[Network]\nSubnet=%s\n", subnet);
 		if (n->gateway != NULL)
-			sb_printf(&sb, "Gateway=%s\n", n->gateway);
+			sb_printf(&sb, "Gateway=%s\n", gw);
 		r_file(c, n->pos, path, "root", "root", 0644, &sb);
 	}
 	for (size_t i = 0; i < vm->nservices; i++)
@@ -371,5 +467,6 @@ render_proxy(struct rctx *c)
 		r_dir(c, vm->pos, SECRETS_DIR, "root", "root", 0700);
 	}
 	for (size_t i = 0; i < vm->nservices; i++)
-		render_container(c, &vm->services[i]);
+		if (service_ok(c, &vm->services[i]))
+			render_container(c, &vm->services[i]);
 }

@@ -3,6 +3,7 @@
  * credential at boot.  The users themselves are created by the bake. */
 #include <string.h>
 
+#include "escape.h"
 #include "render-int.h"
 
 #define SSH_KEYS_UNIT	"sbx-ssh-keys.service"
@@ -41,7 +42,8 @@ render_ssh_keys_unit(struct rctx *c)
 		     "ImportCredential=" SSH_KEYS_CRED "\n"
 		     "ExecStart=" SSH_KEYS_SCRIPT);
 	for (size_t i = 0; i < vm->nusers; i++)
-		sb_printf(&sb, " %s", vm->users[i].name);
+		if (esc_username_ok(vm->users[i].name)) /* else refused */
+			sb_printf(&sb, " %s", vm->users[i].name);
 	sb_puts(&sb, "\n\n[Install]\nWantedBy=multi-user.target\n");
 	r_file(c, vm->pos, "/etc/systemd/system/" SSH_KEYS_UNIT, "root", "root",
 	       0644, &sb);
@@ -116,9 +118,20 @@ render_users(struct rctx *c)
 
 	for (size_t i = 0; i < vm->nusers; i++) {
 		const struct user *u = &vm->users[i];
-		CLEANUP_FREE char *home = user_home(u);
-		CLEANUP_FREE char *ssh = xasprintf("%s/.ssh", home);
+		CLEANUP_FREE char *home = NULL;
+		CLEANUP_FREE char *ssh = NULL;
 
+		/* A user name is a file name, a word of a unit's command
+		 * line and a sudoers token. */
+		if (!esc_username_ok(u->name)) {
+			r_refuse(
+				c, u->pos, "user name", u->name,
+				"is not a user name ([A-Za-z_][A-Za-z0-9_.-]*, "
+				"at most 32)");
+			continue;
+		}
+		home = user_home(u);
+		ssh = xasprintf("%s/.ssh", home);
 		r_dir(c, u->pos, ssh, u->name, u->name, 0700);
 		if (u->ssh_keys.n > 0) {
 			CLEANUP_FREE char *p =
@@ -126,7 +139,7 @@ render_users(struct rctx *c)
 			struct strbuf sb = STRBUF_INIT;
 
 			for (size_t j = 0; j < u->ssh_keys.n; j++) {
-				if (strchr(u->ssh_keys.v[j], '\n') != NULL)
+				if (esc_has_ctl(u->ssh_keys.v[j]))
 					r_error(c, u->ssh_keys.pos[j],
 						"an SSH key is one line");
 				sb_printf(&sb, "%s\n", u->ssh_keys.v[j]);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "render-int.h"
 
 void
@@ -54,6 +55,15 @@ add(struct rctx *c, struct srcpos pos, const char *path, const char *owner,
 	struct gfiles *f = c->f;
 	struct gfile *g;
 
+	/* Whatever the renderer made of the recipe: every path and owner
+	 * ends up in file names and in the listing of owners. */
+	if (!esc_guest_path_ok(path))
+		r_refuse(c, pos, "guest path", path,
+			 "is not a normalised absolute path");
+	if (!esc_username_ok(owner))
+		r_refuse(c, pos, "owner", owner, "is not a user name");
+	if (!esc_username_ok(group))
+		r_refuse(c, pos, "group", group, "is not a group name");
 	f->v = xgrow(f->v, &f->cap, f->n + 1, sizeof(*f->v));
 	g = &f->v[f->n++];
 	memset(g, 0, sizeof(*g));
@@ -101,6 +111,9 @@ r_symlink(struct rctx *c, struct srcpos pos, const char *path,
 
 	g->type = GFILE_SYMLINK;
 	g->target = xstrdup(target);
+	if (esc_has_ctl(target))
+		r_refuse(c, pos, "symlink target", target,
+			 "has a control character");
 }
 
 void
@@ -117,16 +130,31 @@ r_error(struct rctx *c, struct srcpos pos, const char *fmt, ...)
 	c->err = -EINVAL;
 }
 
+bool
+r_refuse(struct rctx *c, struct srcpos pos, const char *what, const char *value,
+	 const char *why)
+{
+	CLEANUP_FREE char *shown = esc_show(value ? value : "");
+
+	r_error(c, pos, "%s '%s' %s", what, shown, why);
+	return false;
+}
+
 char *
 r_secret(struct rctx *c, struct srcpos pos, const char *name)
 {
 	const struct render_input *in = c->in;
 
+	if (!esc_charset_ok(name, "._@+:-")) {
+		r_refuse(c, pos, "secret name", name,
+			 "is not a name ([A-Za-z0-9._@+:-])");
+		return NULL;
+	}
 	if (in->placeholder_secrets)
 		return xasprintf("(secret %s)", name);
 	for (size_t i = 0; i < in->nsecrets; i++)
 		if (strcmp(in->secrets[i].name, name) == 0) {
-			if (strpbrk(in->secrets[i].value, "\n\r") != NULL) {
+			if (esc_has_ctl(in->secrets[i].value)) {
 				r_error(c, pos,
 					"secret '%s' spans several lines",
 					name);
@@ -176,8 +204,14 @@ render_base(struct rctx *c)
 	const struct vm *vm = c->vm;
 	struct strbuf sb = STRBUF_INIT;
 
-	sb_printf(&sb, "%s\n", vm->hostname);
-	r_file(c, vm->pos, "/etc/hostname", "root", "root", 0644, &sb);
+	if (esc_hostname_ok(vm->hostname)) {
+		sb_printf(&sb, "%s\n", vm->hostname);
+		r_file(c, vm->pos, "/etc/hostname", "root", "root", 0644, &sb);
+	} else {
+		r_refuse(c, vm->pos, "hostname", vm->hostname,
+			 "is not a host name (dot-separated labels of "
+			 "letters, digits and '-')");
+	}
 	/* Everything cloud-init would do is baked in. */
 	r_text(c, vm->pos, "/etc/cloud/cloud-init.disabled", 0644, "");
 	/* systemd makes a fresh machine ID on each VM's first boot, so two
@@ -331,6 +365,17 @@ render_vm(const struct render_input *in, struct gfiles *ret,
 		.diags = diags,
 	};
 
+	/* The VM's name and recipe file go into the header comment of
+	 * every file: one line each. */
+	if (!esc_filename_ok(in->vm->name))
+		r_refuse(&c, in->vm->pos, "VM name", in->vm->name,
+			 "is not a name ([A-Za-z0-9._@+-])");
+	if (in->vm->file == NULL || esc_has_ctl(in->vm->file))
+		r_refuse(&c, in->vm->pos, "recipe file",
+			 in->vm->file ? in->vm->file : "",
+			 "has a control character in its name");
+	if (c.err < 0)
+		return c.err;
 	render_base(&c);
 	render_users(&c);
 	render_net(&c);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "recipe.h"
+#include "escape.h"
 #include "runscript.h"
 #include "util.h"
 
@@ -74,20 +75,6 @@ name_ok(const char *s)
 		      *s == '-' || *s == '_' || *s == '.'))
 			return false;
 	return true;
-}
-
-/* S as one single-quoted shell word. */
-static void
-sh_quote(struct strbuf *sb, const char *s)
-{
-	sb_putc(sb, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			sb_puts(sb, "'\\''");
-		else if (*s != '\n')
-			sb_putc(sb, *s);
-	}
-	sb_putc(sb, '\'');
 }
 
 int
@@ -192,8 +179,17 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 	uint64_t mib = (vm->memory + (1u << 20) - 1) >> 20;
 	int r;
 
-	if (!name_ok(vm->name))
+	/* Names go into file names and unquoted words, the recipe file
+	 * into comments and messages, MACs into QEMU's command line. */
+	if (!name_ok(vm->name) || (vm->file != NULL && esc_has_ctl(vm->file)))
 		return -EINVAL;
+	for (size_t i = 0; i < vm->nnics; i++) {
+		char mac[ESC_MAC_MAX];
+
+		if (!esc_mac(vm->nics[i].mac, mac) ||
+		    strcmp(mac, vm->nics[i].mac) != 0)
+			return -EINVAL;
+	}
 	if (link != NULL) {
 		r = runscript_link_server(set, vm, &server);
 		if (r < 0)
@@ -207,7 +203,7 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 		  "Written by sbx-build\n"
 		  "# from ",
 		  vm->name, vm->name);
-	sh_quote(&sb, vm->file != NULL ? vm->file : "?");
+	esc_sh_quote(&sb, vm->file != NULL ? vm->file : "?");
 	sb_printf(&sb,
 		  "; needs QEMU 7.2+, nothing of sbx-build.\n"
 		  "# usage: run-%s.sh [--daemon | --stop | --status]\n"
@@ -412,11 +408,12 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 		  "if grep -q 'guest cid' \"$err\"; then\n"
 		  "\tsay \"vsock CID %" PRIu32 " is taken (another sandbox "
 		  "running?): stop it, or change\"\n"
-		  "\tsay \"vsock-cid in ",
+		  "\tsay \"vsock-cid in '",
 		  vm->cid);
-	sh_quote(&sb, vm->file != NULL ? vm->file : "the recipe");
+	/* Inside the double quotes of say's argument. */
+	esc_sh_dquoted(&sb, vm->file != NULL ? vm->file : "the recipe");
 	sb_puts(&sb,
-		" and run sbx-build again\"\n"
+		"' and run sbx-build again\"\n"
 		"elif grep -q 'vhost device' \"$err\"; then\n"
 		"\tsay \"no vsock: 'modprobe vhost_vsock' (root), or "
 		"SBX_VSOCK=off to run without\"\n"

@@ -125,6 +125,35 @@ test_validate(void **state)
 	test_rmdir(dir);
 }
 
+/* A VM name that is not a name ("--" ends an XML comment, '<' starts a
+ * tag) and a MAC that is not one are refused. */
+static void
+test_hostile_values(void **state)
+{
+	static const char *const names[] = {"a--b", "a<b>", "a'b", "a\nb",
+					    "../x"};
+	struct recipe_set *set = load();
+	struct vm *vm = recipe_find_vm(set, "dev");
+	char *name = vm->name, *mac = vm->nics[0].mac, *xml = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		vm->name = (char *)names[i];
+		assert_int_equal(libvirt_render(set, vm, "/tmp/out", &xml),
+				 -EINVAL);
+	}
+	vm->name = name;
+	vm->nics[0].mac = (char *)"52:54:00:00:00:01'/><x a='";
+	assert_int_equal(libvirt_render(set, vm, "/tmp/out", &xml), -EINVAL);
+	vm->nics[0].mac = mac;
+	assert_int_equal(libvirt_render(set, vm, "/tmp/o\nut", &xml), -EINVAL);
+	assert_null(xml);
+	assert_int_equal(libvirt_render(set, vm, "/tmp/out&<'", &xml), 0);
+	assert_non_null(strstr(xml, "/tmp/out&amp;&lt;&apos;/dev.qcow2"));
+	free(xml);
+	recipe_set_free(set);
+}
+
 int
 main(void)
 {
@@ -133,6 +162,7 @@ main(void)
 		cmocka_unit_test(test_dev),
 		cmocka_unit_test(test_relative_outdir),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_hostile_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -649,6 +649,54 @@ test_host_files(void **state)
 				 0);
 }
 
+/* A recipe file name goes into a comment and a double-quoted message: it
+ * comes out as itself and nothing in it runs.  A line break in it, or a
+ * MAC that is not one, is refused. */
+static void
+test_hostile_values(void **state)
+{
+	struct ctx *c = *state;
+	struct vm *vm = recipe_find_vm(c->set, "dev");
+	CLEANUP_FREE char *dir = test_mkdtemp();
+	CLEANUP_FREE char *mark = path_join(dir, "INJECTED");
+	CLEANUP_FREE char *file = xasprintf(
+		"recipes/$(touch %s)`touch %s`\"'\\$HOME.yaml", mark, mark);
+	CLEANUP_FREE char *sh = path_join(dir, "say.sh");
+	CLEANUP_FREE char *outp = path_join(dir, "out");
+	CLEANUP_FREE char *want = xasprintf("vsock-cid in '%s' and run", file);
+	CLEANUP_FREE char *script = NULL;
+	char *saved = vm->file, *mac = vm->nics[0].mac, *text = NULL;
+	char *out;
+	const char *at, *e;
+
+	vm->file = file;
+	assert_int_equal(runscript_render(c->set, vm, &text), 0);
+	at = strstr(text, "\tsay \"vsock-cid in ");
+	assert_non_null(at);
+	e = strchr(at, '\n');
+	script = xasprintf("say() { printf '%%s\\n' \"$*\"; }\n%.*s\n",
+			   (int)(e - at), at);
+	test_write(sh, script);
+	assert_int_equal(test_sh("sh '%s' >'%s'", sh, outp), 0);
+	out = test_read(outp);
+	assert_non_null(strstr(out, want));
+	assert_int_equal(access(mark, F_OK), -1);
+	free(out);
+	free(text);
+	text = NULL;
+
+	vm->file = (char *)"recipes/x\nrm -rf /.yaml";
+	assert_int_equal(runscript_render(c->set, vm, &text), -EINVAL);
+	vm->file = saved;
+	vm->nics[0].mac = (char *)"52:54:00:00:00:01;touch INJECTED";
+	assert_int_equal(runscript_render(c->set, vm, &text), -EINVAL);
+	vm->nics[0].mac = (char *)"52:54:00:00:00:0\n";
+	assert_int_equal(runscript_render(c->set, vm, &text), -EINVAL);
+	vm->nics[0].mac = mac;
+	assert_null(text);
+	test_rmdir(xstrdup(dir));
+}
+
 int
 main(void)
 {
@@ -665,6 +713,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ssh_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_image, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_values, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cid_taken, setup,
 						teardown),

@@ -9,6 +9,7 @@
 #include "recipe.h"
 #include "render.h"
 #include "seed.h"
+#include "ytree.h"
 
 static int
 b64val(char c)
@@ -241,11 +242,81 @@ test_iso_failure(void **state)
 	free(msg);
 }
 
+/* Hostile values in every field the seed writes: each document parses
+ * back (libyaml) with the same top-level keys, one NIC, and the value
+ * exactly as given. */
+static void
+test_hostile_values(void **state)
+{
+	static const char *const hostile[] = {
+		"x\nruncmd: [INJECTED]", "x\"\nINJECTED: 1", "'INJECTED'",
+		"x: INJECTED",		 "- INJECTED",	     "#INJECTED",
+		"x\\\"INJECTED",	 "{INJECTED: 1}",    "true",
+		"\x7f\t\rINJECTED",
+	};
+	struct ctx *c = *state;
+	struct vm *vm = (struct vm *)c->vm;
+	const char *hashes[] = {"$y$j9T$salt$hash", NULL};
+
+	for (size_t j = 0; j < ARRAY_SIZE(hostile); j++) {
+		const char *v = hostile[j];
+		char *saved[5] = {vm->hostname, vm->nics[0].name, vm->file,
+				  vm->users[0].name, vm->units.v[0]};
+		struct seed_docs docs;
+		struct diag_list *d = diag_list_new();
+		struct ynode *ud = NULL, *nc = NULL, *md = NULL;
+		const struct ynode *eth, *n, *u;
+
+		vm->hostname = vm->nics[0].name = vm->file = (char *)v;
+		vm->users[0].name = vm->units.v[0] = (char *)v;
+		seed_build(vm, &c->files, hashes, &docs);
+		vm->hostname = saved[0];
+		vm->nics[0].name = saved[1];
+		vm->file = saved[2];
+		vm->users[0].name = saved[3];
+		vm->units.v[0] = saved[4];
+		assert_int_equal(ytree_parse("user-data", docs.user_data,
+					     strlen(docs.user_data), d, &ud),
+				 0);
+		assert_int_equal(
+			ytree_parse("network-config", docs.network_config,
+				    strlen(docs.network_config), d, &nc),
+			0);
+		assert_int_equal(ytree_parse("meta-data", docs.meta_data,
+					     strlen(docs.meta_data), d, &md),
+				 0);
+		assert_int_equal(diag_count(d), 0);
+		assert_int_equal(ynode_map_len(ud), 7);
+		assert_string_equal(ynode_get(ud, "hostname")->str, v);
+		u = ynode_get(ud, "users");
+		assert_int_equal(u->n, vm->nusers);
+		assert_string_equal(ynode_get(u->items[0], "name")->str, v);
+		assert_int_equal(ynode_map_len(md), 2);
+		assert_string_equal(ynode_get(md, "local-hostname")->str, v);
+		eth = ynode_get(nc, "ethernets");
+		assert_int_equal(ynode_map_len(nc), 2);
+		assert_int_equal(ynode_map_len(eth), vm->nnics);
+		/* vm->nics[0] is restored: look the hostile name up. */
+		n = ynode_get(eth, v);
+		assert_non_null(n);
+		assert_string_equal(ynode_get(n, "set-name")->str, v);
+		assert_null(strstr(docs.user_data, "\nINJECTED"));
+		assert_null(strstr(docs.user_data, "\n  - [INJECTED]"));
+		ynode_free(ud);
+		ynode_free(nc);
+		ynode_free(md);
+		diag_list_free(d);
+		seed_docs_release(&docs);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test_setup_teardown(test_hostile_values, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_documents, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_iso_roundtrip, setup,
