@@ -37,7 +37,9 @@ _sbx_build()
 			COMPREPLY=($(compgen -W "$vms" -- "$cur"))
 		fi ;;
 	render)
-		if ((cword == i + 1)); then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--force --secrets" -- "$cur"))
+		elif ((cword == i + 1)); then
 			COMPREPLY=($(compgen -W "$vms" -- "$cur"))
 		else
 			_filedir -d
