@@ -12,6 +12,7 @@
  * default the current directory: run from the top of the tree.  With
  * SBX_FUZZ_STRICT=1 a recipe set that the loader accepts but plan/render
  * rejects aborts (issue 19: check must catch what later commands would).
+ * SBX_FUZZ_VERBOSE=1 prints the diagnostics and what loaded to stderr.
  *
  * Built with -fsanitize=fuzzer by 'make fuzz'; tests/fuzz/replay.c drives
  * the same function from files for 'make check-fuzz-regress'. */
@@ -31,21 +32,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *project = ".";
-static FILE *devnull;
-static int strict;
+static FILE *devnull; /* where diagnostics go */
+static int strict, verbose;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *p = getenv("SBX_FUZZ_PROJECT");
 	const char *s = getenv("SBX_FUZZ_STRICT");
+	const char *v = getenv("SBX_FUZZ_VERBOSE");
 
 	(void)argc;
 	(void)argv;
 	if (p != NULL && *p != '\0')
 		project = p;
 	strict = s != NULL && strcmp(s, "1") == 0;
-	devnull = fopen("/dev/null", "w");
+	verbose = v != NULL && strcmp(v, "1") == 0;
+	devnull = verbose ? stderr : fopen("/dev/null", "w");
 	if (devnull == NULL) {
 		perror("/dev/null");
 		abort();
@@ -63,6 +66,9 @@ plan_each_vm(const struct recipe_set *set)
 
 		r = prepare_plan(set, &set->vms[i], NULL, 0, &plan, diags);
 		diag_print(diags, devnull);
+		if (verbose)
+			fprintf(stderr, "VM '%s': plan %s\n", set->vms[i].name,
+				r == 0 ? "ok" : "rejected");
 		if (r == 0) {
 			plan_release(&plan);
 		} else if (strict) {
@@ -105,6 +111,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (recipe_set_load_texts(project, names, texts, n, &set, &diags) ==
 	    0) {
+		if (verbose)
+			fprintf(stderr, "%zu file(s): loaded, %zu VM(s)\n", n,
+				set->nvms);
 		plan_each_vm(set);
 		recipe_set_free(set);
 	}

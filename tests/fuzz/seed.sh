@@ -36,8 +36,8 @@ for rdir in recipes tests/e2e/recipes $(find tests/fixtures -type d -name recipe
 	done
 	[ $# -gt 1 ] && add "$tmp"
 done
-# Stray fixture recipes not under a recipes/ directory.
-for f in $(find tests/fixtures -name '*.yaml' ! -path '*/recipes/*' ! -path 'tests/fixtures/fuzz/*' | sort); do
+# Fixture YAML not under a recipes/ directory, saved fuzz crashers too.
+for f in $(find tests/fixtures -name '*.yaml' ! -path '*/recipes/*' | sort); do
 	add "$f"
 	n=$((n + 1))
 done
