@@ -78,7 +78,7 @@ ASAN_LIBOBJS := $(filter-out $(ASAN_DIR)/builder/main.o,$(ASAN_OBJS))
 ASAN_TESTS   := $(TESTS:%=$(ASAN_DIR)/%)
 SAN_ENV      := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		LSAN_OPTIONS=suppressions=tests/lsan.supp:print_suppressions=0 \
-		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=tests/ubsan.supp
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1:suppressions=tests/ubsan.supp
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_WORK    := tests/work/fuzz
@@ -105,28 +105,31 @@ $(ASAN_DIR)/tests/fuzz-replay: tests/fuzz/replay.c tests/fuzz/fuzz-recipe.c \
 		tests/fuzz/replay.c tests/fuzz/fuzz-recipe.c $(ASAN_LIBOBJS) \
 		$(PKG_LIBS)
 
-# The unit suites built with ASan+UBSan; a leak, an overflow or undefined
-# behaviour fails the suite.  The check-*.sh scripts run ./sbx-build and
-# stay with 'make check'.
-check-asan: $(ASAN_DIR)/sbx-build $(ASAN_TESTS)
+# The unit suites built with ASan+UBSan, then the ASan sbx-build on
+# check/plan/render (tests/asan-cli.sh); a leak, an overflow or undefined
+# behaviour fails.  The check-*.sh scripts run ./sbx-build (test-pack
+# does too) and stay with 'make check'.
+check-asan: sbx-build $(ASAN_DIR)/sbx-build $(ASAN_TESTS)
 	@pass=0; fail=0; failed=; \
-	for t in $(ASAN_TESTS); do \
-		if $(SAN_ENV) ./$$t; then pass=$$((pass + 1)); \
+	for t in $(ASAN_TESTS) "sh tests/asan-cli.sh $(ASAN_DIR)/sbx-build"; do \
+		if $(SAN_ENV) $$t; then pass=$$((pass + 1)); \
 		else fail=$$((fail + 1)); failed="$$failed $$t"; \
 			echo "FAIL: $$t"; fi; \
 	done; echo; [ -z "$$failed" ] || echo "failed:$$failed"; \
 	echo "asan: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
-# Every saved fuzz input must load (or be refused) cleanly under ASan.
+# Every saved fuzz input must be refused by the loader, or loaded and
+# planned, cleanly under ASan (SBX_FUZZ_STRICT: see tests/fuzz/).
 check-fuzz-regress: $(ASAN_DIR)/tests/fuzz-replay
 	@pass=0; fail=0; failed=; \
 	for f in $(FUZZ_REGRESS); do \
-		if $(SAN_ENV) timeout 10 ./$(ASAN_DIR)/tests/fuzz-replay \
+		if $(SAN_ENV) SBX_FUZZ_STRICT=1 timeout 10 \
+			./$(ASAN_DIR)/tests/fuzz-replay \
 			"$$f" >$(ASAN_DIR)/fuzz-replay.log 2>&1; \
 		then pass=$$((pass + 1)); \
 		else fail=$$((fail + 1)); failed="$$failed $$f"; \
 			echo "FAIL: $$f"; \
-			grep -m3 -E '^(SUMMARY|.*runtime error)' \
+			grep -m3 -E '^(SUMMARY|.*runtime error|recipes/)' \
 				$(ASAN_DIR)/fuzz-replay.log; fi; \
 	done; echo; [ -z "$$failed" ] || echo "failed:$$failed"; \
 	echo "fuzz-regress: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
