@@ -1197,7 +1197,8 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 			if (a == NULL)
 				diag_add(diags, vm->use_proxy.pos,
 					 "'use-proxy' needs an internal NIC");
-			else if (b != NULL &&
+			else if (b != NULL && a->address != NULL &&
+				 b->address != NULL &&
 				 (a->prefix != b->prefix ||
 				  !same_subnet(a->address, b->address,
 					       a->prefix)))

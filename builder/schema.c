@@ -65,7 +65,7 @@ parse_ipv4(const char *s, uint32_t *ret)
 {
 	struct in_addr a;
 
-	if (inet_pton(AF_INET, s, &a) != 1)
+	if (s == NULL || inet_pton(AF_INET, s, &a) != 1)
 		return false;
 	*ret = ntohl(a.s_addr);
 	return true;
