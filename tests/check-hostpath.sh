@@ -64,6 +64,15 @@ for t in ../secret "$tmp/secret" templates/../../secret; do
 	grep -rqs SECRET-OUTSIDE "$tmp/r-$$" && fail "template '$t' was read"
 	rm -rf "$tmp/r-$$"
 done
+# check plans every VM, so it refuses what plan would: a template that
+# does not exist, or one linked out of the project.
+project
+expect 0 '' -- -C "$tmp/p" check
+set_template templates/nope
+expect 1 "box.yaml:10:5: template 'templates/nope' cannot be read" -- -C "$tmp/p" check
+project
+ln -sf "$tmp/secret" "$tmp/p/templates/motd"
+expect 1 "template 'templates/motd' leaves the project directory" -- -C "$tmp/p" check
 project
 ln -sf "$tmp/secret" "$tmp/p/templates/motd"
 expect 1 "template 'templates/motd' leaves the project directory" \
