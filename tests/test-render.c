@@ -384,7 +384,8 @@ test_dev_vm(void **state)
 	assert_non_null(g);
 	assert_string_equal(g->owner, "dev");
 	assert_int_equal(g->mode, 0600);
-	assert_contains(g->data, "ProxyCommand nc -X connect -x "
+	/* OpenBSD netcat by its path: Fedora's 'nc' may be nmap-ncat. */
+	assert_contains(g->data, "ProxyCommand /usr/bin/netcat -X connect -x "
 				 "192.168.76.11:8222 %h %p\n");
 	g = gfiles_find(&f, "/home/dev/.ssh");
 	assert_int_equal(g->type, GFILE_DIR);
@@ -620,6 +621,40 @@ test_recipe_files(void **state)
 	assert_int_equal(diag_count(d), 1);
 	assert_non_null(strstr(diag_message(d, 0), "unknown variable 'nope'"));
 	assert_non_null(strstr(diag_message(d, 0), "recipes/dev.yaml:"));
+	diag_list_free(d);
+	recipe_set_free(set);
+}
+
+/* The SSH ProxyCommand names OpenBSD netcat by its own path, per distro,
+ * and the render insists that its package is installed. */
+static void
+test_ssh_netcat(void **state)
+{
+	static const char *const debian[] = {
+		"base: fedora-44", "base: debian-13",
+		"[waypipe, gnome-builder, netcat, git]",
+		"[waypipe, netcat-openbsd, git]", NULL};
+	static const char *const none[] = {
+		"[waypipe, gnome-builder, netcat, git]", "[waypipe, git]",
+		NULL};
+	struct recipe_set *set = load("recipes/dev.yaml", debian);
+	struct diag_list *d;
+	struct gfiles f;
+
+	(void)state;
+	assert_int_equal(render(set, "dev", NULL, &f, NULL), 0);
+	assert_contains(data_of(&f, "/home/dev/.ssh/config"),
+			"ProxyCommand /bin/nc.openbsd -X connect -x ");
+	gfiles_release(&f);
+	recipe_set_free(set);
+
+	set = load("recipes/dev.yaml", none);
+	assert_int_equal(render(set, "dev", NULL, &f, &d), -EINVAL);
+	assert_int_equal(diag_count(d), 1);
+	assert_non_null(strstr(diag_message(d, 0),
+			       "SSH through the proxy needs OpenBSD netcat "
+			       "(/usr/bin/netcat): add 'netcat' to "
+			       "'packages'"));
 	diag_list_free(d);
 	recipe_set_free(set);
 }
@@ -1064,6 +1099,7 @@ main(void)
 		cmocka_unit_test(test_nft),
 		cmocka_unit_test(test_proxy_vm),
 		cmocka_unit_test(test_dev_vm),
+		cmocka_unit_test(test_ssh_netcat),
 		cmocka_unit_test(test_dev_follows_proxy),
 		cmocka_unit_test(test_http_allow_list),
 		cmocka_unit_test(test_bad_domain),
