@@ -406,6 +406,13 @@ test_dev_vm(void **state)
 	s = data_of(&f, "/etc/systemd/system/sbx-ssh-keys.service");
 	assert_contains(s, "ImportCredential=sbx.ssh.authorized_keys\n");
 	assert_contains(s, "ExecStart=/usr/local/libexec/sbx-ssh-keys dev\n");
+	/* It runs without the credential too, and says so on the console,
+	 * where run-VM.sh --status reads it. */
+	assert_lacks(s, "ConditionCredential");
+	assert_contains(s, "StandardOutput=journal+console\n");
+	s = data_of(&f, "/usr/local/libexec/sbx-ssh-keys");
+	assert_contains(s, "echo \"sbx-ssh-keys: missing: ");
+	assert_contains(s, "echo \"sbx-ssh-keys: installed for $*\"");
 	assert_string_equal(data_of(&f, "/etc/machine-id"), "uninitialized\n");
 	assert_contains(data_of(&f, "/etc/ssh/sshd_config.d/10-sbx.conf"),
 			"PasswordAuthentication no\n");

@@ -305,7 +305,7 @@ test_shellcheck(void **state)
 	assert_true(str_starts_with(st, "#!/bin/sh\n"));
 	assert_contains(st, "\nset -eu\n");
 	assert_int_equal(test_sh("test -x %s/out/run-proxy.sh && "
-				 "test \"$(wc -l <%s/out/run-dev.sh)\" -le 140",
+				 "test \"$(wc -l <%s/out/run-dev.sh)\" -le 150",
 				 c->dir, c->dir),
 			 0);
 	assert_int_equal(run(c, "", "run-proxy.sh", "--bogus"), 2);
@@ -591,7 +591,7 @@ static void
 test_daemon_stop(void **state)
 {
 	struct ctx *c = *state;
-	CLEANUP_FREE char *out = NULL, *qmp = NULL, *order = NULL;
+	CLEANUP_FREE char *out = NULL, *qmp = NULL, *order = NULL, *err = NULL;
 	struct argv av;
 
 	if (test_sh("command -v python3 >/dev/null") != 0)
@@ -611,6 +611,23 @@ test_daemon_stop(void **state)
 	assert_true(str_starts_with(out, "proxy: running (pid "));
 	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", "--daemon"),
 			 1);
+	/* The guest's verdict on the SSH key, read from the console log. */
+	out = (free(out), NULL);
+	assert_int_equal(test_sh("echo 'sbx-ssh-keys: missing: no credential' "
+				 ">%s/out/logs/proxy.log",
+				 c->dir),
+			 0);
+	assert_int_equal(run(c, "", "run-proxy.sh", "--status"), 0);
+	err = file_in(c, "stderr");
+	assert_contains(err, "proxy: SSH key not received by the guest "
+			     "(kernel lacks dmi-sysfs?)");
+	assert_int_equal(test_sh("echo 'sbx-ssh-keys: installed for sbx' "
+				 ">%s/out/logs/proxy.log",
+				 c->dir),
+			 0);
+	assert_int_equal(run(c, "", "run-proxy.sh", "--status"), 0);
+	out = file_in(c, "stdout");
+	assert_contains(out, "proxy: SSH key installed (");
 	assert_int_equal(run(c, "", "run-proxy.sh", "--stop"), 0);
 	qmp = file_in(c, "fake/proxy.qmp");
 	assert_contains(qmp, "{\"execute\":\"qmp_capabilities\"}\n"
