@@ -403,8 +403,8 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 			"else\n"
 			"\tsay \"GUI apps need waypipe 0.9+ on the host, or "
 			"its container:\"\n"
-			"\tsay \"  podman compose -f '$here/host/compose.yaml'"
-			" up -d\"\n"
+			"\tsay \"  '$here/host/run-waypipe.sh' (or: podman "
+			"compose -f '$here/host/compose.yaml' up -d)\"\n"
 			"fi\n",
 			vm->gui.vsock_port);
 
