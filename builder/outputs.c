@@ -112,7 +112,7 @@ int
 outputs_write_all(const struct recipe_set *set, const char *outdir)
 {
 	CLEANUP_FREE char *script = NULL, *cf = NULL, *compose = NULL,
-			  *host = NULL;
+			  *host = NULL, *wp = NULL;
 	int r;
 
 	r = runscript_render_all(set, &script);
@@ -127,6 +127,8 @@ outputs_write_all(const struct recipe_set *set, const char *outdir)
 	r = hostgui_containerfile(set, &cf);
 	if (r == 0)
 		r = hostgui_compose(set, &compose);
+	if (r == 0)
+		r = hostgui_run_script(set, &wp);
 	if (r < 0)
 		return r;
 	host = path_join(outdir, "host");
@@ -135,5 +137,7 @@ outputs_write_all(const struct recipe_set *set, const char *outdir)
 		r = write_text_in(outdir, "host/Containerfile", cf, 0644);
 	if (r == 0)
 		r = write_text_in(outdir, "host/compose.yaml", compose, 0644);
+	if (r == 0)
+		r = write_text_in(outdir, "host/run-waypipe.sh", wp, 0755);
 	return r;
 }

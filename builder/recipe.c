@@ -986,6 +986,45 @@ check_networks(const struct vm *vm, struct diag_list *diags)
 	}
 }
 
+char *
+pnetwork_dynamic_range(const struct pnetwork *net)
+{
+	uint32_t a;
+	unsigned p;
+
+	if (net->subnet == NULL || !valid_subnet(net->subnet) ||
+	    !parse_cidr(net->subnet, &a, &p) || p > 29)
+		return NULL;
+	a |= 1u << (31 - p);
+	return xasprintf("%u.%u.%u.%u/%u", a >> 24, (a >> 16) & 0xff,
+			 (a >> 8) & 0xff, a & 0xff, p + 1);
+}
+
+/* A static 'ip' in the dynamic range could be taken by a container that
+ * happens to start first: the service would then fail to start. */
+static void
+check_static_ips(const struct vm *vm, struct diag_list *diags)
+{
+	for (size_t i = 0; i < vm->nservices; i++) {
+		const struct service *s = &vm->services[i];
+		CLEANUP_FREE char *range = NULL;
+
+		if (s->ip == NULL || s->network == NULL || !valid_ipv4(s->ip))
+			continue;
+		for (size_t j = 0; j < vm->nnetworks && range == NULL; j++)
+			if (vm->networks[j].name != NULL &&
+			    strcmp(vm->networks[j].name, s->network) == 0)
+				range = pnetwork_dynamic_range(
+					&vm->networks[j]);
+		if (range != NULL && ipv4_in_subnet(s->ip, range))
+			diag_add(diags, s->ip_pos,
+				 "service '%s': 'ip' %s is in the range podman "
+				 "hands out to other containers (%s); use an "
+				 "address of the subnet's lower half",
+				 s->name, s->ip, range);
+	}
+}
+
 /* The Quadlet unit of an image is named after the last component of its
  * reference without tag or digest (as render-proxy.c names it): two
  * services may share it only for the same image and build. */
@@ -1086,6 +1125,7 @@ check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 	}
 	check_users(vm, diags);
 	check_networks(vm, diags);
+	check_static_ips(vm, diags);
 	for (size_t i = 0; i < vm->nservices; i++) {
 		struct service *s = &vm->services[i];
 		uint32_t a;

@@ -247,5 +247,10 @@ struct base *recipe_find_base(const struct recipe_set *set, const char *name);
 /* The NIC of a kind, or NULL. */
 const struct nic *vm_nic(const struct vm *vm, enum nic_kind kind);
 const struct service *vm_service(const struct vm *vm, const char *name);
+/* The addresses podman hands out to containers without a static 'ip' on
+ * NET: the upper half of its subnet, as a CIDR; static addresses belong in
+ * the lower half.  NULL when the subnet is invalid or too small to split
+ * (a prefix above 29). */
+char *pnetwork_dynamic_range(const struct pnetwork *net);
 
 #endif

@@ -70,10 +70,34 @@ render_pkg_proxy(struct rctx *c, const char *http)
 	       0644, &sb);
 }
 
+/* OpenBSD netcat by its own path, and the package that brings it: only it
+ * knows 'nc -X connect'.  'nc' may be another netcat: on Fedora it is an
+ * alternatives link that nmap-ncat (no -X) provides as well. */
+static const char *
+openbsd_netcat(const struct vm *vm, const char **ret_package)
+{
+	if (vm->base_ref != NULL && vm->base_ref->distro == DISTRO_DEBIAN) {
+		*ret_package = "netcat-openbsd";
+		return "/bin/nc.openbsd";
+	}
+	*ret_package = "netcat";
+	return "/usr/bin/netcat";
+}
+
 static void
 render_ssh_config(struct rctx *c, const char *addr, unsigned port)
 {
 	const struct vm *vm = c->vm;
+	const char *pkg, *nc = openbsd_netcat(vm, &pkg);
+	bool have = false;
+
+	for (size_t i = 0; i < vm->packages.n; i++)
+		have |= strcmp(vm->packages.v[i], pkg) == 0;
+	if (!have)
+		r_error(c, vm->use_proxy.pos,
+			"SSH through the proxy needs OpenBSD netcat (%s): add "
+			"'%s' to 'packages'",
+			nc, pkg);
 
 	for (size_t i = 0; i < vm->nusers; i++) {
 		const struct user *u = &vm->users[i];
@@ -89,10 +113,10 @@ render_ssh_config(struct rctx *c, const char *addr, unsigned port)
 			 "allow-list of hosts).");
 		sb_printf(&sb,
 			  "Host *\n"
-			  "\tProxyCommand nc -X connect -x %s:%u %%h %%p\n"
+			  "\tProxyCommand %s -X connect -x %s:%u %%h %%p\n"
 			  "\t# The proxy drops idle connections.\n"
 			  "\tServerAliveInterval 60\n",
-			  addr, port);
+			  nc, addr, port);
 		r_file(c, vm->use_proxy.pos, path, u->name, u->name, 0600, &sb);
 	}
 }

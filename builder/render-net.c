@@ -6,7 +6,13 @@
 #include "escape.h"
 #include "render-int.h"
 
-#define NFT_RULESET "/etc/nftables/sbx.nft"
+#define NFT_RULESET   "/etc/nftables/sbx.nft"
+#define FIREWALL_UNIT "sbx-firewall.service"
+/* Our tables, and a command that removes them whether they exist or
+ * not. */
+#define NFT_DELETE                                                   \
+	"'table inet sbx; delete table inet sbx; table bridge sbx; " \
+	"delete table bridge sbx'"
 
 static bool
 ifname_ok(const char *s)
@@ -125,6 +131,77 @@ render_net(struct rctx *c)
 	}
 }
 
+/* The ruleset is ours alone: sbx-firewall.service loads it, reloads it
+ * (the file replaces our two tables in one transaction) and removes them,
+ * never anything else.  nftables.service is not used: on reload and stop
+ * (and on start with Debian's default nftables.conf) it runs 'flush
+ * ruleset', which removes netavark's NAT and port-forward tables too; the
+ * published proxy ports are dead until the containers restart.  Its
+ * configuration file is rendered without rules, and a drop-in puts back
+ * podman's rules and ours after whatever it flushed. */
+static void
+render_firewall_units(struct rctx *c, struct srcpos pos)
+{
+	const struct vm *vm = c->vm;
+	const char *conf =
+		vm->base_ref != NULL && vm->base_ref->distro == DISTRO_DEBIAN
+			? "/etc/nftables.conf"
+			: "/etc/sysconfig/nftables.conf";
+	struct strbuf sb = STRBUF_INIT;
+
+	r_header(&sb, c, "#",
+		 "The proxy VM's firewall: the nftables tables 'inet sbx' "
+		 "and 'bridge sbx'.\n# Reload and stop touch only these "
+		 "tables, never podman's (netavark's).");
+	sb_puts(&sb, "[Unit]\n"
+		     "Description=sbx proxy VM firewall (nft tables inet sbx, "
+		     "bridge sbx)\n"
+		     "DefaultDependencies=no\n"
+		     "Wants=network-pre.target\n"
+		     "After=local-fs.target nftables.service\n"
+		     "Before=network-pre.target shutdown.target\n"
+		     "Conflicts=shutdown.target\n"
+		     "\n"
+		     "[Service]\n"
+		     "Type=oneshot\n"
+		     "RemainAfterExit=yes\n"
+		     "StandardInput=null\n"
+		     "ExecStart=nft -f " NFT_RULESET "\n"
+		     "ExecReload=nft -f " NFT_RULESET "\n"
+		     "ExecStop=nft " NFT_DELETE "\n"
+		     "\n"
+		     "[Install]\n"
+		     "WantedBy=multi-user.target\n");
+	r_file(c, pos, "/etc/systemd/system/" FIREWALL_UNIT, "root", "root",
+	       0644, &sb);
+	r_symlink(c, pos,
+		  "/etc/systemd/system/multi-user.target.wants/" FIREWALL_UNIT,
+		  "/etc/systemd/system/" FIREWALL_UNIT);
+
+	r_header(&sb, c, "#",
+		 "After nftables.service flushed the whole ruleset (reload, "
+		 "stop, or a start\n# with a 'flush ruleset' in its "
+		 "configuration), podman's rules and the\n# proxy VM's "
+		 "firewall are put back.");
+	sb_puts(&sb, "[Service]\n"
+		     "ExecStartPost=-podman network reload --all\n"
+		     "ExecStartPost=-nft -f " NFT_RULESET "\n"
+		     "ExecReload=-podman network reload --all\n"
+		     "ExecReload=-nft -f " NFT_RULESET "\n"
+		     "ExecStopPost=-podman network reload --all\n"
+		     "ExecStopPost=-nft -f " NFT_RULESET "\n");
+	r_file(c, pos, "/etc/systemd/system/nftables.service.d/50-sbx.conf",
+	       "root", "root", 0644, &sb);
+
+	sb_puts(&sb, "#!/usr/sbin/nft -f\n");
+	r_header(&sb, c, "#", "Read by nftables.service, if enabled.");
+	sb_puts(&sb, "# The proxy VM's firewall is " FIREWALL_UNIT
+		     " (" NFT_RULESET ").  No\n"
+		     "# 'flush ruleset' here: it would remove podman's "
+		     "(netavark's) tables too.\n");
+	r_file(c, pos, conf, "root", "root", 0600, &sb);
+}
+
 static void
 port_set(struct strbuf *sb, const uint16_t *ports, size_t n)
 {
@@ -151,7 +228,6 @@ render_firewall(struct rctx *c)
 	size_t nl = 0, nfwd = 0;
 	struct strbuf sb = STRBUF_INIT;
 	struct strbuf ctr = STRBUF_INIT, gw = STRBUF_INIT;
-	const char *conf;
 	char inaddr[ESC_IPV4_MAX], dnsip[ESC_IPV4_MAX], a[ESC_CIDR_MAX];
 	bool bad = false;
 
@@ -347,13 +423,5 @@ render_firewall(struct rctx *c)
 		return;
 	}
 	r_file(c, ps->pos, NFT_RULESET, "root", "root", 0600, &sb);
-
-	/* What nftables.service loads. */
-	conf = vm->base_ref != NULL && vm->base_ref->distro == DISTRO_DEBIAN
-		       ? "/etc/nftables.conf"
-		       : "/etc/sysconfig/nftables.conf";
-	sb_puts(&sb, "#!/usr/sbin/nft -f\n");
-	r_header(&sb, c, "#", "Loaded by nftables.service at boot.");
-	sb_puts(&sb, "include \"" NFT_RULESET "\"\n");
-	r_file(c, ps->pos, conf, "root", "root", 0600, &sb);
+	render_firewall_units(c, ps->pos);
 }

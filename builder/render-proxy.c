@@ -436,6 +436,7 @@ render_proxy(struct rctx *c)
 	for (size_t i = 0; i < vm->nnetworks; i++) {
 		const struct pnetwork *n = &vm->networks[i];
 		CLEANUP_FREE char *path = NULL;
+		CLEANUP_FREE char *range = NULL;
 		struct strbuf sb = STRBUF_INIT;
 		char subnet[ESC_CIDR_MAX], gw[ESC_IPV4_MAX];
 		bool ok = true;
@@ -453,10 +454,18 @@ render_proxy(struct rctx *c)
 		if (!ok)
 			continue;
 		path = xasprintf(QUADLET_DIR "/%s.network", n->name);
+		range = pnetwork_dynamic_range(n);
 		r_header(&sb, c, "#", "A podman bridge for the services.");
+		if (range != NULL)
+			sb_puts(&sb, "# Containers without a static IP get "
+				     "one of IPRange (the upper half of\n"
+				     "# the subnet): a restart never takes "
+				     "the lower half's static addresses.\n");
 		sb_printf(&sb, "[Network]\nSubnet=%s\n", subnet);
 		if (n->gateway != NULL)
 			sb_printf(&sb, "Gateway=%s\n", gw);
+		if (range != NULL)
+			sb_printf(&sb, "IPRange=%s\n", range);
 		r_file(c, n->pos, path, "root", "root", 0644, &sb);
 	}
 	for (size_t i = 0; i < vm->nservices; i++)

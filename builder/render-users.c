@@ -9,6 +9,8 @@
 #define SSH_KEYS_UNIT	"sbx-ssh-keys.service"
 #define SSH_KEYS_SCRIPT "/usr/local/libexec/sbx-ssh-keys"
 #define SSH_KEYS_CRED	"sbx.ssh.authorized_keys"
+/* What the run script looks for in the console log (runscript.c). */
+#define SSH_KEYS_MARK "sbx-ssh-keys:"
 
 /* Users get the distribution's home directory layout and a primary group
  * of their own name (USERGROUPS_ENAB on Fedora and Debian).  No recipe
@@ -32,13 +34,15 @@ render_ssh_keys_unit(struct rctx *c)
 	sb_puts(&sb, "[Unit]\n"
 		     "Description=Install the host user's SSH key from "
 		     "credential " SSH_KEYS_CRED "\n"
-		     "ConditionCredential=" SSH_KEYS_CRED "\n"
 		     "After=local-fs.target systemd-user-sessions.service\n"
 		     "Before=sshd.service\n"
 		     "\n"
 		     "[Service]\n"
 		     "Type=oneshot\n"
 		     "RemainAfterExit=yes\n"
+		     "# The run script reads the verdict on the serial "
+		     "console.\n"
+		     "StandardOutput=journal+console\n"
 		     "ImportCredential=" SSH_KEYS_CRED "\n"
 		     "ExecStart=" SSH_KEYS_SCRIPT);
 	for (size_t i = 0; i < vm->nusers; i++)
@@ -66,7 +70,10 @@ render_ssh_keys_unit(struct rctx *c)
 		"cred=\"${CREDENTIALS_DIRECTORY:-/nonexistent}/" SSH_KEYS_CRED
 		"\"\n"
 		"if [ ! -s \"$cred\" ]; then\n"
-		"\techo \"no credential " SSH_KEYS_CRED ", nothing to do\"\n"
+		"\techo \"" SSH_KEYS_MARK
+		" missing: no credential " SSH_KEYS_CRED
+		" (the host's key, SMBIOS type 11; the kernel needs "
+		"dmi-sysfs)\"\n"
 		"\texit 0\n"
 		"fi\n"
 		"\n"
@@ -105,6 +112,8 @@ render_ssh_keys_unit(struct rctx *c)
 		"\t\tstatus=1\n"
 		"\tfi\n"
 		"done\n"
+		"if [ \"$status\" -eq 0 ]; then echo \"" SSH_KEYS_MARK
+		" installed for $*\"; fi\n"
 		"exit \"$status\"\n");
 	r_file(c, vm->pos, SSH_KEYS_SCRIPT, "root", "root", 0755, &sb);
 }

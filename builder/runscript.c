@@ -240,14 +240,34 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 		sb_puts(&sb, "stop_gui() { if [ -f \"$wp\" ]; then "
 			     "kill \"$(cat \"$wp\")\" 2>/dev/null || :; "
 			     "rm -f \"$wp\"; fi; }\n");
+	if (vm->nusers > 0)
+		/* The guest's sbx-ssh-keys.service says on the console
+		 * (the log) whether the SMBIOS credential arrived. */
+		sb_puts(&sb,
+			"key_status() { # the guest's word on the SSH key "
+			"(console "
+			"log)\n"
+			"\tif [ ! -f \"$rundir/$vm.key\" ] || [ ! -f \"$log\" "
+			"]; then return 0\n"
+			"\telif grep -q 'sbx-ssh-keys: missing' \"$log\"; then "
+			"say \"SSH key not received by the guest (kernel lacks "
+			"dmi-sysfs?): log in on the console\"\n"
+			"\telif grep -q 'sbx-ssh-keys: installed' \"$log\"; "
+			"then echo \"$vm: SSH key installed ($(cat "
+			"\"$rundir/$vm.key\"))\"\n"
+			"\telse echo \"$vm: SSH key sent, not confirmed by the "
+			"guest yet\"; fi\n"
+			"}\n");
 	emit_probe(&sb);
 
 	/* --status, --stop */
-	sb_puts(&sb, "case $mode in\n"
-		     "--status)\n"
-		     "\tif running; then echo \"$vm: running (pid $(cat "
-		     "\"$pidf\"))\"; exit 0; fi\n"
-		     "\techo \"$vm: stopped\"; exit 3 ;;\n"
+	sb_printf(&sb,
+		  "case $mode in\n"
+		  "--status)\n"
+		  "\tif running; then echo \"$vm: running (pid $(cat "
+		  "\"$pidf\"))\"%s; exit 0; fi\n",
+		  vm->nusers > 0 ? "; key_status" : "");
+	sb_puts(&sb, "\techo \"$vm: stopped\"; exit 3 ;;\n"
 		     "--stop)\n");
 	if (gui)
 		sb_puts(&sb, "\tstop_gui\n");
@@ -355,6 +375,7 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 			"\tif [ -z \"$key\" ] && [ -f \"$f\" ]; then key=$f; "
 			"fi\n"
 			"done\n"
+			"rm -f \"$rundir/$vm.key\"\n"
 			"if [ -z \"$key\" ]; then say \"no SSH key "
 			"(~/.ssh/id_*.pub, SBX_SSH_KEY): log in on the "
 			"console\"\n"
@@ -362,6 +383,7 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 			"key "
 			"'$key'\"; exit 1\n"
 			"else\n"
+			"\tprintf '%s\\n' \"$key\" >\"$rundir/$vm.key\"\n"
 			"\tset -- \"$@\" -smbios \"type=11,value=io.systemd."
 			"credential.binary:sbx.ssh.authorized_keys=$(base64 "
 			"<\"$key\" | tr -d '\\n')\"\n"
@@ -381,8 +403,8 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 			"else\n"
 			"\tsay \"GUI apps need waypipe 0.9+ on the host, or "
 			"its container:\"\n"
-			"\tsay \"  podman compose -f '$here/host/compose.yaml'"
-			" up -d\"\n"
+			"\tsay \"  '$here/host/run-waypipe.sh' (or: podman "
+			"compose -f '$here/host/compose.yaml' up -d)\"\n"
 			"fi\n",
 			vm->gui.vsock_port);
 

@@ -298,6 +298,17 @@ static const struct bad_case bad_cases[] = {
 	      "be a CIDR such as 10.0.21.0/24",
 	  FIX "bad-subnet/recipes/vm.yaml:7:49: 'gateway' must be an IPv4 "
 	      "address such as 10.0.21.1, not '10.0.21.1\\n'"}},
+	/* Static addresses live in the lower half, podman's dynamic ones
+	 * in the upper half (IPRange=); a /30 is not split. */
+	{"static-ip-range",
+	 {FIX "static-ip-range/recipes/vm.yaml:11:59: service 'high': 'ip' "
+	      "10.0.21.128 is in the range podman hands out to other "
+	      "containers (10.0.21.128/25); use an address of the subnet's "
+	      "lower half",
+	  FIX "static-ip-range/recipes/vm.yaml:12:58: service 'top': 'ip' "
+	      "10.0.21.254 is in the range podman hands out to other "
+	      "containers (10.0.21.128/25); use an address of the subnet's "
+	      "lower half"}},
 };
 
 static void

@@ -270,8 +270,10 @@ test_nft(void **state)
 	(void)state;
 	assert_int_equal(render(set, "proxy", NULL, &f, NULL), 0);
 	test_write(p, data_of(&f, "/etc/nftables/sbx.nft"));
-	assert_contains(data_of(&f, "/etc/sysconfig/nftables.conf"),
-			"include \"/etc/nftables/sbx.nft\"");
+	/* Loaded by our own unit: nftables.service flushes every table. */
+	assert_lacks(data_of(&f, "/etc/sysconfig/nftables.conf"), "include");
+	assert_contains(data_of(&f, "/etc/systemd/system/sbx-firewall.service"),
+			"ExecReload=nft -f /etc/nftables/sbx.nft\n");
 	gfiles_release(&f);
 	if (!have("nft")) {
 		test_rmdir(dir);
@@ -382,7 +384,8 @@ test_dev_vm(void **state)
 	assert_non_null(g);
 	assert_string_equal(g->owner, "dev");
 	assert_int_equal(g->mode, 0600);
-	assert_contains(g->data, "ProxyCommand nc -X connect -x "
+	/* OpenBSD netcat by its path: Fedora's 'nc' may be nmap-ncat. */
+	assert_contains(g->data, "ProxyCommand /usr/bin/netcat -X connect -x "
 				 "192.168.76.11:8222 %h %p\n");
 	g = gfiles_find(&f, "/home/dev/.ssh");
 	assert_int_equal(g->type, GFILE_DIR);
@@ -403,6 +406,13 @@ test_dev_vm(void **state)
 	s = data_of(&f, "/etc/systemd/system/sbx-ssh-keys.service");
 	assert_contains(s, "ImportCredential=sbx.ssh.authorized_keys\n");
 	assert_contains(s, "ExecStart=/usr/local/libexec/sbx-ssh-keys dev\n");
+	/* It runs without the credential too, and says so on the console,
+	 * where run-VM.sh --status reads it. */
+	assert_lacks(s, "ConditionCredential");
+	assert_contains(s, "StandardOutput=journal+console\n");
+	s = data_of(&f, "/usr/local/libexec/sbx-ssh-keys");
+	assert_contains(s, "echo \"sbx-ssh-keys: missing: ");
+	assert_contains(s, "echo \"sbx-ssh-keys: installed for $*\"");
 	assert_string_equal(data_of(&f, "/etc/machine-id"), "uninitialized\n");
 	assert_contains(data_of(&f, "/etc/ssh/sshd_config.d/10-sbx.conf"),
 			"PasswordAuthentication no\n");
@@ -618,6 +628,40 @@ test_recipe_files(void **state)
 	assert_int_equal(diag_count(d), 1);
 	assert_non_null(strstr(diag_message(d, 0), "unknown variable 'nope'"));
 	assert_non_null(strstr(diag_message(d, 0), "recipes/dev.yaml:"));
+	diag_list_free(d);
+	recipe_set_free(set);
+}
+
+/* The SSH ProxyCommand names OpenBSD netcat by its own path, per distro,
+ * and the render insists that its package is installed. */
+static void
+test_ssh_netcat(void **state)
+{
+	static const char *const debian[] = {
+		"base: fedora-44", "base: debian-13",
+		"[waypipe, gnome-builder, netcat, git]",
+		"[waypipe, netcat-openbsd, git]", NULL};
+	static const char *const none[] = {
+		"[waypipe, gnome-builder, netcat, git]", "[waypipe, git]",
+		NULL};
+	struct recipe_set *set = load("recipes/dev.yaml", debian);
+	struct diag_list *d;
+	struct gfiles f;
+
+	(void)state;
+	assert_int_equal(render(set, "dev", NULL, &f, NULL), 0);
+	assert_contains(data_of(&f, "/home/dev/.ssh/config"),
+			"ProxyCommand /bin/nc.openbsd -X connect -x ");
+	gfiles_release(&f);
+	recipe_set_free(set);
+
+	set = load("recipes/dev.yaml", none);
+	assert_int_equal(render(set, "dev", NULL, &f, &d), -EINVAL);
+	assert_int_equal(diag_count(d), 1);
+	assert_non_null(strstr(diag_message(d, 0),
+			       "SSH through the proxy needs OpenBSD netcat "
+			       "(/usr/bin/netcat): add 'netcat' to "
+			       "'packages'"));
 	diag_list_free(d);
 	recipe_set_free(set);
 }
@@ -1062,6 +1106,7 @@ main(void)
 		cmocka_unit_test(test_nft),
 		cmocka_unit_test(test_proxy_vm),
 		cmocka_unit_test(test_dev_vm),
+		cmocka_unit_test(test_ssh_netcat),
 		cmocka_unit_test(test_dev_follows_proxy),
 		cmocka_unit_test(test_http_allow_list),
 		cmocka_unit_test(test_bad_domain),

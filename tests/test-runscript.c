@@ -305,7 +305,7 @@ test_shellcheck(void **state)
 	assert_true(str_starts_with(st, "#!/bin/sh\n"));
 	assert_contains(st, "\nset -eu\n");
 	assert_int_equal(test_sh("test -x %s/out/run-proxy.sh && "
-				 "test \"$(wc -l <%s/out/run-dev.sh)\" -le 140",
+				 "test \"$(wc -l <%s/out/run-dev.sh)\" -le 150",
 				 c->dir, c->dir),
 			 0);
 	assert_int_equal(run(c, "", "run-proxy.sh", "--bogus"), 2);
@@ -447,6 +447,7 @@ test_dev_argv(void **state)
 	free(err);
 	err = file_in(c, "stderr");
 	assert_contains(err, "waypipe 0.9+");
+	assert_contains(err, "/out/host/run-waypipe.sh'");
 	assert_contains(err, "/out/host/compose.yaml");
 	argv_free(&pa);
 }
@@ -591,7 +592,7 @@ static void
 test_daemon_stop(void **state)
 {
 	struct ctx *c = *state;
-	CLEANUP_FREE char *out = NULL, *qmp = NULL, *order = NULL;
+	CLEANUP_FREE char *out = NULL, *qmp = NULL, *order = NULL, *err = NULL;
 	struct argv av;
 
 	if (test_sh("command -v python3 >/dev/null") != 0)
@@ -611,6 +612,23 @@ test_daemon_stop(void **state)
 	assert_true(str_starts_with(out, "proxy: running (pid "));
 	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", "--daemon"),
 			 1);
+	/* The guest's verdict on the SSH key, read from the console log. */
+	out = (free(out), NULL);
+	assert_int_equal(test_sh("echo 'sbx-ssh-keys: missing: no credential' "
+				 ">%s/out/logs/proxy.log",
+				 c->dir),
+			 0);
+	assert_int_equal(run(c, "", "run-proxy.sh", "--status"), 0);
+	err = file_in(c, "stderr");
+	assert_contains(err, "proxy: SSH key not received by the guest "
+			     "(kernel lacks dmi-sysfs?)");
+	assert_int_equal(test_sh("echo 'sbx-ssh-keys: installed for sbx' "
+				 ">%s/out/logs/proxy.log",
+				 c->dir),
+			 0);
+	assert_int_equal(run(c, "", "run-proxy.sh", "--status"), 0);
+	out = file_in(c, "stdout");
+	assert_contains(out, "proxy: SSH key installed (");
 	assert_int_equal(run(c, "", "run-proxy.sh", "--stop"), 0);
 	qmp = file_in(c, "fake/proxy.qmp");
 	assert_contains(qmp, "{\"execute\":\"qmp_capabilities\"}\n"
@@ -633,7 +651,7 @@ static void
 test_host_files(void **state)
 {
 	struct ctx *c = *state;
-	CLEANUP_FREE char *cf = NULL, *compose = NULL;
+	CLEANUP_FREE char *cf = NULL, *compose = NULL, *wp = NULL, *err = NULL;
 
 	cf = file_in(c, "out/host/Containerfile");
 	compose = file_in(c, "out/host/compose.yaml");
@@ -641,6 +659,36 @@ test_host_files(void **state)
 	assert_contains(compose, "command: [\"--vsock\", \"-s\", \"4000\", "
 				 "\"client\"]");
 	assert_contains(compose, "seccomp=unconfined");
+	/* podman 4.3 (Debian 12) has no 'compose': run-waypipe.sh does the
+	 * same with 'podman run', here against a podman that records its
+	 * arguments. */
+	test_write(xasprintf("%s/bin/podman", c->dir),
+		   "#!/bin/sh\n"
+		   "echo \"$*\" >>\"$FAKE_DIR/podman.argv\"\n"
+		   "[ \"$1 $2\" != 'image exists' ]\n");
+	assert_int_equal(test_sh("chmod +x %s/bin/podman", c->dir), 0);
+	if (test_sh("command -v shellcheck >/dev/null") == 0)
+		assert_int_equal(test_sh("shellcheck -s sh "
+					 "%s/out/host/run-waypipe.sh",
+					 c->dir),
+				 0);
+	assert_int_equal(run(c, "", "host/run-waypipe.sh", ""), 1);
+	err = file_in(c, "stderr");
+	assert_contains(err, "no WAYLAND_DISPLAY");
+	assert_int_equal(
+		run(c, "WAYLAND_DISPLAY=wl-1", "host/run-waypipe.sh", ""), 0);
+	wp = file_in(c, "fake/podman.argv");
+	assert_contains(wp, "image exists localhost/sbx-waypipe:latest\n"
+			    "build -t localhost/sbx-waypipe:latest -f ");
+	assert_contains(wp, "/out/host/Containerfile ");
+	assert_contains(wp, "\nrun -d --name waypipe-dev --restart "
+			    "unless-stopped --network host --userns keep-id "
+			    "--security-opt seccomp=unconfined --security-opt "
+			    "label=disable -e WAYLAND_DISPLAY=wayland-0 -e "
+			    "XDG_RUNTIME_DIR=/run/host -v ");
+	assert_contains(wp, "/xdg/wl-1:/run/host/wayland-0 "
+			    "localhost/sbx-waypipe:latest --vsock -s 4000 "
+			    "client\n");
 	if (test_sh("python3 -c 'import yaml' 2>/dev/null") == 0)
 		assert_int_equal(test_sh("python3 -c 'import sys, yaml; "
 					 "yaml.safe_load(open(sys.argv[1]))' "

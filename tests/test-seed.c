@@ -156,7 +156,7 @@ test_documents(void **state)
 				   "\"0700\", \"-o\", \"root\", \"-g\", "
 				   "\"root\", \"/etc/sbx/secrets\"]\n"));
 	assert_non_null(strstr(ud, "  - [\"systemctl\", \"enable\", \"--now\", "
-				   "\"nftables.service\"]\n"));
+				   "\"sbx-firewall.service\"]\n"));
 	assert_non_null(strstr(ud, "\"tinyproxy-http.service\"]\n"));
 	assert_non_null(
 		strstr(c->docs.network_config,

@@ -4,7 +4,10 @@
 The proxy VM's QEMU user networking maps its host alias to the host's
 loopback, so these servers are what the dev VM reaches through the proxy:
 
-  tcp 80    HTTP: answers "sbx-e2e PATH" to any GET
+  tcp 80    HTTP: answers "sbx-e2e PATH" to any GET; a GET of
+            /e2e-flag-set/NAME sets flag NAME, /e2e-flag/NAME answers
+            "sbx-e2e flag NAME set" (or "unset"): how the proxy VM tells
+            the dev VM that its restarts are done
   tcp 443   the same over TLS (a self-signed certificate made at start)
   tcp 22    a fake SSH server: sends its banner, then closes
   tcp 7000  a canary: nothing should ever connect
@@ -26,6 +29,7 @@ import time
 
 ADDR = "127.0.0.1"
 lock = threading.Lock()
+flags = set()
 
 
 def hit(log, proto, port, peer, data):
@@ -50,6 +54,14 @@ def http_answer(conn, log, port):
     parts = line.split()
     path = parts[1] if len(parts) > 1 else "?"
     body = f"sbx-e2e {path}\n".encode()
+    if path.startswith("/e2e-flag-set/"):
+        with lock:
+            flags.add(path[len("/e2e-flag-set/"):])
+    elif path.startswith("/e2e-flag/"):
+        name = path[len("/e2e-flag/"):]
+        with lock:
+            state = "set" if name in flags else "unset"
+        body = f"sbx-e2e flag {name} {state}\n".encode()
     try:
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                      b"Content-Length: " + str(len(body)).encode() +

@@ -253,6 +253,13 @@ found tinyproxy-log-http "GET http://198.18.0.2/e2e-http-$TOKEN"
 found tinyproxy-log-https "CONNECT 198.18.0.2:443"
 found tinyproxy-log-ssh-allowed "CONNECT github.com:22"
 found tinyproxy-log-ssh-filtered "blocked.example"
+# The admin's restarts on the proxy VM (sbx-e2e-restart): each step ran;
+# the dev VM's restart-* probes say whether the proxies survived them.
+found proxy-restarts-done "sbx-e2e-restart: done"
+m=$(tr -d '\r' <"$PLOG" | grep -aF "sbx-e2e-restart: FAILED" | head -n 1 |
+	sed 's/^.*E2E-LOG //' | cut -c1-110)
+if [ -n "$m" ]; then st=blocked; else st=pass m="every step ran"; fi
+row proxy-restart-steps pass "$st" "$m"
 # The proxies must reach no private address on the proxy VM's side: the
 # VM itself (the podman gateway, the link).  The DNS container answers on
 # 53 by design; its other ports are the in-guest dns-ct-other-port probe.

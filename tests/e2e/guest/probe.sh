@@ -245,6 +245,35 @@ uopen=$(echo "$uscan" | grep -o '[0-9]*/open/' | cut -d/ -f1 | tr '\n' ',')
 if [ -z "$uopen" ]; then st=1; else st=0; fi
 result udp-scan blocked $st "answering: ${uopen:-none}"
 
+# An admin on the proxy VM restarts a tinyproxy container, restarts and
+# reloads nftables.service (each flushes the whole ruleset) and reloads
+# sbx-firewall.service: sbx-e2e-restart there does it when this request
+# shows in tinyproxy's log, then sets the host's flag 'restarted'.  The
+# proxies must answer again, and the firewall still hold.
+restarted() { # the flag, read through the HTTP proxy
+	b=$(curl -sS -m 10 -x "http://$PROXY:$HTTP_PORT" \
+		"http://$HOST/e2e-flag/restarted" 2>&1) || return 1
+	echo "$b"
+	case $b in *"restarted set"*) return 0 ;; esac
+	return 1
+}
+curl -s -m 20 -x "http://$PROXY:$HTTP_PORT" -o /dev/null \
+	"http://$HOST/e2e-restart-$TOKEN"
+t0=$(date +%s)
+while ! restarted >/dev/null 2>&1; do
+	if [ $(($(date +%s) - t0)) -gt 900 ]; then break; fi
+	sleep 5
+done
+say "E2E-INFO proxy VM restarts waited for: $(($(date +%s) - t0)) s"
+probe restart-done pass restarted
+probe restart-proxies-answer pass retry both_ready
+probe restart-http-via-proxy pass retry http_via "http://$PROXY:$HTTP_PORT" \
+	"http://$HOST/e2e-http-restart-$TOKEN"
+probe restart-ssh-proxy-github-com pass retry connect_ssh "$SSH_PORT" github.com 22
+probe restart-ssh-client-github-com pass retry ssh_dev github.com
+probe restart-ssh-proxy-not-listed blocked connect_ssh "$SSH_PORT" blocked.example 22
+probe restart-dns-ct-other-port blocked bridge_reach "http://10.0.21.2:80/"
+
 say "E2E-END $(date -u +%s)"
 sync
 systemctl --no-block poweroff
