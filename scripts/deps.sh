@@ -33,18 +33,20 @@ FEDORA_KERNEL=kernel-core
 # fixture images (debootstrap, guestfish, syslinux, mtools, dosfstools,
 # cpio), the bench's virt-customize, and the end-to-end test's servers.
 DEBIAN_TEST_PKGS="
-libcmocka-dev gnupg zstd curl python3 openssl iproute2 util-linux bc
+libcmocka-dev gnupg zstd curl python3 openssl iproute2 util-linux bc podman
 tinyproxy nftables shellcheck libvirt-clients libxml2-utils
 debootstrap libguestfs-tools guestfs-tools syslinux mtools dosfstools cpio
 "
 FEDORA_TEST_PKGS="
-libcmocka-devel gnupg2 zstd curl python3 openssl iproute util-linux bc
+libcmocka-devel gnupg2 zstd curl python3 openssl iproute util-linux bc podman
 tinyproxy nftables ShellCheck libvirt-client libxml2
 debootstrap guestfs-tools syslinux mtools dosfstools cpio glibc-static
 "
-# Packages whose installation enables a service the tests must not leave
-# running: the tests start their own instance.
-SERVICES="tinyproxy"
+# Packages whose installation enables services the tests must not leave
+# running (PACKAGE:UNIT,UNIT...): the tests start their own tinyproxy, and
+# use podman only as a command.
+SERVICES="tinyproxy:tinyproxy
+podman:podman.socket,podman.service,podman-restart.service,podman-auto-update.timer"
 
 test=0
 case ${1:-} in
@@ -136,8 +138,11 @@ case " ${ID:-} ${ID_LIKE:-} " in
 esac
 
 for p in $missing; do
-	for s in $SERVICES; do
-		[ "$p" = "$s" ] && quiet_service "$s"
+	for ps in $SERVICES; do
+		[ "$p" = "${ps%%:*}" ] || continue
+		for s in $(echo "${ps#*:}" | tr , ' '); do
+			quiet_service "$s"
+		done
 	done
 done
 exit 0
