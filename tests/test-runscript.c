@@ -52,7 +52,7 @@ setup(void **state)
 				 "bin/waypipe",
 				 c->dir, c->top, FIX),
 			 0);
-	test_write(xasprintf("%s/home/.ssh/id_ed25519.pub", c->dir), KEY);
+	test_write_free(xasprintf("%s/home/.ssh/id_ed25519.pub", c->dir), KEY);
 	c->env =
 		xasprintf("env -i PATH=%s/bin:/usr/bin:/bin:$PATH HOME=%s/home "
 			  "XDG_RUNTIME_DIR=%s/xdg FAKE_DIR=%s/fake "
@@ -360,7 +360,7 @@ test_proxy_argv(void **state)
 					    "credential.binary:sbx.ssh."
 					    "authorized_keys="));
 	b64 = xstrdup(strstr(smbios, "authorized_keys=") + 16);
-	test_write(xasprintf("%s/b64", c->dir), b64);
+	test_write_free(xasprintf("%s/b64", c->dir), b64);
 	assert_int_equal(test_sh("cd %s && base64 -d b64 >decoded", c->dir), 0);
 	decoded = file_in(c, "decoded");
 	assert_string_equal(decoded, KEY);
@@ -662,10 +662,10 @@ test_host_files(void **state)
 	/* podman 4.3 (Debian 12) has no 'compose': run-waypipe.sh does the
 	 * same with 'podman run', here against a podman that records its
 	 * arguments. */
-	test_write(xasprintf("%s/bin/podman", c->dir),
-		   "#!/bin/sh\n"
-		   "echo \"$*\" >>\"$FAKE_DIR/podman.argv\"\n"
-		   "[ \"$1 $2\" != 'image exists' ]\n");
+	test_write_free(xasprintf("%s/bin/podman", c->dir),
+			"#!/bin/sh\n"
+			"echo \"$*\" >>\"$FAKE_DIR/podman.argv\"\n"
+			"[ \"$1 $2\" != 'image exists' ]\n");
 	assert_int_equal(test_sh("chmod +x %s/bin/podman", c->dir), 0);
 	if (test_sh("command -v shellcheck >/dev/null") == 0)
 		assert_int_equal(test_sh("shellcheck -s sh "

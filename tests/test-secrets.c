@@ -54,7 +54,11 @@ test_generate_and_reuse(void **state)
 	assert_string_not_equal(v, "admin");
 	assert_string_not_equal(v, secret_store_get(&s, "user:sbx"));
 	assert_int_equal(mode_of(sd), 0700);
-	assert_int_equal(mode_of(path_join(sd, "proxy")), 0700);
+	{
+		CLEANUP_FREE char *pd = path_join(sd, "proxy");
+
+		assert_int_equal(mode_of(pd), 0700);
+	}
 	assert_int_equal(mode_of(pw), 0600);
 	assert_int_equal(mode_of(ph), 0600);
 	first = test_read(ph);

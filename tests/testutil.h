@@ -56,6 +56,14 @@ test_write(const char *path, const char *text)
 	assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
 }
 
+/* test_write, then frees path (for test_write_free(xasprintf(...), ...)). */
+static inline void
+test_write_free(char *path, const char *text)
+{
+	test_write(path, text);
+	free(path);
+}
+
 /* Runs a shell command; returns its exit status (or -1). */
 static inline int
 test_sh(const char *fmt, ...)
