@@ -48,7 +48,8 @@ schema=$(ls builder/recipe*.c builder/schema*.c)
 	echo '# schema keys and enum values, from the schema'
 	grep -ho '\.key = "[^"]*"' $schema | sed 's/^\.key = //'
 	# static const char *const distros[] = {"fedora", "debian", NULL};
+	# (libFuzzer refuses an empty entry: "" is left out)
 	grep -h 'static const char \*const [a-z_]*\[\] = {' $schema |
 		grep -o '"[^"]*"'
-} | awk '!seen[$0]++' >"$dict"
+} | grep -vx '""' | awk '!seen[$0]++' >"$dict"
 echo "seed: $n recipe files, $(ls "$corpus" | wc -l) inputs in $corpus, $(grep -c '^"' "$dict") dictionary entries"
