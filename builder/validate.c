@@ -132,7 +132,7 @@ valid_labels(const char *s, bool allow_numeric_only)
 		return false;
 	for (const char *p = s;; p++) {
 		if (*p == '.' || *p == '\0') {
-			if (n == 0 || n > 63 || p[-1] == '-' || p[-n] == '-')
+			if (n == 0 || n > 63 || p[-1] == '-' || *(p - n) == '-')
 				return false;
 			if (*p == '\0')
 				break;
