@@ -13,6 +13,7 @@
 
 #include <guestfs.h>
 
+#include "fsname.h"
 #include "image.h"
 #include "manifest.h"
 #include "util.h"
@@ -34,6 +35,10 @@ struct image {
 	int mounted; /* drive index, or -1 */
 	char **mps;  /* mount points of the mounted drive */
 	size_t nmps;
+	/* Pairs (kernel name, libguestfs name) of btrfs devices whose names
+	 * differ: see btrfs_names. */
+	char **bnames;
+	size_t nbnames;
 };
 
 static unsigned launch_attempts, launch_count;
@@ -350,24 +355,37 @@ image_os_release(struct image_os *os)
 	memset(os, 0, sizeof(*os));
 }
 
-/* "btrfsvol:/dev/sda4/root" -> "/dev/sda4"; others unchanged. */
-static char *
-fs_device(const char *fs)
+/* Records the btrfs device names libguestfs mixes up (fsname.h). */
+static void
+btrfs_names(struct image *im)
 {
-	const char *p, *slash;
+	char **fss;
 
-	if (!str_starts_with(fs, "btrfsvol:"))
-		return xstrdup(fs);
-	p = fs + strlen("btrfsvol:");
-	slash = strchr(p + strlen("/dev/"), '/');
-	return slash != NULL ? xstrndup(p, (size_t)(slash - p)) : xstrdup(p);
+	for (size_t i = 0; i < im->nbnames; i++)
+		free(im->bnames[i]);
+	free(im->bnames);
+	guestfs_push_error_handler(im->g, NULL, NULL);
+	fss = guestfs_list_filesystems(im->g);
+	guestfs_pop_error_handler(im->g);
+	im->nbnames = fsname_btrfs_pairs(fss, &im->bnames);
+	for (size_t k = 0; k < im->nbnames; k += 2)
+		log_debug("libguestfs: btrfs subvolumes of '%s' are named "
+			  "after '%s'",
+			  im->bnames[k + 1], im->bnames[k]);
+	free_strv(fss);
+}
+
+static char *
+fix_name(const struct image *im, const char *fs)
+{
+	return fsname_fix(im->bnames, im->nbnames, fs);
 }
 
 /* The drive index holding filesystem fs, or -1. */
 static int
 fs_drive(struct image *im, const char *fs)
 {
-	CLEANUP_FREE char *dev = fs_device(fs);
+	CLEANUP_FREE char *dev = fsname_device(fs);
 	char *parent;
 	int idx;
 
@@ -407,17 +425,23 @@ image_inspect(struct image *im)
 		if (roots == NULL)
 			return gfs_fail(im);
 		drop_roots(im);
+		btrfs_names(im);
 		for (size_t i = 0; roots[i] != NULL; i++) {
-			int d = fs_drive(im, roots[i]);
+			/* The fixed name is the one libguestfs reads back:
+			 * inspect_get_* and mount translate what they get. */
+			char *fixed = fix_name(im, roots[i]);
+			int d = fs_drive(im, fixed);
 			struct drive *dr;
 
-			if (d < 0 || (size_t)d >= im->ndrives)
+			if (d < 0 || (size_t)d >= im->ndrives) {
+				free(fixed);
 				continue;
+			}
 			dr = &im->drives[d];
 			dr->roots =
 				xrealloc(dr->roots,
 					 (dr->nroots + 1) * sizeof(*dr->roots));
-			dr->roots[dr->nroots++] = xstrdup(roots[i]);
+			dr->roots[dr->nroots++] = fixed;
 		}
 		free_strv(roots);
 		for (size_t i = 0; i < im->ndrives; i++)
@@ -490,7 +514,7 @@ image_os(struct image *im, size_t drive, struct image_os *ret)
 	os.pkg_mgr = str_or_empty(
 		guestfs_inspect_get_package_management(im->g, root));
 	os.major = guestfs_inspect_get_major_version(im->g, root);
-	dev = fs_device(root);
+	dev = fsname_device(root);
 	os.root_fs = str_or_empty(guestfs_vfs_type(im->g, dev));
 	*ret = os;
 	return 0;
@@ -511,7 +535,7 @@ image_grow_root(struct image *im, size_t drive, bool *ret_grown,
 	*ret_grown = false;
 	if (dr->nroots != 1)
 		return 0;
-	dev = fs_device(dr->roots[0]);
+	dev = fsname_device(dr->roots[0]);
 	fstype = guestfs_vfs_type(im->g, dev);
 	if (fstype == NULL)
 		return gfs_fail(im);
@@ -636,8 +660,9 @@ image_mount(struct image *im, size_t drive)
 	/* Pairs (mountpoint, device), parents first. */
 	qsort(h, n / 2, 2 * sizeof(*h), cmp_mp);
 	for (size_t i = 0; i < n; i += 2) {
-		CLEANUP_FREE char *fs = repoint(im, h[i + 1], drive);
-		CLEANUP_FREE char *dev = fs_device(fs);
+		CLEANUP_FREE char *named = fix_name(im, h[i + 1]);
+		CLEANUP_FREE char *fs = repoint(im, named, drive);
+		CLEANUP_FREE char *dev = fsname_device(fs);
 		CLEANUP_FREE char *opts = NULL;
 		int rr;
 
@@ -1021,6 +1046,9 @@ image_free(struct image *im)
 	for (size_t i = 0; i < im->nmps; i++)
 		free(im->mps[i]);
 	free(im->mps);
+	for (size_t i = 0; i < im->nbnames; i++)
+		free(im->bnames[i]);
+	free(im->bnames);
 	free(im->drives);
 	free(im->err);
 	free(im);
