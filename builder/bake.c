@@ -1582,27 +1582,10 @@ run_step(struct bake *b, struct vmjob *j, enum step_kind k)
 		for (size_t i = 0; i < vm->nusers; i++)
 			sb_printf(&d, "%s%s", i ? " " : "", vm->users[i].name);
 		break;
-	case STEP_HOSTNAME: {
-		CLEANUP_FREE char *t = xasprintf("%s\n", vm->hostname);
-
-		r = write_root_file(b, j, "/etc/hostname", t, 0644);
-		sb_puts(&d, vm->hostname);
-		break;
-	}
 	case STEP_UNITS:
 		r = step_units(b, j);
 		for (size_t i = 0; i < vm->units.n; i++)
 			sb_printf(&d, "%s%s", i ? " " : "", vm->units.v[i]);
-		break;
-	case STEP_CLOUD_INIT:
-		r = write_root_file(b, j, "/etc/cloud/cloud-init.disabled", "",
-				    0644);
-		sb_puts(&d, "disabled");
-		break;
-	case STEP_MACHINE_ID:
-		r = write_root_file(b, j, "/etc/machine-id", "uninitialized\n",
-				    0444);
-		sb_puts(&d, "uninitialized");
 		break;
 	case STEP_SELINUX:
 		/* Every owner is settled before labels are set: a file

@@ -8,9 +8,8 @@
 
 /* Users come before files: rendered files are owned by them (~/.ssh). */
 static const enum step_kind order[] = {
-	STEP_PACKAGES,	 STEP_USERS,	  STEP_FILES,
-	STEP_OVERLAY,	 STEP_HOSTNAME,	  STEP_UNITS,
-	STEP_CLOUD_INIT, STEP_MACHINE_ID, STEP_SELINUX,
+	STEP_PACKAGES, STEP_USERS, STEP_FILES,
+	STEP_OVERLAY,  STEP_UNITS, STEP_SELINUX,
 };
 
 const char *
@@ -25,14 +24,8 @@ plan_step_name(enum step_kind k)
 		return "overlay";
 	case STEP_USERS:
 		return "users";
-	case STEP_HOSTNAME:
-		return "hostname";
 	case STEP_UNITS:
 		return "units";
-	case STEP_CLOUD_INIT:
-		return "cloud-init";
-	case STEP_MACHINE_ID:
-		return "machine-id";
 	case STEP_SELINUX:
 		return "selinux";
 	}
@@ -230,19 +223,10 @@ plan_format(const struct plan *p, struct strbuf *out)
 			sb_putc(out, '\n');
 			format_users(out, vm);
 			break;
-		case STEP_HOSTNAME:
-			sb_printf(out, " %s\n", vm->hostname);
-			break;
 		case STEP_UNITS:
 			sb_puts(out, " enable");
 			format_list(out, &vm->units);
 			sb_putc(out, '\n');
-			break;
-		case STEP_CLOUD_INIT:
-			sb_puts(out, " disable\n");
-			break;
-		case STEP_MACHINE_ID:
-			sb_puts(out, " uninitialized\n");
 			break;
 		case STEP_SELINUX:
 			sb_puts(out, " relabel written paths when the guest "
