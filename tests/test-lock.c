@@ -5,7 +5,7 @@
 
 #include "testutil.h"
 
-#include "cmd.h"
+#include "progress.h"
 #include "digest.h"
 #include "fetch.h"
 #include "lock.h"
@@ -343,6 +343,6 @@ main(void)
 						setup, teardown),
 	};
 
-	globals.progress = false;
+	progress_enable(false);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
