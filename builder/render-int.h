@@ -1,5 +1,6 @@
 /* Shared by the render-*.c files: the context every per-feature renderer
- * fills, and small helpers.  Private to the render module. */
+ * fills, the helpers of render-util.c, and the renderers' entry points
+ * that render.c calls.  Private to the render module. */
 #ifndef SBX_RENDER_INT_H
 #define SBX_RENDER_INT_H
 
@@ -18,6 +19,8 @@ struct rctx {
 	int err; /* -EINVAL once a recipe problem was reported */
 };
 
+/* Frees what g holds and zeroes it. */
+void gfile_clear(struct gfile *g);
 /* Adds a regular file; takes over text's buffer. */
 struct gfile *r_file(struct rctx *c, struct srcpos pos, const char *path,
 		     const char *owner, const char *group, unsigned mode,
