@@ -17,6 +17,7 @@
 
 #include "bake.h"
 #include "digest.h"
+#include "distro.h"
 #include "fetch.h"
 #include "image.h"
 #include "inputs.h"
@@ -1016,19 +1017,12 @@ step_selinux(struct bake *b, struct vmjob *j, struct strbuf *detail)
 
 /* --- packages --------------------------------------------------------- */
 
-/* Guest directories whose content is the package manager's download
- * cache and metadata, kept under CACHE/packages/DISTRO/ on the host so a
- * later (offline) bake installs the very same files. */
-static const char *const apt_cache[] = {"/var/cache/apt/archives",
-					"/var/lib/apt/lists", NULL};
-static const char *const dnf_cache[] = {"/var/cache/libdnf5", "/var/cache/dnf",
-					NULL};
-static const char *const apt_pin_dirs[] = {"/var/cache/apt/archives", NULL};
-
-static const char *
+/* The distribution table entry of the VM's base (check_os made sure the
+ * guest holds that distribution). */
+static const struct distro_info *
 job_distro(const struct vmjob *j)
 {
-	return j->vm->base_ref->distro == DISTRO_FEDORA ? "fedora" : "debian";
+	return distro_get(j->vm->base_ref->distro);
 }
 
 static char *
@@ -1038,7 +1032,7 @@ pkg_cache_root(struct bake *b, struct vmjob *j)
 
 	if (fetch_cache_dir(b->o->cache_dir, &cache) < 0)
 		return NULL;
-	return xasprintf("%s/packages/%s", cache, job_distro(j));
+	return xasprintf("%s/packages/%s", cache, job_distro(j)->name);
 }
 
 int
@@ -1369,57 +1363,47 @@ static int
 step_packages(struct bake *b, struct vmjob *j)
 {
 	const struct strlist *p = &j->vm->packages;
-	bool apt = strcmp(j->os.pkg_mgr, "apt") == 0;
-	const char *const *dirs = apt ? apt_cache : dnf_cache;
+	const struct distro_info *d = job_distro(j);
+	const char *const *dirs = d->cache_dirs;
 	CLEANUP_FREE char *root = pkg_cache_root(b, j);
-	const char *const *pin_dirs = apt ? apt_pin_dirs : dnf_cache;
-	const char **argv = xcalloc(p->n + 16, sizeof(*argv));
+	const char *const *pin_dirs = d->pin_dirs;
+	const char **argv = NULL;
 	char **base_files = NULL;
-	size_t n = 0;
+	CLEANUP_FREE char *update_what = xasprintf("%s update", d->tool);
+	CLEANUP_FREE char *install_what = xasprintf("%s install", d->tool);
+	CLEANUP_FREE char *clean_what = xasprintf("%s clean", d->tool);
+	size_t n = 0, ni = 0;
 	int r;
 
-	if (root == NULL) {
-		free(argv);
+	if (root == NULL)
 		return fail(b, j->vm->pos, -ENOENT, "no cache directory");
-	}
 	r = j->pinned ? 0 : base_pkg_files(b, j, pin_dirs, &base_files);
 	if (r == 0)
 		r = pkg_cache_in(b, j, root, dirs);
-	if (r == 0 && apt) {
+	if (r == 0 && d->no_start_policy) {
 		static const char policy[] = "#!/bin/sh\nexit 101\n";
-		const char *upd[] = {"apt-get", "-q", "update", NULL};
 
 		/* No service starts inside the appliance. */
 		r = write_root_file(b, j, "/usr/sbin/policy-rc.d", policy,
 				    0755);
-		if (r == 0 && !b->o->offline && !j->pinned)
-			r = guest_cmd(b, p->pos[0], "apt-get update", upd);
-		argv[n++] = "env";
-		argv[n++] = "DEBIAN_FRONTEND=noninteractive";
-		argv[n++] = "apt-get";
-		argv[n++] = "-q";
-		argv[n++] = "-y";
-		argv[n++] = "--no-install-recommends";
-		argv[n++] = "-o";
-		argv[n++] = "APT::Keep-Downloaded-Packages=true";
-		if (b->o->offline || j->pinned)
-			argv[n++] = "--no-download";
-		argv[n++] = "install";
-	} else if (r == 0) {
-		argv[n++] = "dnf";
-		argv[n++] = "-y";
-		argv[n++] = "--setopt=keepcache=1";
-		argv[n++] = "--setopt=install_weak_deps=False";
-		if (b->o->offline || j->pinned)
-			argv[n++] = "--cacheonly";
-		argv[n++] = "install";
 	}
+	if (r == 0 && d->update != NULL && !b->o->offline && !j->pinned)
+		r = guest_cmd(b, p->pos[0], update_what, d->update);
+	/* The install argv; the offline option goes before its last word
+	 * ("install"). */
+	while (d->install[ni] != NULL)
+		ni++;
+	argv = xcalloc(ni + p->n + 2, sizeof(*argv));
+	for (size_t i = 0; i + 1 < ni; i++)
+		argv[n++] = d->install[i];
+	if (b->o->offline || j->pinned)
+		argv[n++] = d->install_offline;
+	argv[n++] = d->install[ni - 1];
 	for (size_t i = 0; i < p->n; i++)
 		argv[n++] = p->v[i];
 	argv[n] = NULL;
 	if (r == 0)
-		r = guest_cmd(b, p->pos[0],
-			      apt ? "apt-get install" : "dnf install", argv);
+		r = guest_cmd(b, p->pos[0], install_what, argv);
 	free(argv);
 	if (r == 0)
 		r = pkg_cache_out(b, j, root, dirs);
@@ -1427,17 +1411,10 @@ step_packages(struct bake *b, struct vmjob *j)
 		r = collect_pins(b, j, pin_dirs, base_files);
 	free_strv(base_files);
 	/* The image keeps no package files; the host cache has them. */
-	if (apt && r == 0) {
-		const char *clean[] = {"apt-get", "clean", NULL};
-
+	if (r == 0 && d->no_start_policy)
 		r = image_rm_f(b->im, "/usr/sbin/policy-rc.d");
-		if (r == 0)
-			r = guest_cmd(b, p->pos[0], "apt-get clean", clean);
-	} else if (r == 0) {
-		const char *clean[] = {"dnf", "clean", "packages", NULL};
-
-		r = guest_cmd(b, p->pos[0], "dnf clean packages", clean);
-	}
+	if (r == 0)
+		r = guest_cmd(b, p->pos[0], clean_what, d->clean);
 	return r;
 }
 
@@ -1511,28 +1488,31 @@ static int
 check_os(struct bake *b, struct vmjob *j)
 {
 	const struct base *base = j->vm->base_ref;
-	const char *want = base->distro == DISTRO_FEDORA ? "fedora" : "debian";
+	const struct distro_info *want = distro_get(base->distro);
+	const struct distro_info *got;
 	const struct image_os *os = &j->os;
 	int r = image_os(b->im, j->drive, &j->os);
 
 	if (r < 0)
 		return fail(b, base->pos, r, "base '%s': %s", j->base,
 			    image_error(b->im));
-	if (strcmp(os->type, "linux") != 0 ||
-	    !((strcmp(os->distro, "fedora") == 0 &&
-	       strcmp(os->pkg_mgr, "dnf") == 0) ||
-	      (strcmp(os->distro, "debian") == 0 &&
-	       strcmp(os->pkg_mgr, "apt") == 0)))
+	if (want == NULL)
+		return fail(b, base->pos, -EINVAL,
+			    "base '%s' has an unknown distribution",
+			    base->name);
+	got = distro_find(os->distro);
+	if (strcmp(os->type, "linux") != 0 || got == NULL ||
+	    strcmp(os->pkg_mgr, got->pkg_mgr) != 0)
 		return fail(b, base->pos, -EMEDIUMTYPE,
 			    "base '%s' holds %s %s '%s' with package manager "
 			    "'%s': only Fedora (dnf) and Debian (apt) are "
 			    "supported",
 			    j->base, os->type, os->distro, os->product,
 			    os->pkg_mgr);
-	if (strcmp(os->distro, want) != 0)
+	if (got != want)
 		return fail(b, base->pos, -EMEDIUMTYPE,
 			    "base '%s' holds %s, but the recipe says '%s'",
-			    j->base, os->product, want);
+			    j->base, os->product, want->name);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "digest.h"
+#include "distro.h"
 #include "fetch.h"
 #include "progress.h"
 #include "recipe.h"
@@ -854,13 +855,17 @@ fetch_resolve(struct fetch_ctx *ctx, const struct base *b,
 	enum digest_alg alg = DIGEST_SHA256;
 	uint64_t size = 0;
 	size_t len;
-	bool is_fedora = b->distro == DISTRO_FEDORA;
+	const struct distro_info *d = distro_get(b->distro);
 	int r;
 
 	ctx->err[0] = '\0';
 	if (b->url == NULL) {
 		set_err(ctx, "base '%s' is a local file, not a download",
 			b->name);
+		return -EINVAL;
+	}
+	if (d == NULL) {
+		set_err(ctx, "base '%s' has an unknown distribution", b->name);
 		return -EINVAL;
 	}
 	file = url_basename(b->url);
@@ -894,7 +899,7 @@ fetch_resolve(struct fetch_ctx *ctx, const struct base *b,
 		found = xasprintf("%s:%s", digest_alg_name(alg), hex);
 		goto done;
 	}
-	if ((is_fedora || *fpr != '\0') &&
+	if ((d->signed_checksums || *fpr != '\0') &&
 	    (*fpr == '\0' || b->key_url == NULL)) {
 		set_err(ctx,
 			"base '%s' needs a key fingerprint and a key URL to "

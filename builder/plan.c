@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "digest.h"
+#include "distro.h"
 #include "plan.h"
 #include "recipe.h"
 
@@ -172,8 +173,9 @@ plan_format(const struct plan *p, struct strbuf *out)
 	char s1[32], s2[32];
 
 	sb_printf(out, "vm %s (%s)\n", vm->name, vm->file);
-	sb_printf(out, "base %s %s %s\n", b->name,
-		  b->distro == DISTRO_FEDORA ? "fedora" : "debian",
+	const struct distro_info *d = distro_get(b->distro);
+
+	sb_printf(out, "base %s %s %s\n", b->name, d ? d->name : "(unknown)",
 		  b->url ? b->url : b->path);
 	if (b->checksum != NULL)
 		sb_printf(out, "  checksum %s\n", b->checksum);

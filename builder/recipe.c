@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "distro.h"
 #include "overlay.h"
 #include "recipe.h"
 #include "schema.h"
@@ -38,7 +39,6 @@ struct recipe_doc {
 #define HINT_PROJECT_PATH \
 	"a path relative to the project directory, without '..'"
 
-static const char *const distros[] = {"fedora", "debian", NULL};
 static const char *const nic_kinds[] = {"user", "internal", NULL};
 static const char *const protos[] = {"tcp", "udp", NULL};
 
@@ -46,7 +46,7 @@ static const struct field base_fields[] = {
 	{.key = "distro",
 	 .type = F_ENUM,
 	 .required = true,
-	 .values = distros,
+	 .values = distro_names,
 	 .offset = offsetof(struct base, distro)},
 	{.key = "url",
 	 .type = F_STR,

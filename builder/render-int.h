@@ -41,6 +41,11 @@ bool r_refuse(struct rctx *c, struct srcpos pos, const char *what,
  * or NULL after reporting it missing. */
 char *r_secret(struct rctx *c, struct srcpos pos, const char *name);
 
+struct distro_info;
+/* The distribution table entry of the VM's base; NULL after reporting an
+ * unknown one at pos. */
+const struct distro_info *r_distro(struct rctx *c, struct srcpos pos);
+
 /* "192.168.76.11" + 24 -> "192.168.76.0/24"; NULL if not an address. */
 char *ipv4_network(const char *addr, unsigned prefix);
 /* The header comment of every generated file ("# " or "; " ...). */

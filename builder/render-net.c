@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "distro.h"
 #include "escape.h"
 #include "render-int.h"
 
@@ -152,6 +153,7 @@ render_firewall(struct rctx *c)
 	struct strbuf sb = STRBUF_INIT;
 	struct strbuf ctr = STRBUF_INIT, gw = STRBUF_INIT;
 	const char *conf;
+	const struct distro_info *d;
 	char inaddr[ESC_IPV4_MAX], dnsip[ESC_IPV4_MAX], a[ESC_CIDR_MAX];
 	bool bad = false;
 
@@ -349,9 +351,12 @@ render_firewall(struct rctx *c)
 	r_file(c, ps->pos, NFT_RULESET, "root", "root", 0600, &sb);
 
 	/* What nftables.service loads. */
-	conf = vm->base_ref != NULL && vm->base_ref->distro == DISTRO_DEBIAN
-		       ? "/etc/nftables.conf"
-		       : "/etc/sysconfig/nftables.conf";
+	d = r_distro(c, ps->pos);
+	if (d == NULL) {
+		sb_release(&sb);
+		return;
+	}
+	conf = d->nftables_conf;
 	sb_puts(&sb, "#!/usr/sbin/nft -f\n");
 	r_header(&sb, c, "#", "Loaded by nftables.service at boot.");
 	sb_puts(&sb, "include \"" NFT_RULESET "\"\n");
