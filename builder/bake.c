@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +26,7 @@
 #include "prepare.h"
 #include "progress.h"
 #include "recipe.h"
+#include "run.h"
 #include "secrets.h"
 #include "util.h"
 #include "ytree.h"
@@ -154,69 +154,26 @@ bar_done(struct bake *b)
 
 /* --- qemu-img --------------------------------------------------------- */
 
-/* Runs argv, its stderr captured into *ret_err on failure. */
-static int
-run_argv(const char *const *argv, char **ret_err)
-{
-	int pfd[2], st;
-	struct strbuf out = STRBUF_INIT;
-	char buf[512];
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		dup2(pfd[1], STDERR_FILENO);
-		dup2(pfd[1], STDOUT_FILENO);
-		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "cannot run '%s': %s", argv[0],
-			strerror(errno));
-		_exit(127);
-	}
-	close(pfd[1]);
-	while ((n = read(pfd[0], buf, sizeof(buf))) > 0 ||
-	       (n < 0 && errno == EINTR))
-		if (n > 0)
-			sb_add(&out, buf, (size_t)n);
-	close(pfd[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			sb_release(&out);
-			return -errno;
-		}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-		sb_release(&out);
-		return 0;
-	}
-	while (out.len > 0 && out.buf[out.len - 1] == '\n')
-		out.buf[--out.len] = '\0';
-	*ret_err = sb_detach(&out, NULL);
-	return -EIO;
-}
-
 static int
 create_overlay(struct bake *b, struct vmjob *j)
 {
 	char size[32];
-	CLEANUP_FREE char *err = NULL;
+	CLEANUP_FREE char *why = NULL;
+	struct strbuf out = STRBUF_INIT;
+	struct run_opts ro = {.out = &out, .err_to_out = true};
 	const char *argv[] = {"qemu-img", "create", "-q",    "-f",
 			      "qcow2",	  "-F",	    "qcow2", "-b",
 			      j->base,	  j->tmp,   size,    NULL};
 	int r;
 
 	snprintf(size, sizeof(size), "%" PRIu64, j->vm->disk);
-	r = run_argv(argv, &err);
-	if (r < 0)
-		return fail(b, j->vm->pos, r,
+	r = run_program(argv, &ro);
+	why = run_failure(argv, r, &out);
+	sb_release(&out);
+	if (why != NULL)
+		return fail(b, j->vm->pos, r < 0 ? r : -EIO,
 			    "cannot create '%s' backed by '%s': %s", j->tmp,
-			    j->base, err ? err : strerror(-r));
+			    j->base, why);
 	return 0;
 }
 
