@@ -22,7 +22,6 @@
 #include "run.h"
 #include "util.h"
 
-
 #define IO_CHUNK     (1024 * 1024)
 #define SUMS_MAX     (1024 * 1024)
 #define SIG_MAX	     (64 * 1024)
