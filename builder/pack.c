@@ -609,6 +609,9 @@ pack_target_ok(const char *bundle, char **ret_why)
 	return 0;
 }
 
+/* Long (about 180 lines): the bundle is written in one pass with one
+ * cleanup label (temporary file, archive, progress); issue 13 leaves
+ * splitting pack.c (1,400 lines) into pack/unpack modules for later. */
 int
 pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 	    const struct pack_options *opts, char **ret_why)
@@ -1193,6 +1196,8 @@ unpack_info_clear(struct unpack_info *info)
 	*info = (struct unpack_info){0};
 }
 
+/* Long (about 200 lines): reading, verifying and extracting in one pass
+ * with one cleanup label; see pack_bundle. */
 int
 unpack_bundle(const char *bundle, const char *target,
 	      const struct unpack_options *opts, struct unpack_info *ret_info,
