@@ -16,6 +16,11 @@
  * digest matches and whose image exists is not rebuilt (unless force);
  * when no VM needs building no appliance is launched.
  *
+ * Layout: bake.c orchestrates (plans, overlays, the one appliance,
+ * renames); each step is its own bake-*.c (files, users, units, selinux,
+ * packages) sharing bake-job.c through bake-int.h; the pure parsers are
+ * shadow.c, unitlinks.c, pkgfile.c, qcow2.c.
+ *
  * Reproducible content: every path the bake itself wrote gets the mtime
  * epoch and is listed in out/VM.manifest (manifest.h), collected through
  * libguestfs before the appliance shuts down.  /etc/shadow is listed
@@ -85,23 +90,6 @@ int bake_vms(const struct recipe_set *set, const struct vm *const *vms,
 int bake_verify(const char *image, const struct manifest *want,
 		enum image_accel accel, bool debug, struct manifest *ret,
 		char **ret_err);
-
-/* Pure helpers, exposed for the unit tests. */
-
-/* shadow with field 2 of user's line replaced by hash; -ENOENT when the
- * user has no line. */
-int bake_shadow_set(const char *shadow, const char *user, const char *hash,
-		    char **ret);
-/* The links 'systemctl enable' makes for unit (installed as file) from
- * the [Install] section of its text: "LINK\0TARGET\0" pairs appended to
- * out, their count returned. */
-size_t bake_unit_links(const char *text, const char *unit, const char *file,
-		       struct strbuf *out);
-/* Splits a package file name, "hello_2.10-3_amd64.deb" or
- * "podman-5.4.0-1.fc44.x86_64.rpm", into name, version and architecture;
- * -EINVAL for anything else. */
-int bake_pkg_parse(const char *file, char **ret_name, char **ret_version,
-		   char **ret_arch);
 
 /* 'sbx-build all' and 'sbx-build build': options, the bake, one line per
  * step.  all: every VM of the recipes; otherwise the operands. */

@@ -76,6 +76,9 @@ write_scripts(const struct recipe_set *set, const struct vm **vms, size_t n,
 	return r < 0 ? CMD_ERROR : CMD_OK;
 }
 
+/* Long (about 130 lines) on purpose: option parsing, then the bake and
+ * its report in one read from top to bottom; split it with the next
+ * option it gains. */
 int
 cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "distro.h"
 #include "fetch.h"
 #include "lock.h"
 #include "recipe.h"
@@ -31,8 +32,9 @@ lock_one(struct lock *lk, struct fetch_ctx *ctx, const struct base *b,
 	 const struct lock_opts *o)
 {
 	struct fetch_pin pin = {0}, old = {0};
-	bool release =
-		b->distro == DISTRO_FEDORA && (o->release != NULL || o->update);
+	const struct distro_info *d = distro_get(b->distro);
+	bool release = d != NULL && d->releases_json &&
+		       (o->release != NULL || o->update);
 	bool had = lock_get_base(lk, b->name, &old) == 0;
 	int r;
 

@@ -37,7 +37,8 @@ struct globals {
 
 extern struct globals globals;
 
-extern const struct cmd_entry *const cmd_table[];
+/* The NULL-terminated table, sorted by name (main.c owns it). */
+void cmd_set_table(const struct cmd_entry *const *table);
 
 #include <stdio.h>
 

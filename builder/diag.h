@@ -1,6 +1,17 @@
 /* Diagnostics about user input: FILE:LINE:COL: message, then the source
  * line and a caret (netplan, doas's parse_errors).  Collected, then printed
- * once. */
+ * once.
+ *
+ * Error text travels two ways in sbx-build (HACKING.md, "Errors"):
+ * - about recipe, overlay or sbx.lock input: a diag here, with the node's
+ *   position (renderers through r_error/r_refuse);
+ * - anything else: the engine returns a negative errno and one allocated
+ *   message (char **ret_err; older modules name it ret_why or ret_msg,
+ *   same contract; fetch and image keep it in their context, fetch_error
+ *   and image_error), lower-case, no trailing period, prefixed with the
+ *   recipe position that asked for the work when there is one.  A failed
+ *   program is described by run_failure (run.h).  The command logs it
+ *   once. */
 #ifndef SBX_DIAG_H
 #define SBX_DIAG_H
 

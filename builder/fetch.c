@@ -9,13 +9,14 @@
 #include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "digest.h"
+#include "distro.h"
 #include "fetch.h"
+#include "run.h"
 #include "progress.h"
 #include "recipe.h"
 #include "util.h"
@@ -660,54 +661,16 @@ run_gpgv(struct fetch_ctx *ctx, const char *tmp, const char *keyring,
 	 const char *what)
 {
 	struct strbuf st = STRBUF_INIT;
-	char buf[4096], other[FPR_LEN + 1] = "";
+	char other[FPR_LEN + 1] = "";
 	bool good = false, bad = false, nokey = false;
-	int p[2], status, r = 0;
-	ssize_t n;
-	pid_t pid;
+	const char *argv[] = {"gpgv",  "--homedir",   tmp,	   "--keyring",
+			      keyring, "--status-fd", "3",	   "--output",
+			      out,     "--",	      signed_path, NULL};
+	struct run_opts o = {.fd3 = &st};
+	int status;
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(p[0]);
-		close(p[1]);
-		return r;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		if (p[1] == 3)
-			fcntl(3, F_SETFD, 0);
-		else if (dup2(p[1], 3) < 0)
-			_exit(127);
-		execlp("gpgv", "gpgv", "--homedir", tmp, "--keyring", keyring,
-		       "--status-fd", "3", "--output", out, "--", signed_path,
-		       (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	while ((n = read(p[0], buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		sb_add(&st, buf, (size_t)n);
-	}
-	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			sb_release(&st);
-			return -errno;
-		}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+	status = run_program(argv, &o);
+	if (status < 0 && status != -ETIMEDOUT && status != -EINTR) {
 		set_err(ctx, "cannot run gpgv to check %s", what);
 		sb_release(&st);
 		return -ENOENT;
@@ -746,7 +709,7 @@ run_gpgv(struct fetch_ctx *ctx, const char *tmp, const char *keyring,
 	if (bad)
 		set_err(ctx, "bad, expired or revoked OpenPGP signature on %s",
 			what);
-	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	else if (status != 0) {
 		if (nokey)
 			set_err(ctx,
 				"%s is signed by key %s, which is not in the "
@@ -854,13 +817,17 @@ fetch_resolve(struct fetch_ctx *ctx, const struct base *b,
 	enum digest_alg alg = DIGEST_SHA256;
 	uint64_t size = 0;
 	size_t len;
-	bool is_fedora = b->distro == DISTRO_FEDORA;
+	const struct distro_info *d = distro_get(b->distro);
 	int r;
 
 	ctx->err[0] = '\0';
 	if (b->url == NULL) {
 		set_err(ctx, "base '%s' is a local file, not a download",
 			b->name);
+		return -EINVAL;
+	}
+	if (d == NULL) {
+		set_err(ctx, "base '%s' has an unknown distribution", b->name);
 		return -EINVAL;
 	}
 	file = url_basename(b->url);
@@ -894,7 +861,7 @@ fetch_resolve(struct fetch_ctx *ctx, const struct base *b,
 		found = xasprintf("%s:%s", digest_alg_name(alg), hex);
 		goto done;
 	}
-	if ((is_fedora || *fpr != '\0') &&
+	if ((d->signed_checksums || *fpr != '\0') &&
 	    (*fpr == '\0' || b->key_url == NULL)) {
 		set_err(ctx,
 			"base '%s' needs a key fingerprint and a key URL to "

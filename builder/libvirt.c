@@ -67,6 +67,8 @@ link_nic(struct strbuf *sb, const char *outdir, const struct vm *server,
 	qemu_arg(sb, v);
 }
 
+/* Long (about 130 lines): one straight pass over the domain XML in
+ * document order, easier to check against libvirt's schema than pieces. */
 int
 libvirt_render(const struct recipe_set *set, const struct vm *vm,
 	       const char *outdir, char **ret_xml)

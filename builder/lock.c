@@ -398,3 +398,101 @@ lock_fetch_base(struct lock *lk, struct fetch_ctx *ctx, const struct base *b,
 	*ret_path = path;
 	return 0;
 }
+
+void
+lock_pkgs_release(struct lock_pkgs *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].file);
+		free(p->v[i].name);
+		free(p->v[i].version);
+		free(p->v[i].arch);
+		free(p->v[i].sha256);
+	}
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+void
+lock_pkgs_add(struct lock_pkgs *p, const char *file, const char *name,
+	      const char *version, const char *arch, const char *sha256)
+{
+	struct lock_pkg *k;
+
+	p->v = xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
+	k = &p->v[p->n++];
+	memset(k, 0, sizeof(*k));
+	k->file = dup_or_null(file);
+	k->name = dup_or_null(name);
+	k->version = dup_or_null(version);
+	k->arch = dup_or_null(arch);
+	k->sha256 = dup_or_null(sha256);
+}
+
+int
+lock_get_pkgs(const struct lock *lk, const char *vm, const char *list,
+	      struct lock_pkgs *ret)
+{
+	const struct ynode *sec = ynode_get(lk->root, "packages");
+	const struct ynode *e = sec != NULL && sec->kind == YNODE_MAP
+					? ynode_get(sec, vm)
+					: NULL;
+	const struct ynode *files;
+	const char *f;
+	struct lock_pkgs p = {0};
+
+	if (e == NULL || e->kind != YNODE_MAP)
+		return -ENOENT;
+	f = scalar(e, "for");
+	files = ynode_get(e, "files");
+	if (f == NULL || strcmp(f, list) != 0 || files == NULL ||
+	    files->kind != YNODE_SEQ)
+		return -ESTALE;
+	for (size_t i = 0; i < files->n; i++) {
+		const struct ynode *pin = files->items[i];
+
+		lock_pkgs_add(&p, scalar(pin, "file"), scalar(pin, "name"),
+			      scalar(pin, "version"), scalar(pin, "arch"),
+			      scalar(pin, "sha256"));
+		p.v[p.n - 1].line = pin->pos.line;
+		p.v[p.n - 1].col = pin->pos.col;
+	}
+	*ret = p;
+	return 0;
+}
+
+void
+lock_set_pkgs(struct lock *lk, const char *vm, const char *list,
+	      const struct lock_pkgs *p)
+{
+	struct ynode *sec = lock_section(lk, "packages", true);
+	struct ynode *e = ynode_new_map(), *seq = ynode_new_seq();
+	size_t i = map_index(sec, vm);
+
+	ynode_map_put_str(e, "for", list)->quoted = true;
+	for (size_t k = 0; k < p->n; k++) {
+		struct ynode *pin = ynode_seq_push(seq, ynode_new_map());
+
+		ynode_map_put_str(pin, "file", p->v[k].file);
+		ynode_map_put_str(pin, "name", p->v[k].name);
+		ynode_map_put_str(pin, "version", p->v[k].version)->quoted =
+			true;
+		ynode_map_put_str(pin, "arch", p->v[k].arch);
+		ynode_map_put_str(pin, "sha256", p->v[k].sha256);
+	}
+	ynode_map_put(e, "files", seq);
+	/* A stale entry (another package list) is replaced in place. */
+	if (i < sec->n) {
+		ynode_free(sec->items[i + 1]);
+		sec->items[i + 1] = e;
+	} else {
+		ynode_map_put(sec, vm, e);
+	}
+	lk->changed = true;
+}

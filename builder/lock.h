@@ -12,8 +12,16 @@
  *       recipe-url: https://...   (only when it differs from url: a
  *                                  release chosen by 'lock --release')
  *
- * Sections this module does not know (packages:, containers:, ...) are
- * kept as they are when the file is written back. */
+ *   packages:
+ *     VM:
+ *       for: "hello podman"    (the recipe's package list they were made
+ *                               for, space-separated, in recipe order)
+ *       files:
+ *         - {file: /var/cache/..., name: N, version: "V", arch: A,
+ *            sha256: HEX}
+ *
+ * Sections this module does not know (containers:, ...) are kept as they
+ * are when the file is written back. */
 #ifndef SBX_LOCK_H
 #define SBX_LOCK_H
 
@@ -60,6 +68,28 @@ bool lock_remove_section(struct lock *lk, const char *key);
 /* Set by every change; lock_save clears it. */
 bool lock_changed(const struct lock *lk);
 void lock_mark_changed(struct lock *lk);
+
+/* One package file pinned for a VM (packages: section). */
+struct lock_pkg {
+	char *file, *name, *version, *arch, *sha256; /* NULL when missing */
+	int line, col; /* its position in sbx.lock (0 for new pins) */
+};
+struct lock_pkgs {
+	struct lock_pkg *v;
+	size_t n;
+};
+void lock_pkgs_release(struct lock_pkgs *p);
+/* Appends a pin (copies of the strings). */
+void lock_pkgs_add(struct lock_pkgs *p, const char *file, const char *name,
+		   const char *version, const char *arch, const char *sha256);
+/* vm's package pins (copies) when they were made for the package list
+ * list: 0.  -ENOENT when vm has none, -ESTALE when they were made for
+ * another list (*ret left empty then). */
+int lock_get_pkgs(const struct lock *lk, const char *vm, const char *list,
+		  struct lock_pkgs *ret);
+/* Records (or replaces) vm's package pins, made for list. */
+void lock_set_pkgs(struct lock *lk, const char *vm, const char *list,
+		   const struct lock_pkgs *p);
 
 /* Writes the lock atomically. */
 int lock_save(struct lock *lk, const char *path);

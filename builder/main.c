@@ -6,7 +6,17 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "progress.h"
 #include "util.h"
+
+/* The command table, sorted by name: one entry per cmd-<verb>.c. */
+static const struct cmd_entry *const cmd_table[] = {
+	&cmd_all_entry,	   &cmd_build_entry,   &cmd_check_entry,
+	&cmd_clean_entry,  &cmd_fetch_entry,   &cmd_help_entry,
+	&cmd_lock_entry,   &cmd_pack_entry,    &cmd_plan_entry,
+	&cmd_render_entry, &cmd_scripts_entry, &cmd_seed_entry,
+	&cmd_unpack_entry, &cmd_verify_entry,  NULL,
+};
 
 static void
 usage(FILE *f)
@@ -31,6 +41,8 @@ main(int argc, char **argv)
 	};
 	const struct cmd_entry *cmd;
 	int c, status;
+
+	cmd_set_table(cmd_table);
 
 	globals.dir = ".";
 	globals.progress = true;
@@ -63,6 +75,7 @@ main(int argc, char **argv)
 		}
 	}
 	log_set_level(globals.verbosity);
+	progress_enable(globals.progress);
 	if (optind >= argc) {
 		usage(stderr);
 		return CMD_USAGE;

@@ -3,14 +3,14 @@
 #include <string.h>
 
 #include "digest.h"
+#include "distro.h"
 #include "plan.h"
 #include "recipe.h"
 
 /* Users come before files: rendered files are owned by them (~/.ssh). */
 static const enum step_kind order[] = {
-	STEP_PACKAGES,	 STEP_USERS,	  STEP_FILES,
-	STEP_OVERLAY,	 STEP_HOSTNAME,	  STEP_UNITS,
-	STEP_CLOUD_INIT, STEP_MACHINE_ID, STEP_SELINUX,
+	STEP_PACKAGES, STEP_USERS, STEP_FILES,
+	STEP_OVERLAY,  STEP_UNITS, STEP_SELINUX,
 };
 
 const char *
@@ -25,14 +25,8 @@ plan_step_name(enum step_kind k)
 		return "overlay";
 	case STEP_USERS:
 		return "users";
-	case STEP_HOSTNAME:
-		return "hostname";
 	case STEP_UNITS:
 		return "units";
-	case STEP_CLOUD_INIT:
-		return "cloud-init";
-	case STEP_MACHINE_ID:
-		return "machine-id";
 	case STEP_SELINUX:
 		return "selinux";
 	}
@@ -179,8 +173,9 @@ plan_format(const struct plan *p, struct strbuf *out)
 	char s1[32], s2[32];
 
 	sb_printf(out, "vm %s (%s)\n", vm->name, vm->file);
-	sb_printf(out, "base %s %s %s\n", b->name,
-		  b->distro == DISTRO_FEDORA ? "fedora" : "debian",
+	const struct distro_info *d = distro_get(b->distro);
+
+	sb_printf(out, "base %s %s %s\n", b->name, d ? d->name : "(unknown)",
 		  b->url ? b->url : b->path);
 	if (b->checksum != NULL)
 		sb_printf(out, "  checksum %s\n", b->checksum);
@@ -230,19 +225,10 @@ plan_format(const struct plan *p, struct strbuf *out)
 			sb_putc(out, '\n');
 			format_users(out, vm);
 			break;
-		case STEP_HOSTNAME:
-			sb_printf(out, " %s\n", vm->hostname);
-			break;
 		case STEP_UNITS:
 			sb_puts(out, " enable");
 			format_list(out, &vm->units);
 			sb_putc(out, '\n');
-			break;
-		case STEP_CLOUD_INIT:
-			sb_puts(out, " disable\n");
-			break;
-		case STEP_MACHINE_ID:
-			sb_puts(out, " uninitialized\n");
 			break;
 		case STEP_SELINUX:
 			sb_puts(out, " relabel written paths when the guest "

@@ -1,5 +1,10 @@
 /* The plan: for one VM, the ordered steps the bake takes, with every
- * input it depends on.  Pure: built from values, formatted to text. */
+ * input it depends on.  Pure: built from values, formatted to text.
+ *
+ * The render is the single source of guest files: /etc/hostname,
+ * /etc/machine-id ("uninitialized") and /etc/cloud/cloud-init.disabled are
+ * rendered files (render-base.c) written by STEP_FILES, so a recipe's own
+ * 'files:' entry for one of them is what the image gets. */
 #ifndef SBX_PLAN_H
 #define SBX_PLAN_H
 
@@ -14,11 +19,8 @@ enum step_kind {
 	STEP_USERS,    /* create vm->users, set passwords, groups */
 	STEP_FILES,    /* write plan->files */
 	STEP_OVERLAY,  /* copy plan->overlay */
-	STEP_HOSTNAME,
-	STEP_UNITS,	 /* enable vm->units */
-	STEP_CLOUD_INIT, /* /etc/cloud/cloud-init.disabled */
-	STEP_MACHINE_ID, /* /etc/machine-id = "uninitialized" */
-	STEP_SELINUX,	 /* relabel what was written (when the guest has it) */
+	STEP_UNITS,    /* enable vm->units */
+	STEP_SELINUX,  /* relabel what was written (when the guest has it) */
 };
 
 struct plan {

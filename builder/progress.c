@@ -5,9 +5,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd.h"
 #include "progress.h"
 #include "util.h"
+
+static bool enabled;
+
+void
+progress_enable(bool on)
+{
+	enabled = on;
+}
 
 struct progress {
 	char *label;
@@ -48,7 +55,7 @@ progress_new(const char *label, uint64_t total)
 {
 	struct progress *p;
 
-	if (!globals.progress || log_get_level() < LOG_NORMAL)
+	if (!enabled || log_get_level() < LOG_NORMAL)
 		return NULL;
 	p = xcalloc(1, sizeof(*p));
 	p->label = xstrdup(label);

@@ -4,12 +4,17 @@
 #ifndef SBX_PROGRESS_H
 #define SBX_PROGRESS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct progress;
 
+/* Off until main turns it on (--no-progress and -q leave it off): the
+ * caller says, progress.c never reads the command line. */
+void progress_enable(bool on);
+
 /* total == 0 means unknown length.  Returns NULL (a valid no-op handle) when
- * progress is disabled (--no-progress, -q). */
+ * progress is disabled (progress_enable). */
 struct progress *progress_new(const char *label, uint64_t total);
 void progress_set_total(struct progress *p, uint64_t total);
 /* Absolute position; 'start' marks bytes that were already there (resume)

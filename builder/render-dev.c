@@ -4,6 +4,7 @@
  * proxy VM's recipe, never from a second copy. */
 #include <string.h>
 
+#include "distro.h"
 #include "escape.h"
 #include "render-int.h"
 
@@ -52,45 +53,38 @@ render_pkg_proxy(struct rctx *c, const char *http)
 {
 	const struct vm *vm = c->vm;
 	struct strbuf sb = STRBUF_INIT;
+	const struct distro_info *d = r_distro(c, vm->use_proxy.pos);
 
-	if (vm->base_ref != NULL && vm->base_ref->distro == DISTRO_DEBIAN) {
+	if (d == NULL)
+		return;
+	if (d->pkg_proxy_syntax == DISTRO_PROXY_APT) {
 		r_header(&sb, c, "//", "APT through the proxy VM.");
 		sb_printf(&sb,
 			  "Acquire::http::Proxy \"%s\";\n"
 			  "Acquire::https::Proxy \"%s\";\n",
 			  http, http);
-		r_file(c, vm->use_proxy.pos, "/etc/apt/apt.conf.d/90sbx-proxy",
-		       "root", "root", 0644, &sb);
+		r_file(c, vm->use_proxy.pos, d->pkg_proxy_conf, "root", "root",
+		       0644, &sb);
 		return;
 	}
 	r_header(&sb, c, "#", "dnf through the proxy VM.");
 	sb_printf(&sb, "[main]\nproxy=%s\n", http);
-	r_file(c, vm->use_proxy.pos,
-	       "/etc/dnf/libdnf5.conf.d/50-sbx-proxy.conf", "root", "root",
-	       0644, &sb);
-}
-
-/* OpenBSD netcat by its own path, and the package that brings it: only it
- * knows 'nc -X connect'.  'nc' may be another netcat: on Fedora it is an
- * alternatives link that nmap-ncat (no -X) provides as well. */
-static const char *
-openbsd_netcat(const struct vm *vm, const char **ret_package)
-{
-	if (vm->base_ref != NULL && vm->base_ref->distro == DISTRO_DEBIAN) {
-		*ret_package = "netcat-openbsd";
-		return "/bin/nc.openbsd";
-	}
-	*ret_package = "netcat";
-	return "/usr/bin/netcat";
+	r_file(c, vm->use_proxy.pos, d->pkg_proxy_conf, "root", "root", 0644,
+	       &sb);
 }
 
 static void
 render_ssh_config(struct rctx *c, const char *addr, unsigned port)
 {
 	const struct vm *vm = c->vm;
-	const char *pkg, *nc = openbsd_netcat(vm, &pkg);
+	const struct distro_info *d = r_distro(c, vm->use_proxy.pos);
+	const char *pkg, *nc;
 	bool have = false;
 
+	if (d == NULL)
+		return;
+	pkg = d->openbsd_netcat_pkg;
+	nc = d->openbsd_netcat;
 	for (size_t i = 0; i < vm->packages.n; i++)
 		have |= strcmp(vm->packages.v[i], pkg) == 0;
 	if (!have)

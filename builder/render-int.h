@@ -1,5 +1,6 @@
 /* Shared by the render-*.c files: the context every per-feature renderer
- * fills, and small helpers.  Private to the render module. */
+ * fills, the helpers of render-util.c, and the renderers' entry points
+ * that render.c calls.  Private to the render module. */
 #ifndef SBX_RENDER_INT_H
 #define SBX_RENDER_INT_H
 
@@ -18,6 +19,8 @@ struct rctx {
 	int err; /* -EINVAL once a recipe problem was reported */
 };
 
+/* Frees what g holds and zeroes it. */
+void gfile_clear(struct gfile *g);
 /* Adds a regular file; takes over text's buffer. */
 struct gfile *r_file(struct rctx *c, struct srcpos pos, const char *path,
 		     const char *owner, const char *group, unsigned mode,
@@ -37,6 +40,11 @@ bool r_refuse(struct rctx *c, struct srcpos pos, const char *what,
 /* A copy of a secret's value, "(secret NAME)" with placeholder_secrets,
  * or NULL after reporting it missing. */
 char *r_secret(struct rctx *c, struct srcpos pos, const char *name);
+
+struct distro_info;
+/* The distribution table entry of the VM's base; NULL after reporting an
+ * unknown one at pos. */
+const struct distro_info *r_distro(struct rctx *c, struct srcpos pos);
 
 /* "192.168.76.11" + 24 -> "192.168.76.0/24"; NULL if not an address. */
 char *ipv4_network(const char *addr, unsigned prefix);

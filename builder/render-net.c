@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "distro.h"
 #include "escape.h"
 #include "render-int.h"
 
@@ -142,12 +143,11 @@ render_net(struct rctx *c)
 static void
 render_firewall_units(struct rctx *c, struct srcpos pos)
 {
-	const struct vm *vm = c->vm;
-	const char *conf =
-		vm->base_ref != NULL && vm->base_ref->distro == DISTRO_DEBIAN
-			? "/etc/nftables.conf"
-			: "/etc/sysconfig/nftables.conf";
+	const struct distro_info *d = r_distro(c, pos);
 	struct strbuf sb = STRBUF_INIT;
+
+	if (d == NULL)
+		return;
 
 	r_header(&sb, c, "#",
 		 "The proxy VM's firewall: the nftables tables 'inet sbx' "
@@ -199,7 +199,7 @@ render_firewall_units(struct rctx *c, struct srcpos pos)
 		     " (" NFT_RULESET ").  No\n"
 		     "# 'flush ruleset' here: it would remove podman's "
 		     "(netavark's) tables too.\n");
-	r_file(c, pos, conf, "root", "root", 0600, &sb);
+	r_file(c, pos, d->nftables_conf, "root", "root", 0600, &sb);
 }
 
 static void

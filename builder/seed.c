@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "digest.h"
 #include "escape.h"
 #include "recipe.h"
 #include "render.h"
+#include "run.h"
 #include "seed.h"
 #include "util.h"
 
@@ -284,51 +284,6 @@ seed_docs_release(struct seed_docs *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* Runs argv with stdout and stderr into log; 0 on exit status 0. */
-static int
-run(const char *const *argv, const char *log)
-{
-	pid_t pid;
-	int st;
-
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			      0600);
-
-		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		return -ENOENT;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
-}
-
-static char *
-last_line(const char *path)
-{
-	char *data = NULL;
-	size_t len;
-	char *s, *e;
-
-	if (read_file(path, &data, &len) < 0)
-		return xstrdup("(no output)");
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == ' '))
-		data[--len] = '\0';
-	s = strrchr(data, '\n');
-	s = s ? s + 1 : data;
-	e = xstrdup(*s ? s : "(no output)");
-	free(data);
-	return e;
-}
-
 int
 seed_write_iso(const char *iso, const struct seed_docs *d, char **ret_msg)
 {
@@ -336,7 +291,6 @@ seed_write_iso(const char *iso, const struct seed_docs *d, char **ret_msg)
 	CLEANUP_FREE char *tmpl = xasprintf("%s/.seed-XXXXXX", dirname(copy));
 	CLEANUP_FREE char *files = NULL;
 	CLEANUP_FREE char *out = NULL;
-	CLEANUP_FREE char *log = NULL;
 	const struct {
 		const char *name, *text;
 	} docs[] = {
@@ -355,7 +309,6 @@ seed_write_iso(const char *iso, const struct seed_docs *d, char **ret_msg)
 	}
 	files = path_join(tmpl, "cidata");
 	out = path_join(tmpl, "seed.iso");
-	log = path_join(tmpl, "xorriso.log");
 	r = mkdir(files, 0700) < 0 ? -errno : 0;
 	for (size_t i = 0; i < ARRAY_SIZE(docs) && r == 0; i++) {
 		CLEANUP_FREE char *p = path_join(files, docs[i].name);
@@ -372,11 +325,17 @@ seed_write_iso(const char *iso, const struct seed_docs *d, char **ret_msg)
 			"-joliet", "-rock", files,     NULL,
 		};
 
-		r = run(argv, log);
+		struct strbuf log = STRBUF_INIT;
+		struct run_opts o = {.out = &log, .err_to_out = true};
+
+		r = run_program(argv, &o);
 		if (r == -ENOENT)
 			msg = xstrdup("xorriso is not installed");
-		else if (r < 0)
-			msg = last_line(log);
+		else if (r != 0)
+			msg = run_failure(argv, r, &log);
+		if (r > 0)
+			r = -EIO;
+		sb_release(&log);
 	}
 	if (r == 0 && chmod(out, 0600) < 0)
 		r = -errno;

@@ -18,7 +18,7 @@
 
 #include "testutil.h"
 
-#include "cmd.h"
+#include "progress.h"
 #include "digest.h"
 #include "fetch.h"
 #include "recipe.h"
@@ -1225,6 +1225,6 @@ main(void)
 	};
 
 	/* No progress bars in test output. */
-	globals.progress = false;
+	progress_enable(false);
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -5,7 +5,7 @@
 
 #include "testutil.h"
 
-#include "cmd.h"
+#include "progress.h"
 #include "digest.h"
 #include "fetch.h"
 #include "lock.h"
@@ -192,6 +192,66 @@ test_other_sections_kept(void **state)
 	fetch_pin_clear(&a);
 }
 
+/* Package pins: read back for the list they were made for, stale for
+ * another list, replaced in place, malformed entries kept with their
+ * position, versions quoted. */
+static void
+test_package_pins(void **state)
+{
+	struct t *t = *state;
+	struct lock *lk = lock_new();
+	struct lock_pkgs p = {0}, got = {0};
+	CLEANUP_FREE char *text = NULL;
+
+	lock_pkgs_add(&p, "/var/cache/apt/archives/hello_2.10-3_amd64.deb",
+		      "hello", "2.10-3", "amd64", HEX1);
+	assert_int_equal(lock_get_pkgs(lk, "dev", "hello", &got), -ENOENT);
+	lock_set_pkgs(lk, "dev", "hello", &p);
+	assert_true(lock_changed(lk));
+	assert_int_equal(lock_save(lk, t->path), 0);
+	lock_free(lk);
+	text = test_read(t->path);
+	assert_non_null(strstr(text, "for: \"hello\""));
+	assert_non_null(strstr(text, "version: \"2.10-3\""));
+
+	lk = load_ok(t->path);
+	assert_int_equal(lock_get_pkgs(lk, "dev", "hello", &got), 0);
+	assert_int_equal(got.n, 1);
+	assert_string_equal(got.v[0].name, "hello");
+	assert_string_equal(got.v[0].version, "2.10-3");
+	assert_string_equal(got.v[0].arch, "amd64");
+	assert_string_equal(got.v[0].sha256, HEX1);
+	assert_true(got.v[0].line > 0);
+	lock_pkgs_release(&got);
+	assert_int_equal(lock_get_pkgs(lk, "dev", "hello curl", &got), -ESTALE);
+	assert_int_equal(got.n, 0);
+	assert_int_equal(lock_get_pkgs(lk, "proxy", "hello", &got), -ENOENT);
+	/* Another package list replaces the entry, not adds one. */
+	lock_set_pkgs(lk, "dev", "hello curl", &p);
+	assert_int_equal(ynode_map_len(lock_section(lk, "packages", false)), 1);
+	assert_int_equal(lock_get_pkgs(lk, "dev", "hello", &got), -ESTALE);
+	assert_int_equal(lock_get_pkgs(lk, "dev", "hello curl", &got), 0);
+	lock_pkgs_release(&got);
+	lock_free(lk);
+	lock_pkgs_release(&p);
+
+	/* A pin without its file is handed out as such, with its place. */
+	test_write(t->path, "version: 1\n"
+			    "packages:\n"
+			    "  dev:\n"
+			    "    for: \"hello\"\n"
+			    "    files:\n"
+			    "      - {name: hello}\n");
+	lk = load_ok(t->path);
+	assert_int_equal(lock_get_pkgs(lk, "dev", "hello", &got), 0);
+	assert_int_equal(got.n, 1);
+	assert_null(got.v[0].file);
+	assert_null(got.v[0].sha256);
+	assert_int_equal(got.v[0].line, 6);
+	lock_pkgs_release(&got);
+	lock_free(lk);
+}
+
 static bool
 has_diag(const struct diag_list *d, const char *text)
 {
@@ -333,6 +393,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_package_pins, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_other_sections_kept, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup,
@@ -343,6 +405,6 @@ main(void)
 						setup, teardown),
 	};
 
-	globals.progress = false;
+	progress_enable(false);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

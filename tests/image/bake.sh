@@ -235,7 +235,8 @@ px() { awk '/^@@ vm proxy$/ { v = 1 } v' "$R" |
 	awk '/^@@ extra$/ { on = 1; next } /^@@ / { on = 0 } on'; }
 dv >"$W/dev.extra"
 px >"$W/proxy.extra"
-check "dev: hostname" has "$W/dev.extra" '^sbx-dev-test$'
+check "dev: the recipe's own /etc/hostname wins over the rendered one" \
+	has "$W/dev.extra" '^sbx-dev-own$'
 check "dev: machine-id uninitialized" has "$W/dev.extra" '^uninitialized$'
 check "dev: unit enabled (WantedBy)" has "$W/dev.extra" \
 	'^/etc/systemd/system/sbx-dev.service$'
