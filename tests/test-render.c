@@ -214,12 +214,6 @@ test_golden(void **state)
 
 /* --- the real readers -------------------------------------------------- */
 
-static bool
-have(const char *prog)
-{
-	return test_sh("command -v %s >/dev/null 2>&1", prog) == 0;
-}
-
 static void
 test_shellcheck(void **state)
 {
@@ -228,10 +222,10 @@ test_shellcheck(void **state)
 	int scripts = 0;
 
 	(void)state;
-	if (!have("shellcheck")) {
+	if (!test_have("shellcheck")) {
 		test_rmdir(dir);
 		recipe_set_free(set);
-		skip();
+		test_missing("shellcheck");
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(vms); i++) {
 		struct gfiles f;
@@ -275,10 +269,10 @@ test_nft(void **state)
 	assert_contains(data_of(&f, "/etc/systemd/system/sbx-firewall.service"),
 			"ExecReload=nft -f /etc/nftables/sbx.nft\n");
 	gfiles_release(&f);
-	if (!have("nft")) {
+	if (!test_have("nft")) {
 		test_rmdir(dir);
 		recipe_set_free(set);
-		skip();
+		test_missing("nft");
 	}
 	/* A private network namespace: the check needs no real tables. */
 	st = test_sh("unshare -n nft -c -f %s", p);

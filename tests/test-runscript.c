@@ -295,8 +295,7 @@ test_shellcheck(void **state)
 	struct ctx *c = *state;
 	CLEANUP_FREE char *st = NULL;
 
-	if (test_sh("command -v shellcheck >/dev/null") != 0)
-		skip();
+	test_need("shellcheck");
 	assert_int_equal(test_sh("cd %s/out && shellcheck -s sh run-proxy.sh "
 				 "run-dev.sh run-all.sh",
 				 c->dir),
@@ -518,7 +517,7 @@ test_accel(void **state)
 	size_t len;
 
 	if (access("/dev/kvm", R_OK | W_OK) != 0)
-		skip();
+		test_cannot("no usable /dev/kvm: the KVM probe cannot run");
 	assert_int_equal(run(c, "FAKE_PROBE=65", "run-proxy.sh", ""), 0);
 	av = load_argv(c, "proxy");
 	assert_string_equal(opt_value(&av, "-accel"), "kvm");
@@ -557,8 +556,7 @@ test_probe_image(void **state)
 	struct ctx *c = *state;
 	CLEANUP_FREE char *path = path_join(c->dir, "probe.bin");
 
-	if (test_sh("command -v qemu-system-x86_64 >/dev/null") != 0)
-		skip();
+	test_need("qemu-system-x86_64");
 	assert_int_equal(write_file_atomic(path, runscript_kvm_probe,
 					   runscript_kvm_probe_len, 0644),
 			 0);
@@ -595,8 +593,7 @@ test_daemon_stop(void **state)
 	CLEANUP_FREE char *out = NULL, *qmp = NULL, *order = NULL, *err = NULL;
 	struct argv av;
 
-	if (test_sh("command -v python3 >/dev/null") != 0)
-		skip();
+	test_need("python3");
 	assert_int_equal(run(c, "", "run-proxy.sh", "--status"), 3);
 	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", "--daemon"),
 			 0);

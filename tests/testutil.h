@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -82,24 +83,44 @@ test_sh(const char *fmt, ...)
 	return WEXITSTATUS(st);
 }
 
-/* Declines the running test when the program TOOL is missing: prints why
- * and skips it, or fails it under SBX_TEST_STRICT=1 (CI, after make
- * test-deps), where a skip would hide a broken install step.  Call it
- * before the test allocates anything. */
-static inline void
-test_need(const char *tool)
+/* Whether the program tool is on PATH. */
+static inline bool
+test_have(const char *tool)
 {
-	const char *strict = getenv("SBX_TEST_STRICT");
-
-	if (test_sh("command -v '%s' >/dev/null 2>&1", tool) == 0)
-		return;
-	if (strict != NULL && strcmp(strict, "1") == 0)
-		fail_msg("no '%s' (make test-deps); SBX_TEST_STRICT=1 makes "
-			 "that a failure",
-			 tool);
-	fprintf(stderr, "skipped: no '%s' (make test-deps)\n", tool);
-	skip();
+	return test_sh("command -v '%s' >/dev/null 2>&1", tool) == 0;
 }
+
+/* Declines the running test because this machine can never run it: says
+ * why and skips. */
+#define test_cannot(why)                                 \
+	do {                                             \
+		fprintf(stderr, "skipped: %s\n", (why)); \
+		skip();                                  \
+	} while (0)
+
+/* Declines the running test because the program tool is missing: says why
+ * and skips, or fails under SBX_TEST_STRICT=1 (CI, after make test-deps),
+ * where a skip would hide a broken install step. */
+#define test_missing(tool)                                                     \
+	do {                                                                   \
+		const char *strict_ = getenv("SBX_TEST_STRICT");               \
+                                                                               \
+		if (strict_ != NULL && strcmp(strict_, "1") == 0)              \
+			fail_msg(                                              \
+				"no '%s' (make test-deps); SBX_TEST_STRICT=1 " \
+				"makes that a failure",                        \
+				(tool));                                       \
+		fprintf(stderr, "skipped: no '%s' (make test-deps)\n",         \
+			(tool));                                               \
+		skip();                                                        \
+	} while (0)
+
+/* test_missing(tool) unless tool is there; call it before allocating. */
+#define test_need(tool)                     \
+	do {                                \
+		if (!test_have(tool))       \
+			test_missing(tool); \
+	} while (0)
 
 /* The source tree (make runs tests from the top). */
 #define TEST_FIXTURES "tests/fixtures"
