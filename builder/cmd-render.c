@@ -26,9 +26,8 @@ static int
 put_file(int dfd, const char *name, const void *data, size_t len, mode_t mode)
 {
 	CLEANUP_FREE char *tmp = xasprintf(".%s.sbx-tmp", name);
-	const char *p = data;
 	struct stat st;
-	int fd, r = 0;
+	int fd, r;
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISLNK(st.st_mode))
@@ -38,18 +37,7 @@ put_file(int dfd, const char *name, const void *data, size_t len, mode_t mode)
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	r = write_all(fd, data, len);
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)

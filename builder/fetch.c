@@ -209,23 +209,6 @@ header_cb(char *buf, size_t size, size_t n, void *data)
 	return len;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Looks at the answer before the first body byte: a server that ignored
  * the Range request sends the whole file again, so start over. */
 static int

@@ -1056,8 +1056,6 @@ extract_entry(struct archive *a, struct archive_entry *e, const char *dir,
 	d = digest_new(DIGEST_SHA256);
 	for (;;) {
 		la_ssize_t n = archive_read_data(a, buf, IO_CHUNK);
-		const char *q = buf;
-		size_t left;
 
 		if (n == 0)
 			break;
@@ -1080,19 +1078,11 @@ extract_entry(struct archive *a, struct archive_entry *e, const char *dir,
 		if (max > 0)
 			sb_add(keep, buf, (size_t)n);
 		digest_update(d, buf, (size_t)n);
-		for (left = (size_t)n; left > 0;) {
-			ssize_t w = write(fd, q, left);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				r = fail(ret_why, -errno,
-					 "cannot write '%s': %s", path,
-					 strerror(errno));
-				goto out;
-			}
-			q += w;
-			left -= (size_t)w;
+		r = write_all(fd, buf, (size_t)n);
+		if (r < 0) {
+			r = fail(ret_why, r, "cannot write '%s': %s", path,
+				 strerror(-r));
+			goto out;
 		}
 		progress_update(p, (uint64_t)archive_filter_bytes(a, -1));
 	}

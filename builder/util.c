@@ -217,27 +217,34 @@ read_file(const char *path, char **ret_data, size_t *ret_len)
 }
 
 int
-write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+write_all(int fd, const void *data, size_t len)
 {
-	CLEANUP_FREE char *tmp = xasprintf("%s.tmp-XXXXXX", path);
 	const char *p = data;
-	int fd, r = 0;
 
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			r = -errno;
-			break;
+			return -errno;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	CLEANUP_FREE char *tmp = xasprintf("%s.tmp-XXXXXX", path);
+	int fd, r;
+
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, data, len);
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = -errno;
 	if (r == 0 && fsync(fd) < 0)

@@ -55,6 +55,9 @@ char *path_join(const char *a, const char *b);
 int read_file(const char *path, char **ret_data, size_t *ret_len);
 /* Writes PATH.tmp-XXXXXX, fsyncs, renames over PATH.  Nothing is left
  * behind on failure. */
+/* Writes all of len bytes at p to fd, retrying short writes and EINTR.
+ * Returns 0 or a negative errno. */
+int write_all(int fd, const void *p, size_t len);
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
