@@ -109,7 +109,12 @@ did_you_mean(const char *word, const char *const *candidates, size_t n)
 	if (limit < 2)
 		limit = 2;
 	for (size_t i = 0; i < n; i++) {
-		size_t d = levenshtein(word, candidates[i]);
+		size_t d;
+
+		/* A candidate without a name was reported where it is. */
+		if (candidates[i] == NULL)
+			continue;
+		d = levenshtein(word, candidates[i]);
 
 		if (d < best_d) {
 			best_d = d;
