@@ -107,7 +107,7 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.offline = true;

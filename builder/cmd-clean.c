@@ -228,7 +228,7 @@ exec_clean(int argc, char **argv)
 	int c, fd, r = 0;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'a')
 			return cmd_bad_option(&cmd_clean_entry);
 		all = true;

@@ -208,7 +208,7 @@ exec_render(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+fs", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fs", opts, NULL)) != -1) {
 		if (c == 'f')
 			force = true;
 		else if (c == 's')

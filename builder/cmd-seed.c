@@ -30,7 +30,7 @@ exec_seed(int argc, char **argv)
 	int r;
 
 	optind = 0;
-	if (getopt(argc, argv, "+") != -1)
+	if (getopt_long(argc, argv, "", cmd_no_options, NULL) != -1)
 		return cmd_bad_option(&cmd_seed_entry);
 	if (!cmd_operands_ok(&cmd_seed_entry, argc - optind))
 		return CMD_USAGE;

@@ -62,6 +62,8 @@ cmd_operands_ok(const struct cmd_entry *cmd, int n)
 	return false;
 }
 
+const struct option cmd_no_options[] = {{0}};
+
 enum cmd_status
 cmd_bad_option(const struct cmd_entry *cmd)
 {

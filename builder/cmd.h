@@ -2,6 +2,7 @@
 #ifndef SBX_CMD_H
 #define SBX_CMD_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 enum cmd_status {
@@ -55,6 +56,10 @@ bool cmd_operands_ok(const struct cmd_entry *cmd, int n);
 /* Reports an unknown option or a missing option argument (getopt's '?'
  * or ':') with the usage line; returns CMD_USAGE. */
 enum cmd_status cmd_bad_option(const struct cmd_entry *cmd);
+/* For commands without options: getopt_long still names an unknown one.
+ * Every command takes its options anywhere among its operands (GNU
+ * style); "--" ends them. */
+extern const struct option cmd_no_options[];
 struct lock;
 /* Loads the lock file at path (missing is empty), printing every problem
  * with its position; NULL after a failure was reported. */

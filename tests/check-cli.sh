@@ -40,6 +40,15 @@ expect 0 '' -- help plan
 expect 2 "'nope' is not a command" -- help nope
 expect 1 "unknown key 'pakages'" -- -C tests/fixtures/recipes/unknown-key check
 expect 1 "cannot read recipes in '/nonexistent/recipes'" -- -C /nonexistent check
+# Options go anywhere among the operands (GNU style); '--' ends them.
+expect 2 "unrecognized option '--bogus'" -- plan proxy --bogus
+expect 1 "no VM named 'nosuch'" -- build nosuch --force
+"$SBX" build nosuch --force 2>&1 | grep -q -- "'--force'" &&
+	{ echo "FAIL: build took '--force' for a VM name"; fails=$((fails + 1)); }
+expect 0 '' -- render proxy "$tmp/r-after" --force
+[ -f "$tmp/r-after/etc/hostname" ] ||
+	{ echo "FAIL: render VM DIR --force wrote nothing"; fails=$((fails + 1)); }
+expect 0 '' -- plan -- proxy
 expect 0 '' -- -q check
 [ -s "$tmp/out" ] && { echo "FAIL: -q check printed '$(cat "$tmp/out")'"; fails=$((fails + 1)); }
 
