@@ -22,6 +22,7 @@
 #include "inputs.h"
 #include "lock.h"
 #include "manifest.h"
+#include "outputs.h"
 #include "plan.h"
 #include "prepare.h"
 #include "progress.h"
@@ -519,6 +520,8 @@ prepare_jobs(struct bake *b)
 		j->skip = !b->o->force && up_to_date(b, j);
 		if (j->skip)
 			continue;
+		/* What a killed build of this VM left (its PID is gone). */
+		(void)outputs_remove_stale(b->o->out_dir, j->vm->name);
 		j->tmp = xasprintf("%s/.%s.qcow2.tmp-%ld", b->o->out_dir,
 				   j->vm->name, (long)getpid());
 	}

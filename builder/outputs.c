@@ -1,7 +1,9 @@
 /* The I/O side of runscript.c, libvirt.c and hostgui.c. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -140,4 +142,38 @@ outputs_write_all(const struct recipe_set *set, const char *outdir)
 	if (r == 0)
 		r = write_text_in(outdir, "host/run-waypipe.sh", wp, 0755);
 	return r;
+}
+
+int
+outputs_remove_stale(const char *outdir, const char *vm)
+{
+	CLEANUP_FREE char *prefix = xasprintf(".%s.qcow2.tmp-", vm);
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	DIR *d = opendir(outdir);
+	int n = 0;
+
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)) != NULL) {
+		const char *pid = de->d_name + plen;
+		char *end;
+		long v;
+
+		if (strncmp(de->d_name, prefix, plen) != 0 || *pid < '1' ||
+		    *pid > '9')
+			continue;
+		errno = 0;
+		v = strtol(pid, &end, 10);
+		if (errno != 0 || *end != '\0' || v > INT_MAX ||
+		    (pid_t)v == getpid())
+			continue;
+		/* EPERM: a process of another user has that PID; keep it. */
+		if (kill((pid_t)v, 0) == 0 || errno != ESRCH)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }

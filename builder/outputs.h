@@ -28,4 +28,10 @@ bool outputs_name_ok(const char *name);
 /* Adds name (a path below outdir) to OUTDIR/.sbx-outputs unless listed. */
 int outputs_record(const char *outdir, const char *name);
 
+/* Removes OUTDIR/.VM.qcow2.tmp-PID, the temporary image of a build that
+ * was killed (SIGKILL, power loss) before it could clean up, for each PID
+ * that is no longer a running process; a build still running keeps its
+ * own.  Returns the number removed, or a negative errno. */
+int outputs_remove_stale(const char *outdir, const char *vm);
+
 #endif
