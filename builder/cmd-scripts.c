@@ -41,8 +41,8 @@ exec_scripts(int argc, char **argv)
 				  vm->name, out, strerror(-r));
 			return CMD_ERROR;
 		}
-		log_verbose("wrote '%s/run-%s.sh' and '%s/%s.xml'", out,
-			    vm->name, out, vm->name);
+		log_info("wrote '%s/run-%s.sh' and '%s/%s.xml'", out, vm->name,
+			 out, vm->name);
 	}
 	r = outputs_write_all(set, out);
 	if (r < 0) {
@@ -50,6 +50,7 @@ exec_scripts(int argc, char **argv)
 			  strerror(-r));
 		return CMD_ERROR;
 	}
+	log_info("wrote '%s/run-all.sh'", out);
 	return CMD_OK;
 }
 

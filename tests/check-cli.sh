@@ -49,6 +49,15 @@ expect 0 '' -- render proxy "$tmp/r-after" --force
 [ -f "$tmp/r-after/etc/hostname" ] ||
 	{ echo "FAIL: render VM DIR --force wrote nothing"; fails=$((fails + 1)); }
 expect 0 '' -- plan -- proxy
+
+# scripts says what it wrote, and -q silences it.
+mkdir -p "$tmp/sp" && cp -r recipes "$tmp/sp/"
+expect 0 "wrote '$tmp/sp/out/run-dev.sh' and '$tmp/sp/out/dev.xml'" -- \
+	-C "$tmp/sp" scripts
+grep -q "wrote '$tmp/sp/out/run-all.sh'" "$tmp/err" ||
+	{ echo "FAIL: scripts did not say it wrote run-all.sh"; fails=$((fails + 1)); }
+expect 0 '' -- -q -C "$tmp/sp" scripts dev
+[ -s "$tmp/err" ] && { echo "FAIL: -q scripts printed '$(cat "$tmp/err")'"; fails=$((fails + 1)); }
 expect 0 '' -- -q check
 [ -s "$tmp/out" ] && { echo "FAIL: -q check printed '$(cat "$tmp/out")'"; fails=$((fails + 1)); }
 
