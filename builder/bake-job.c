@@ -56,12 +56,14 @@ bake_on_progress(void *opaque, uint64_t pos, uint64_t total)
 {
 	struct bake *b = opaque;
 
-	if (!b->o->progress)
+	/* Progress outside a named step (the appliance's launch) counts
+	 * libguestfs's own ticks, not bytes: nothing a user can read. */
+	if (!b->o->progress || b->bar_step == NULL)
 		return;
 	if (b->bar == NULL) {
 		CLEANUP_FREE char *label =
 			xasprintf("[%s] %s", b->bar_vm ? b->bar_vm : "image",
-				  b->bar_step ? b->bar_step : "work");
+				  b->bar_step);
 
 		b->bar = progress_new(label, total);
 	}
