@@ -169,14 +169,8 @@ clean_subdir(const char *out, int outfd, const char *sub,
 	DIR *d;
 	int r = 0;
 
-	if (fd < 0)
+	if (fd < 0 || (d = fd_opendir(fd)) == NULL)
 		return -errno;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
 	while (r == 0 && (de = readdir(d)) != NULL) {
 		CLEANUP_FREE char *rel = xasprintf("%s/%s", sub, de->d_name);
 		struct stat st;
@@ -247,10 +241,8 @@ exec_clean(int argc, char **argv)
 		return CMD_ERROR;
 	}
 	fd = open(out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+	if (fd < 0 || (d = fd_opendir(fd)) == NULL) {
 		log_error("cannot open '%s': %s", out, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return CMD_ERROR;
 	}
 	recorded(fd, &files, &vms);

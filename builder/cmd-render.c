@@ -138,14 +138,8 @@ dir_empty(int dfd)
 	DIR *d;
 	int r = 0;
 
-	if (fd < 0)
+	if (fd < 0 || (d = fd_opendir(fd)) == NULL)
 		return -errno;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 &&
 		    strcmp(de->d_name, "..") != 0) {

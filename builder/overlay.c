@@ -85,13 +85,12 @@ static int
 scan_dir(struct scan *s, int dfd, const char *host, const char *guest)
 {
 	struct dirent *de;
-	DIR *d = fdopendir(dfd);
+	DIR *d = fd_opendir(dfd);
 	int r = 0;
 
 	if (d == NULL) {
 		r = -errno;
 		s->bad = xasprintf("'%s': %s", host, strerror(errno));
-		close(dfd);
 		return r;
 	}
 	while (r == 0 && (de = readdir(d)) != NULL) {

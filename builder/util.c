@@ -216,6 +216,19 @@ read_file(const char *path, char **ret_data, size_t *ret_len)
 	return 0;
 }
 
+DIR *
+fd_opendir(int fd)
+{
+	DIR *d = fdopendir(fd);
+	int e = errno;
+
+	if (d == NULL) {
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 int
 write_all(int fd, const void *data, size_t len)
 {

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -55,6 +56,8 @@ char *path_join(const char *a, const char *b);
 int read_file(const char *path, char **ret_data, size_t *ret_len);
 /* Writes PATH.tmp-XXXXXX, fsyncs, renames over PATH.  Nothing is left
  * behind on failure. */
+/* fdopendir(fd) that owns fd: on failure fd is closed too and errno kept. */
+DIR *fd_opendir(int fd);
 /* Writes all of len bytes at p to fd, retrying short writes and EINTR.
  * Returns 0 or a negative errno. */
 int write_all(int fd, const void *p, size_t len);
