@@ -19,6 +19,7 @@ struct cx {
 	const struct containers_opts *o;
 	struct strbuf *errs;
 	int err;
+	size_t toplen; /* strlen of the project's real path + 1 */
 };
 
 static void PRINTF_LIKE(4, 5)
@@ -154,6 +155,7 @@ context_dir(struct cx *c, const struct vm *vm, const struct service *s)
 			 dir, s->name, strerror(errno));
 		return NULL;
 	}
+	c->toplen = strlen(top) + 1;
 	if (!str_starts_with(real, top) || real[strlen(top)] != '/') {
 		cx_error(c, s->pos, -EXDEV,
 			 "the build directory '%s' of service '%s' leads "
@@ -209,7 +211,8 @@ pin_froms(struct cx *c, const struct service *s, const char *ctx,
 	f->digests = xcalloc(n + 1, sizeof(char *));
 	f->dirs = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
-		struct srcpos pos = {file, (int)v[i].line, 1};
+		/* Positions name the Containerfile from the project. */
+		struct srcpos pos = {file + c->toplen, (int)v[i].line, 1};
 		char *name = NULL, *d = pin(c, pos, v[i].ref, &name);
 		char *dir = NULL;
 

@@ -721,6 +721,11 @@ images_build(const char *cache, const char *context, const char *tag,
 	bar = progress_new(label, 0);
 	r = build_in(root, cache, context, tag, from_names, from_dirs, nfrom,
 		     ret_digest, ret_err);
+	if (r == 0) {
+		CLEANUP_FREE char *dir = images_cache_path(cache, *ret_digest);
+
+		progress_update(bar, dir_bytes(dir));
+	}
 	progress_done(bar);
 	(void)rm_rf(root);
 	return r;
