@@ -124,6 +124,8 @@ export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
 export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS-force_tcg}
 t0=$(now)
 say "sbx-build all (one libguestfs appliance, TCG)"
+# HOME only for containers' trust of the test's CA; the cache stays put.
+export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}
 if ! HOME=$REGISTRY_HOME ./sbx-build -C "$P" --no-progress all --accel tcg \
 	>"$W/bake.log" 2>&1; then
 	if grep -q 'not available yet' "$W/bake.log"; then
