@@ -210,14 +210,17 @@ run_step(struct bake *b, struct vmjob *j, enum step_kind k)
 	b->bar_step = plan_step_name(k);
 	switch (k) {
 	case STEP_PACKAGES:
-		r = bake_step_packages(b, j);
+		/* Also the images' step: planned for services alone. */
+		if (vm->packages.n > 0)
+			r = bake_step_packages(b, j);
 		for (size_t i = 0; i < vm->packages.n; i++)
 			sb_printf(&d, "%s%s", i ? " " : "", vm->packages.v[i]);
 		if (r == 0 && vm->nservices > 0) {
 			struct strbuf di = STRBUF_INIT;
 			double t1 = bake_now();
 
-			report(b, j, "packages", d.buf, t0);
+			if (vm->packages.n > 0)
+				report(b, j, "packages", d.buf, t0);
 			sb_release(&d);
 			r = bake_step_images(b, j, &di);
 			if (r == 0)
