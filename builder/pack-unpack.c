@@ -246,8 +246,130 @@ unpack_info_clear(struct unpack_info *info)
 	*info = (struct unpack_info){0};
 }
 
-/* Long (about 200 lines): reading, verifying and extracting in one pass
- * with one cleanup label; see pack_bundle. */
+/* SHA256SUMS first, then maybe its signature, extracted into tmp and
+ * parsed into *sums before any other member is read.  Returns what
+ * next_entry returned for the member after them (*ret_e). */
+static int
+read_head(struct archive *a, const char *tmp, struct progress *p,
+	  struct sums *sums, struct unpack_info *info,
+	  struct archive_entry **ret_e, char **ret_why)
+{
+	struct strbuf text = STRBUF_INIT, sigbuf = STRBUF_INIT;
+	struct archive_entry *e;
+	char hex[DIGEST_HEX_MAX];
+	int r;
+
+	r = next_entry(a, &e, ret_why);
+	if (r == 1)
+		r = pack_fail(ret_why, -EBADMSG, "bundle is empty");
+	if (r < 0)
+		goto out;
+	if (strcmp(archive_entry_pathname(e), PACK_SUMS_NAME) != 0) {
+		r = pack_fail(
+			ret_why, -EBADMSG,
+			"not an sbx-build bundle: it starts with '%s', not "
+			"SHA256SUMS",
+			archive_entry_pathname(e));
+		goto out;
+	}
+	r = extract_entry(a, e, tmp, p, hex, &text, SUMS_MAX, UINT64_MAX,
+			  ret_why);
+	if (r < 0)
+		goto out;
+	r = pack_sums_parse(text.buf ? text.buf : "", text.len, sums, ret_why);
+	if (r < 0)
+		goto out;
+	info->n_files++;
+
+	r = next_entry(a, &e, ret_why);
+	if (r == 0 && strcmp(archive_entry_pathname(e), PACK_SIG_NAME) == 0) {
+		r = extract_entry(a, e, tmp, p, hex, &sigbuf, SIG_MAX,
+				  UINT64_MAX, ret_why);
+		if (r < 0)
+			goto out;
+		info->is_signed = true;
+		info->n_files++;
+		r = next_entry(a, &e, ret_why);
+	}
+	*ret_e = e;
+out:
+	sb_release(&text);
+	sb_release(&sigbuf);
+	return r;
+}
+
+/* With allowed signers, a signature by one of them is required;
+ * without, a signature present must at least be well-formed. */
+static int
+check_signature(const struct unpack_options *opts, const char *tmp,
+		struct unpack_info *info, char **ret_why)
+{
+	CLEANUP_FREE char *sp = path_join(tmp, PACK_SUMS_NAME);
+	CLEANUP_FREE char *gp = path_join(tmp, PACK_SIG_NAME);
+
+	if (opts->allowed_signers != NULL) {
+		if (!info->is_signed)
+			return pack_fail(
+				ret_why, -EPERM,
+				"bundle is not signed, but a signature is "
+				"required (--allowed-signers)");
+		return pack_ssh_verify(opts->allowed_signers, opts->identity,
+				       sp, gp, &info->signer, ret_why);
+	}
+	if (info->is_signed)
+		return pack_ssh_check(sp, gp, ret_why);
+	return 0;
+}
+
+/* Every other member, from e on (r: what next_entry returned for it):
+ * listed, once, intact; and none listed is missing. */
+static int
+read_members(struct archive *a, struct archive_entry *e, int r, const char *tmp,
+	     struct progress *p, struct sums *sums, struct unpack_info *info,
+	     char **ret_why)
+{
+	char hex[DIGEST_HEX_MAX];
+
+	for (; r == 0; r = next_entry(a, &e, ret_why)) {
+		const char *name = archive_entry_pathname(e);
+		struct sum *s = pack_sums_find(sums, name);
+
+		if (s != NULL && s->seen)
+			return pack_fail(ret_why, -EBADMSG,
+					 "'%s': duplicate entry", name);
+		if (s == NULL) {
+			bool dup = strcmp(name, PACK_SUMS_NAME) == 0 ||
+				   strcmp(name, PACK_SIG_NAME) == 0;
+
+			return pack_fail(ret_why, -EBADMSG, "'%s': %s", name,
+					 dup ? "duplicate entry"
+					     : "not listed in SHA256SUMS");
+		}
+		s->seen = true;
+		r = extract_entry(a, e, tmp, p, hex, NULL, 0, s->size, ret_why);
+		if (r < 0)
+			return r;
+		if (strcmp(hex, s->hex) != 0)
+			return pack_fail(
+				ret_why, -EBADMSG,
+				"'%s': checksum mismatch (SHA256SUMS says "
+				"%.12s..., data is %.12s...)",
+				name, s->hex, hex);
+		info->n_files++;
+		if (str_ends_with(name, ".qcow2"))
+			info->n_vms++;
+	}
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sums->n; i++)
+		if (!sums->v[i].seen)
+			return pack_fail(ret_why, -EBADMSG,
+					 "bundle is truncated or incomplete: "
+					 "'%s' is missing",
+					 sums->v[i].name);
+	return 0;
+}
+
 int
 unpack_bundle(const char *bundle, const char *target,
 	      const struct unpack_options *opts, struct unpack_info *ret_info,
@@ -255,11 +377,9 @@ unpack_bundle(const char *bundle, const char *target,
 {
 	struct unpack_info info = {0};
 	struct sums sums = {0};
-	struct strbuf text = STRBUF_INIT, sigbuf = STRBUF_INIT;
 	struct archive *a = NULL;
-	struct archive_entry *e;
+	struct archive_entry *e = NULL;
 	struct progress *p = NULL;
-	char hex[DIGEST_HEX_MAX];
 	char *tgt = NULL, *tmp = NULL;
 	struct stat st;
 	size_t len;
@@ -307,124 +427,22 @@ unpack_bundle(const char *bundle, const char *target,
 		p = progress_new(label, (uint64_t)st.st_size);
 	}
 
-	/* SHA256SUMS first, then maybe its signature: verified before any
-	 * other member is read. */
-	r = next_entry(a, &e, ret_why);
-	if (r == 1)
-		r = pack_fail(ret_why, -EBADMSG, "bundle is empty");
+	r = read_head(a, tmp, p, &sums, &info, &e, ret_why);
 	if (r < 0)
 		goto out;
-	if (strcmp(archive_entry_pathname(e), PACK_SUMS_NAME) != 0) {
-		r = pack_fail(
-			ret_why, -EBADMSG,
-			"not an sbx-build bundle: it starts with '%s', not "
-			"SHA256SUMS",
-			archive_entry_pathname(e));
-		goto out;
-	}
-	r = extract_entry(a, e, tmp, p, hex, &text, SUMS_MAX, UINT64_MAX,
-			  ret_why);
-	if (r < 0)
-		goto out;
-	r = pack_sums_parse(text.buf ? text.buf : "", text.len, &sums, ret_why);
-	if (r < 0)
-		goto out;
-	info.n_files++;
-
-	r = next_entry(a, &e, ret_why);
-	if (r == 0 && strcmp(archive_entry_pathname(e), PACK_SIG_NAME) == 0) {
-		r = extract_entry(a, e, tmp, p, hex, &sigbuf, SIG_MAX,
-				  UINT64_MAX, ret_why);
-		if (r < 0)
-			goto out;
-		info.is_signed = true;
-		info.n_files++;
-		r = next_entry(a, &e, ret_why);
-	}
-	if (r < 0)
-		goto out;
-	if (opts->allowed_signers != NULL) {
-		CLEANUP_FREE char *sp = path_join(tmp, PACK_SUMS_NAME);
-		CLEANUP_FREE char *gp = path_join(tmp, PACK_SIG_NAME);
-		int v;
-
-		if (!info.is_signed) {
-			r = pack_fail(
-				ret_why, -EPERM,
-				"bundle is not signed, but a signature is "
-				"required (--allowed-signers)");
-			goto out;
-		}
-		v = pack_ssh_verify(opts->allowed_signers, opts->identity, sp,
-				    gp, &info.signer, ret_why);
-		if (v < 0) {
-			r = v;
-			goto out;
-		}
-	} else if (info.is_signed) {
-		CLEANUP_FREE char *sp = path_join(tmp, PACK_SUMS_NAME);
-		CLEANUP_FREE char *gp = path_join(tmp, PACK_SIG_NAME);
-		int v = pack_ssh_check(sp, gp, ret_why);
-
-		if (v < 0) {
-			r = v;
-			goto out;
-		}
-	}
 	{
-		int v = space_ok(tmp, &sums, ret_why);
+		int v = check_signature(opts, tmp, &info, ret_why);
 
+		if (v == 0)
+			v = space_ok(tmp, &sums, ret_why);
 		if (v < 0) {
 			r = v;
 			goto out;
 		}
 	}
-
-	/* Every other member: listed, once, intact. */
-	for (; r == 0; r = next_entry(a, &e, ret_why)) {
-		const char *name = archive_entry_pathname(e);
-		struct sum *s = pack_sums_find(&sums, name);
-
-		if (s != NULL && s->seen) {
-			r = pack_fail(ret_why, -EBADMSG,
-				      "'%s': duplicate entry", name);
-			goto out;
-		}
-		if (s == NULL) {
-			bool dup = strcmp(name, PACK_SUMS_NAME) == 0 ||
-				   strcmp(name, PACK_SIG_NAME) == 0;
-
-			r = pack_fail(ret_why, -EBADMSG, "'%s': %s", name,
-				      dup ? "duplicate entry"
-					  : "not listed in SHA256SUMS");
-			goto out;
-		}
-		s->seen = true;
-		r = extract_entry(a, e, tmp, p, hex, NULL, 0, s->size, ret_why);
-		if (r < 0)
-			goto out;
-		if (strcmp(hex, s->hex) != 0) {
-			r = pack_fail(
-				ret_why, -EBADMSG,
-				"'%s': checksum mismatch (SHA256SUMS says "
-				"%.12s..., data is %.12s...)",
-				name, s->hex, hex);
-			goto out;
-		}
-		info.n_files++;
-		if (str_ends_with(name, ".qcow2"))
-			info.n_vms++;
-	}
+	r = read_members(a, e, r, tmp, p, &sums, &info, ret_why);
 	if (r < 0)
 		goto out;
-	for (size_t i = 0; i < sums.n; i++)
-		if (!sums.v[i].seen) {
-			r = pack_fail(ret_why, -EBADMSG,
-				      "bundle is truncated or incomplete: '%s' "
-				      "is missing",
-				      sums.v[i].name);
-			goto out;
-		}
 	progress_update(p, (uint64_t)st.st_size);
 
 	if (chmod(tmp, 0755) < 0 || rename(tmp, tgt) < 0) {
@@ -448,8 +466,6 @@ out:
 	free(tmp);
 	free(tgt);
 	pack_sums_free(&sums);
-	sb_release(&text);
-	sb_release(&sigbuf);
 	unpack_info_clear(&info);
 	return r;
 }

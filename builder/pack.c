@@ -333,16 +333,159 @@ pack_target_ok(const char *bundle, char **ret_why)
 	return 0;
 }
 
-/* Long (about 180 lines): the bundle is written in one pass with one
- * cleanup label (temporary file, archive, progress); issue 13 leaves
- * splitting pack.c (1,400 lines) into pack/unpack modules for later. */
+/* Everything that goes in besides the images, checked up front: each
+ * VM's run script (required), domain XML and manifest, and sbx.lock. */
+static int
+collect_extras(const char *out_dir, const char *lock_path, char **vms,
+	       size_t n_vms, struct members *rest, char **ret_why)
+{
+	int r;
+
+	for (size_t i = 0; i < n_vms; i++) {
+		static const char *const fmt[] = {"run-%s.sh", "%s.xml",
+						  "%s.manifest"};
+
+		for (size_t j = 0; j < ARRAY_SIZE(fmt); j++) {
+			CLEANUP_FREE char *name = xasprintf(fmt[j], vms[i]);
+			char *path = path_join(out_dir, name);
+
+			r = regular_file(path, NULL);
+			if (r < 0) {
+				r = pack_fail(ret_why, -EINVAL,
+					      "'%s' is not a regular file",
+					      path);
+				free(path);
+				return r;
+			}
+			if (r == 0 && j == 0) {
+				r = pack_fail(ret_why, -ENOENT,
+					      "'%s' is missing; every image "
+					      "needs its run script",
+					      path);
+				free(path);
+				return r;
+			}
+			if (r == 0) {
+				free(path);
+				continue;
+			}
+			members_add(rest, name, path, pack_member_mode(name));
+		}
+	}
+	if (lock_path != NULL) {
+		r = regular_file(lock_path, NULL);
+		if (r < 0)
+			return pack_fail(ret_why, -EINVAL,
+					 "'%s' is not a regular file",
+					 lock_path);
+		if (r > 0)
+			members_add(rest, "sbx.lock", xstrdup(lock_path), 0644);
+	}
+	return 0;
+}
+
+/* Standalone compressed images into work: no backing file, no holes
+ * lost. */
+static int
+convert_images(const char *out_dir, const char *work, char **vms, size_t n_vms,
+	       struct members *rest, char **ret_why)
+{
+	int r;
+
+	for (size_t i = 0; i < n_vms; i++) {
+		CLEANUP_FREE char *name = xasprintf("%s.qcow2", vms[i]);
+		CLEANUP_FREE char *label = xasprintf("converting %s", name);
+		CLEANUP_FREE char *src = path_join(out_dir, name);
+		char *dst = path_join(work, name);
+		uint64_t size = 0;
+
+		members_add(rest, name, dst, 0644);
+		r = regular_file(src, &size);
+		if (r <= 0)
+			return pack_fail(ret_why, -EINVAL,
+					 "'%s' is not a regular file", src);
+		r = pack_convert_image(src, dst, label, size, ret_why);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Sorts rest and writes work/SHA256SUMS over it into *sums: sizes first,
+ * as comments sha256sum -c skips, so unpack knows how much each member
+ * may write before it reads one byte of it. */
+static int
+write_sums(const char *work, struct members *rest, struct member *sums,
+	   char **ret_why)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int r = 0;
+
+	qsort(rest->v, rest->n, sizeof(*rest->v), cmp_member);
+	for (size_t i = 0; i < rest->n; i++) {
+		uint64_t size = 0;
+
+		if (regular_file(rest->v[i].path, &size) <= 0) {
+			r = pack_fail(ret_why, -EINVAL,
+				      "'%s' is not a regular file",
+				      rest->v[i].path);
+			goto out;
+		}
+		rest->v[i].size = size;
+		sb_printf(&sb, "%s%" PRIu64 "  %s\n", SIZE_PREFIX, size,
+			  rest->v[i].name);
+	}
+	for (size_t i = 0; i < rest->n; i++) {
+		r = digest_file_hex(DIGEST_SHA256, rest->v[i].path,
+				    rest->v[i].hex);
+		if (r < 0) {
+			r = pack_fail(ret_why, r, "cannot read '%s': %s",
+				      rest->v[i].path, strerror(-r));
+			goto out;
+		}
+		sb_printf(&sb, "%s  %s\n", rest->v[i].hex, rest->v[i].name);
+	}
+	*sums = (struct member){.name = xstrdup(PACK_SUMS_NAME),
+				.path = path_join(work, PACK_SUMS_NAME),
+				.mode = 0644,
+				.size = UINT64_MAX};
+	digest_buffer_hex(DIGEST_SHA256, sb.buf, sb.len, sums->hex);
+	r = write_file_atomic(sums->path, sb.buf, sb.len, 0644);
+	if (r < 0)
+		r = pack_fail(ret_why, r, "cannot write '%s': %s", sums->path,
+			      strerror(-r));
+out:
+	sb_release(&sb);
+	return r;
+}
+
+/* work/SHA256SUMS.sig, made with key, into *sig. */
+static int
+sign_sums(const char *key, const char *work, const struct member *sums,
+	  struct member *sig, char **ret_why)
+{
+	int r;
+
+	*sig = (struct member){.name = xstrdup(PACK_SIG_NAME),
+			       .path = path_join(work, PACK_SIG_NAME),
+			       .mode = 0644,
+			       .size = UINT64_MAX};
+	r = pack_ssh_sign(key, sums->path, ret_why);
+	if (r < 0)
+		return r;
+	r = digest_file_hex(DIGEST_SHA256, sig->path, sig->hex);
+	if (r < 0)
+		return pack_fail(ret_why, r, "cannot read '%s': %s", sig->path,
+				 strerror(-r));
+	return 0;
+}
+
 int
 pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 	    const struct pack_options *opts, char **ret_why)
 {
 	struct members rest = {0};
 	struct member sums = {0}, sig = {0};
-	struct strbuf sb = STRBUF_INIT;
 	char **vms = NULL;
 	size_t n_vms = 0;
 	char *work = NULL, *text = NULL;
@@ -362,50 +505,9 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 	r = list_vms(out_dir, &vms, &n_vms, ret_why);
 	if (r < 0)
 		return r;
-
-	/* Everything that goes in besides the images, checked up front. */
-	for (size_t i = 0; i < n_vms; i++) {
-		static const char *const fmt[] = {"run-%s.sh", "%s.xml",
-						  "%s.manifest"};
-
-		for (size_t j = 0; j < ARRAY_SIZE(fmt); j++) {
-			CLEANUP_FREE char *name = xasprintf(fmt[j], vms[i]);
-			char *path = path_join(out_dir, name);
-
-			r = regular_file(path, NULL);
-			if (r < 0) {
-				r = pack_fail(ret_why, -EINVAL,
-					      "'%s' is not a regular file",
-					      path);
-				free(path);
-				goto out;
-			}
-			if (r == 0 && j == 0) {
-				r = pack_fail(ret_why, -ENOENT,
-					      "'%s' is missing; every image "
-					      "needs its run script",
-					      path);
-				free(path);
-				goto out;
-			}
-			if (r == 0) {
-				free(path);
-				continue;
-			}
-			members_add(&rest, name, path, pack_member_mode(name));
-		}
-	}
-	if (lock_path != NULL) {
-		r = regular_file(lock_path, NULL);
-		if (r < 0) {
-			r = pack_fail(ret_why, -EINVAL,
-				      "'%s' is not a regular file", lock_path);
-			goto out;
-		}
-		if (r > 0)
-			members_add(&rest, "sbx.lock", xstrdup(lock_path),
-				    0644);
-	}
+	r = collect_extras(out_dir, lock_path, vms, n_vms, &rest, ret_why);
+	if (r < 0)
+		goto out;
 
 	work = xasprintf("%s.work-XXXXXX", bundle);
 	if (mkdtemp(work) == NULL) {
@@ -415,26 +517,9 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 		work = NULL;
 		goto out;
 	}
-
-	/* Standalone compressed images: no backing file, no holes lost. */
-	for (size_t i = 0; i < n_vms; i++) {
-		CLEANUP_FREE char *name = xasprintf("%s.qcow2", vms[i]);
-		CLEANUP_FREE char *label = xasprintf("converting %s", name);
-		CLEANUP_FREE char *src = path_join(out_dir, name);
-		char *dst = path_join(work, name);
-		uint64_t size = 0;
-
-		members_add(&rest, name, dst, 0644);
-		r = regular_file(src, &size);
-		if (r <= 0) {
-			r = pack_fail(ret_why, -EINVAL,
-				      "'%s' is not a regular file", src);
-			goto out;
-		}
-		r = pack_convert_image(src, dst, label, size, ret_why);
-		if (r < 0)
-			goto out;
-	}
+	r = convert_images(out_dir, work, vms, n_vms, &rest, ret_why);
+	if (r < 0)
+		goto out;
 
 	text = readme_text(vms, n_vms, opts->sign_key != NULL);
 	members_add(&rest, "README", path_join(work, "README"), 0644);
@@ -445,59 +530,11 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 			      rest.v[rest.n - 1].path, strerror(-r));
 		goto out;
 	}
-
-	qsort(rest.v, rest.n, sizeof(*rest.v), cmp_member);
-	/* Sizes first, as comments sha256sum -c skips: unpack knows how
-	 * much each member may write before it reads one byte of it. */
-	for (size_t i = 0; i < rest.n; i++) {
-		uint64_t size = 0;
-
-		if (regular_file(rest.v[i].path, &size) <= 0) {
-			r = pack_fail(ret_why, -EINVAL,
-				      "'%s' is not a regular file",
-				      rest.v[i].path);
-			goto out;
-		}
-		rest.v[i].size = size;
-		sb_printf(&sb, "%s%" PRIu64 "  %s\n", SIZE_PREFIX, size,
-			  rest.v[i].name);
-	}
-	for (size_t i = 0; i < rest.n; i++) {
-		r = digest_file_hex(DIGEST_SHA256, rest.v[i].path,
-				    rest.v[i].hex);
-		if (r < 0) {
-			r = pack_fail(ret_why, r, "cannot read '%s': %s",
-				      rest.v[i].path, strerror(-r));
-			goto out;
-		}
-		sb_printf(&sb, "%s  %s\n", rest.v[i].hex, rest.v[i].name);
-	}
-	sums = (struct member){.name = xstrdup(PACK_SUMS_NAME),
-			       .path = path_join(work, PACK_SUMS_NAME),
-			       .mode = 0644,
-			       .size = UINT64_MAX};
-	digest_buffer_hex(DIGEST_SHA256, sb.buf, sb.len, sums.hex);
-	r = write_file_atomic(sums.path, sb.buf, sb.len, 0644);
-	if (r < 0) {
-		r = pack_fail(ret_why, r, "cannot write '%s': %s", sums.path,
-			      strerror(-r));
+	r = write_sums(work, &rest, &sums, ret_why);
+	if (r == 0 && opts->sign_key != NULL)
+		r = sign_sums(opts->sign_key, work, &sums, &sig, ret_why);
+	if (r < 0)
 		goto out;
-	}
-	if (opts->sign_key != NULL) {
-		sig = (struct member){.name = xstrdup(PACK_SIG_NAME),
-				      .path = path_join(work, PACK_SIG_NAME),
-				      .mode = 0644,
-				      .size = UINT64_MAX};
-		r = pack_ssh_sign(opts->sign_key, sums.path, ret_why);
-		if (r < 0)
-			goto out;
-		r = digest_file_hex(DIGEST_SHA256, sig.path, sig.hex);
-		if (r < 0) {
-			r = pack_fail(ret_why, r, "cannot read '%s': %s",
-				      sig.path, strerror(-r));
-			goto out;
-		}
-	}
 	{
 		const char *base = strrchr(bundle, '/');
 		CLEANUP_FREE char *label =
@@ -512,7 +549,6 @@ out:
 		rm_rf(work);
 	free(work);
 	free(text);
-	sb_release(&sb);
 	free(sums.name);
 	free(sums.path);
 	free(sig.name);
