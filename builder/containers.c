@@ -136,10 +136,18 @@ add(struct ctimages *ret, const struct service *s, char *ref, char *digest,
 static char *
 context_dir(struct cx *c, const struct vm *vm, const struct service *s)
 {
-	CLEANUP_FREE char *ov = path_join(c->set->dir, vm->overlay);
+	CLEANUP_FREE char *ov = NULL;
 	CLEANUP_FREE char *dir = NULL;
 	char real[PATH_MAX], top[PATH_MAX];
 
+	if (vm->overlay == NULL) {
+		cx_error(c, s->pos, -ENOENT,
+			 "service '%s' builds from '%s', but VM '%s' has no "
+			 "overlay directory to hold it",
+			 s->name, s->build ? s->build : "", vm->name);
+		return NULL;
+	}
+	ov = path_join(c->set->dir, vm->overlay);
 	if (!esc_guest_path_ok(s->build)) {
 		cx_error(c, s->pos, -EINVAL,
 			 "'build' of service '%s' is not an absolute guest "
