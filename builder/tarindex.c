@@ -28,10 +28,6 @@ tar_index(const char *path, struct tar_member **ret, size_t *ret_n,
 	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(e);
 
-		if (archive_filter_count(a) > 1) {
-			r = -EINVAL;
-			goto fail;
-		}
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
 		v[n].name = xstrdup(name != NULL ? name : "");
 		v[n].offset = (uint64_t)archive_read_header_position(a);

@@ -13,8 +13,8 @@ struct tar_member {
 	uint64_t offset; /* of its first header block (pax header included) */
 };
 
-/* Lists the members of the uncompressed tar at path in stream order.
- * Refuses a compressed file (-EINVAL).  On failure returns a negative
+/* Lists the members of the uncompressed tar at path in stream order; a
+ * compressed file is not one (-EIO).  On failure returns a negative
  * errno and sets *ret_why (caller frees) when not NULL. */
 int tar_index(const char *path, struct tar_member **ret, size_t *ret_n,
 	      char **ret_why);
