@@ -62,7 +62,7 @@ expect 0 '' -- -q check
 [ -s "$tmp/out" ] && { echo "FAIL: -q check printed '$(cat "$tmp/out")'"; fails=$((fails + 1)); }
 
 # Every command of the table answers 'help CMD' and is in --help.
-for c in all build check clean fetch help lock pack plan render scripts seed unpack verify; do
+for c in all build check clean fetch help lock pack plan pull push render scripts seed unpack verify; do
 	expect 0 '' -- help "$c"
 	"$SBX" --help | grep -q "^  $c " ||
 		{ echo "FAIL: --help lacks '$c'"; fails=$((fails + 1)); }

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Benchmark (prints figures; not a timed test): push of two fake images
+# (BENCH_MIB MiB of random data each, default 200; no VM boots) to a
+# registry on 127.0.0.1 (tests/lib/registry.sh), then a push after one of
+# them changed: the time, the blobs and the bytes uploaded of each.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+SKIP_NAME=bench-push
+. tests/lib/skip.sh
+. tests/lib/registry.sh
+need skopeo qemu-img bc
+make -s sbx-build || exit 1
+MIB=${BENCH_MIB:-200}
+W=$PWD/tests/work/bench-push
+P=$W/proj
+rm -rf "$W" && mkdir -p "$P/out" || exit 1
+trap registry_stop EXIT
+registry_start "$W/reg"
+export XDG_CACHE_HOME=$W/xdg
+
+fake_image() { # NAME
+	dd if=/dev/urandom of="$W/raw" bs=1M count="$MIB" status=none
+	qemu-img convert -q -f raw -O qcow2 "$W/raw" "$P/out/$1.qcow2"
+	printf '#!/bin/sh\n' >"$P/out/run-$1.sh"
+}
+# push TAG: prints "SECONDS BLOBS BYTES" for the blobs it uploaded.
+push() {
+	before=$(registry_uploaded | wc -l)
+	s=$(date +%s.%N)
+	./sbx-build -q -C "$P" push "$REGISTRY/bench/sbx:$1" >/dev/null ||
+		exit 1
+	e=$(date +%s.%N)
+	bytes=0
+	n=0
+	for d in $(registry_uploaded | sed "1,${before}d"); do
+		bytes=$((bytes + $(stat -c %s "$(registry_blob "$d")")))
+		n=$((n + 1))
+	done
+	echo "$(echo "$e - $s" | bc) $n $bytes"
+}
+fake_image dev
+fake_image proxy
+first=$(push v1)
+fake_image dev
+one=$(push v2)
+echo "images: dev and proxy, ${MIB} MiB of random data each"
+echo "first push:               $first (seconds, blobs, bytes uploaded)"
+echo "after a one-VM change:    $one (seconds, blobs, bytes uploaded)"
