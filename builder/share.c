@@ -362,6 +362,23 @@ write_record(const char *target, const char *digest, const char *ref,
 	return 0;
 }
 
+/* Removes the joined bundles of pulls that were killed: the caller holds
+ * the cache's lock, so no other pull is using one. */
+static void
+remove_stale(const char *cache_dir)
+{
+	DIR *d = opendir(cache_dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (str_starts_with(de->d_name, "pull-") &&
+		    str_ends_with(de->d_name, ".tar"))
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
 /* Copies ref into the cache's layout under its lock and reads what came. */
 static int
 fetch_manifest(const char *ref, const char *layout, const struct share_opts *so,
@@ -422,6 +439,7 @@ share_pull(const char *ref, const char *target, const struct unpack_options *uo,
 			 strerror(errno));
 		goto out;
 	}
+	remove_stale(so->cache_dir);
 	r = fetch_manifest(ref, layout, so, got, &m, ret_why);
 	if (r < 0)
 		goto out;

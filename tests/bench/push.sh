@@ -16,7 +16,7 @@ P=$W/proj
 rm -rf "$W" && mkdir -p "$P/out" || exit 1
 trap registry_stop EXIT
 registry_start "$W/reg"
-export XDG_CACHE_HOME=$W/xdg
+export XDG_CACHE_HOME="$W/xdg"
 
 fake_image() { # NAME
 	dd if=/dev/urandom of="$W/raw" bs=1M count="$MIB" status=none
