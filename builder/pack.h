@@ -1,6 +1,6 @@
 /* Bundles of prebuilt images: pack out/ into one signed tar.zst, verify and
- * unpack it elsewhere.  pack.c is the only builder file that includes
- * libarchive's headers (but tarindex.c, which reads tar headers for push).
+ * unpack it elsewhere.  Only pack*.c and tarindex.c (member offsets, for
+ * push) include libarchive's headers.
  *
  * A bundle is a zstd-compressed POSIX tar (pax, restricted) of regular files
  * only, all at its top level, in this order:
