@@ -130,6 +130,9 @@ exec_pull(int argc, char **argv)
 		return CMD_OK;
 	}
 	record_members(target);
+	if (outputs_record(target, SHARE_RECORD) < 0)
+		log_warn("cannot record '%s' in '%s/%s', ignoring",
+			 SHARE_RECORD, target, OUTPUTS_RECORD);
 	report(ref, target, &info);
 	unpack_info_clear(&info);
 	return CMD_OK;

@@ -84,6 +84,11 @@ share_pulled(const char *target, char ret_digest[OCI_DIGEST_MAX])
 		*nl = '\0';
 	if (!oci_digest_ok(text))
 		return -EBADMSG;
+	/* 'clean' removed what was pulled: the record alone holds nothing. */
+	free(path);
+	path = path_join(target, PACK_SUMS_NAME);
+	if (access(path, F_OK) < 0)
+		return -ENOENT;
 	memcpy(ret_digest, text, strlen(text) + 1);
 	return 0;
 }

@@ -40,7 +40,8 @@ struct push_info {
  * has none.  -EINVAL otherwise. */
 int share_ref_parse(const char *ref, char ret_digest[OCI_DIGEST_MAX]);
 
-/* The digest recorded in target by an earlier pull; -ENOENT when none. */
+/* The digest recorded in target by an earlier pull; -ENOENT when none, or
+ * when its SHA256SUMS is gone ('clean' removed what was pulled). */
 int share_pulled(const char *target, char ret_digest[OCI_DIGEST_MAX]);
 
 int share_push(const char *out_dir, const char *lock_path, const char *ref,

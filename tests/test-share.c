@@ -39,6 +39,9 @@ test_pulled(void **state)
 	(void)state;
 	assert_int_equal(share_pulled(dir, d), -ENOENT);
 	test_write_free(path_join(dir, SHARE_RECORD), "sha256:" D64 "\nh/r\n");
+	/* Without the files it came with, a record is no pull. */
+	assert_int_equal(share_pulled(dir, d), -ENOENT);
+	test_write_free(path_join(dir, "SHA256SUMS"), "");
 	assert_int_equal(share_pulled(dir, d), 0);
 	assert_string_equal(d, "sha256:" D64);
 	test_write_free(path_join(dir, SHARE_RECORD), "sha256:nothex\n");
@@ -77,6 +80,7 @@ test_refused_early(void **state)
 	dir = test_mkdtemp();
 	so.cache_dir = "/nonexistent/cache";
 	test_write_free(path_join(dir, SHARE_RECORD), "sha256:" D64 "\nh/r\n");
+	test_write_free(path_join(dir, "SHA256SUMS"), "");
 	assert_int_equal(
 		share_pull("h/r@sha256:" D64, dir, &uo, &so, d, &info, &why),
 		1);

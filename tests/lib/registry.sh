@@ -92,8 +92,8 @@ EOF
 
 registry_stop() {
 	if [ -n "$REGISTRY_PID" ]; then
-		kill "$REGISTRY_PID" 2>/dev/null
-		wait "$REGISTRY_PID" 2>/dev/null
+		kill "$REGISTRY_PID" 2>/dev/null || true
+		wait "$REGISTRY_PID" 2>/dev/null || true
 		REGISTRY_PID=
 	fi
 }
