@@ -13,7 +13,13 @@ need skopeo qemu-img ssh-keygen python3
 
 SBX=${SBX:-$PWD/sbx-build}
 tmp=$(mktemp -d)
-trap 'st=$?; registry_stop; rm -rf "$tmp"; exit $st' EXIT
+cleanup() {
+	st=$?
+	registry_stop
+	rm -rf "$tmp"
+	exit "$st"
+}
+trap cleanup EXIT
 fails=0
 fail() {
 	echo "FAIL: $*"
