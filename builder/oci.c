@@ -15,17 +15,17 @@
 
 #define IO_CHUNK (1u << 20)
 
-static int PRINTF_LIKE(3, 4) fail(char **ret_why, int r, const char *fmt, ...)
+static int PRINTF_LIKE(3, 4) fail(char **ret_err, int r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (ret_why != NULL) {
+	if (ret_err != NULL) {
 		struct strbuf sb = STRBUF_INIT;
 
 		va_start(ap, fmt);
 		sb_vprintf(&sb, fmt, ap);
 		va_end(ap);
-		*ret_why = sb_detach(&sb, NULL);
+		*ret_err = sb_detach(&sb, NULL);
 	}
 	return r;
 }
@@ -48,7 +48,7 @@ oci_blob_path(const char *dir, const char *digest)
 }
 
 int
-oci_layout_init(const char *dir, char **ret_why)
+oci_layout_init(const char *dir, char **ret_err)
 {
 	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 	CLEANUP_FREE char *blobs = xasprintf("%s/blobs/sha256", dir);
@@ -56,11 +56,11 @@ oci_layout_init(const char *dir, char **ret_why)
 	int r = mkdir_p(blobs, 0755);
 
 	if (r < 0)
-		return fail(ret_why, r, "cannot create '%s': %s", blobs,
+		return fail(ret_err, r, "cannot create '%s': %s", blobs,
 			    strerror(-r));
 	r = write_file_atomic(file, layout, sizeof(layout) - 1, 0644);
 	if (r < 0)
-		return fail(ret_why, r, "cannot write '%s': %s", file,
+		return fail(ret_err, r, "cannot write '%s': %s", file,
 			    strerror(-r));
 	return 0;
 }
@@ -68,7 +68,7 @@ oci_layout_init(const char *dir, char **ret_why)
 /* Moves the finished temporary tmp to its digest's name in dir. */
 static int
 store_blob(const char *dir, const char *tmp, struct digest *d,
-	   struct oci_desc *ret, char **ret_why)
+	   struct oci_desc *ret, char **ret_err)
 {
 	char hex[DIGEST_HEX_MAX];
 	CLEANUP_FREE char *path = NULL;
@@ -77,14 +77,14 @@ store_blob(const char *dir, const char *tmp, struct digest *d,
 	snprintf(ret->digest, sizeof(ret->digest), "sha256:%s", hex);
 	path = oci_blob_path(dir, ret->digest);
 	if (rename(tmp, path) < 0)
-		return fail(ret_why, -errno, "cannot rename '%s' to '%s': %s",
+		return fail(ret_err, -errno, "cannot rename '%s' to '%s': %s",
 			    tmp, path, strerror(errno));
 	return 0;
 }
 
 int
 oci_put_range(const char *dir, int fd, uint64_t off, uint64_t len,
-	      const char *title, struct oci_desc *ret, char **ret_why)
+	      const char *title, struct oci_desc *ret, char **ret_err)
 {
 	CLEANUP_FREE char *tmp = xasprintf("%s/blobs/sha256/.put-XXXXXX", dir);
 	CLEANUP_FREE char *buf = xmalloc(IO_CHUNK);
@@ -95,7 +95,7 @@ oci_put_range(const char *dir, int fd, uint64_t off, uint64_t len,
 	out = mkostemp(tmp, O_CLOEXEC);
 	if (out < 0) {
 		digest_free(d);
-		return fail(ret_why, -errno, "cannot create '%s': %s", tmp,
+		return fail(ret_err, -errno, "cannot create '%s': %s", tmp,
 			    strerror(errno));
 	}
 	while (left > 0) {
@@ -105,7 +105,7 @@ oci_put_range(const char *dir, int fd, uint64_t off, uint64_t len,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			r = fail(ret_why, n < 0 ? -errno : -EIO,
+			r = fail(ret_err, n < 0 ? -errno : -EIO,
 				 "cannot read the bundle at %llu: %s",
 				 (unsigned long long)(off + len - left),
 				 n < 0 ? strerror(errno) : "unexpected end");
@@ -114,27 +114,27 @@ oci_put_range(const char *dir, int fd, uint64_t off, uint64_t len,
 		digest_update(d, buf, (size_t)n);
 		r = write_all(out, buf, (size_t)n);
 		if (r < 0) {
-			r = fail(ret_why, r, "cannot write '%s': %s", tmp,
+			r = fail(ret_err, r, "cannot write '%s': %s", tmp,
 				 strerror(-r));
 			goto out;
 		}
 		left -= (uint64_t)n;
 	}
 	if (fchmod(out, 0644) < 0) {
-		r = fail(ret_why, -errno, "cannot chmod '%s': %s", tmp,
+		r = fail(ret_err, -errno, "cannot chmod '%s': %s", tmp,
 			 strerror(errno));
 		goto out;
 	}
 	ret->size = len;
 	ret->title = title != NULL ? xstrdup(title) : NULL;
-	r = store_blob(dir, tmp, d, ret, ret_why);
+	r = store_blob(dir, tmp, d, ret, ret_err);
 	if (r < 0) {
 		free(ret->title);
 		ret->title = NULL;
 	}
 out:
 	if (close(out) < 0 && r == 0)
-		r = fail(ret_why, -errno, "cannot write '%s': %s", tmp,
+		r = fail(ret_err, -errno, "cannot write '%s': %s", tmp,
 			 strerror(errno));
 	if (r < 0)
 		unlink(tmp);
@@ -144,7 +144,7 @@ out:
 
 int
 oci_put_buffer(const char *dir, const void *buf, size_t len,
-	       struct oci_desc *ret, char **ret_why)
+	       struct oci_desc *ret, char **ret_err)
 {
 	char hex[DIGEST_HEX_MAX];
 	CLEANUP_FREE char *path = NULL;
@@ -157,7 +157,7 @@ oci_put_buffer(const char *dir, const void *buf, size_t len,
 	path = oci_blob_path(dir, ret->digest);
 	r = write_file_atomic(path, buf, len, 0644);
 	if (r < 0)
-		return fail(ret_why, r, "cannot write '%s': %s", path,
+		return fail(ret_err, r, "cannot write '%s': %s", path,
 			    strerror(-r));
 	return 0;
 }
@@ -199,7 +199,7 @@ json_desc(struct strbuf *sb, const char *type, const struct oci_desc *d)
 int
 oci_write_manifest(const char *dir, const struct oci_manifest *m,
 		   const char *ref_name, char ret_digest[OCI_DIGEST_MAX],
-		   char **ret_why)
+		   char **ret_err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct oci_desc md;
@@ -217,7 +217,7 @@ oci_write_manifest(const char *dir, const struct oci_manifest *m,
 		json_desc(&sb, OCI_CHUNK_TYPE, &m->layers[i]);
 	}
 	sb_puts(&sb, "]}");
-	r = oci_put_buffer(dir, sb.buf, sb.len, &md, ret_why);
+	r = oci_put_buffer(dir, sb.buf, sb.len, &md, ret_err);
 	sb_release(&sb);
 	if (r < 0)
 		return r;
@@ -232,7 +232,7 @@ oci_write_manifest(const char *dir, const struct oci_manifest *m,
 	r = write_file_atomic(index, sb.buf, sb.len, 0644);
 	sb_release(&sb);
 	if (r < 0)
-		return fail(ret_why, r, "cannot write '%s': %s", index,
+		return fail(ret_err, r, "cannot write '%s': %s", index,
 			    strerror(-r));
 	memcpy(ret_digest, md.digest, OCI_DIGEST_MAX);
 	return 0;
@@ -241,7 +241,7 @@ oci_write_manifest(const char *dir, const struct oci_manifest *m,
 /* Parses the JSON document text (name for messages) into a tree. */
 static int
 parse_json(const char *name, const char *text, size_t len, struct ynode **ret,
-	   char **ret_why)
+	   char **ret_err)
 {
 	static const struct ytree_limits lim = {
 		.max_depth = 8,
@@ -255,7 +255,7 @@ parse_json(const char *name, const char *text, size_t len, struct ynode **ret,
 	if (r < 0 || (*ret)->kind != YNODE_MAP) {
 		if (r == 0)
 			ynode_free(*ret);
-		return fail(ret_why, -EBADMSG, "'%s' is not a JSON object",
+		return fail(ret_err, -EBADMSG, "'%s' is not a JSON object",
 			    name);
 	}
 	return 0;
@@ -288,7 +288,7 @@ u64_at(const struct ynode *map, const char *key, uint64_t *ret)
 
 int
 oci_read_index(const char *dir, const char *ref_name,
-	       char ret_digest[OCI_DIGEST_MAX], char **ret_why)
+	       char ret_digest[OCI_DIGEST_MAX], char **ret_err)
 {
 	CLEANUP_FREE char *path = path_join(dir, "index.json");
 	CLEANUP_FREE char *text = NULL;
@@ -297,13 +297,13 @@ oci_read_index(const char *dir, const char *ref_name,
 	int r = read_file(path, &text, &len);
 
 	if (r < 0)
-		return fail(ret_why, r, "cannot read '%s': %s", path,
+		return fail(ret_err, r, "cannot read '%s': %s", path,
 			    strerror(-r));
-	r = parse_json(path, text, len, &root, ret_why);
+	r = parse_json(path, text, len, &root, ret_err);
 	if (r < 0)
 		return r;
 	list = ynode_get(root, "manifests");
-	r = fail(ret_why, -ENOENT, "'%s' names no manifest '%s'", path,
+	r = fail(ret_err, -ENOENT, "'%s' names no manifest '%s'", path,
 		 ref_name);
 	for (size_t i = 0;
 	     list != NULL && list->kind == YNODE_SEQ && i < list->n; i++) {
@@ -316,10 +316,10 @@ oci_read_index(const char *dir, const char *ref_name,
 
 		if (name == NULL || strcmp(name, ref_name) != 0)
 			continue;
-		if (ret_why != NULL)
-			free(*ret_why), *ret_why = NULL;
+		if (ret_err != NULL)
+			free(*ret_err), *ret_err = NULL;
 		if (!oci_digest_ok(digest)) {
-			r = fail(ret_why, -EBADMSG,
+			r = fail(ret_err, -EBADMSG,
 				 "'%s' names '%s' with a bad digest", path,
 				 ref_name);
 			break;
@@ -336,7 +336,7 @@ oci_read_index(const char *dir, const char *ref_name,
  * digest. */
 static int
 read_blob(const char *dir, const char *digest, size_t max, char **ret_text,
-	  size_t *ret_len, char **ret_why)
+	  size_t *ret_len, char **ret_err)
 {
 	CLEANUP_FREE char *path = oci_blob_path(dir, digest);
 	char hex[DIGEST_HEX_MAX];
@@ -345,17 +345,17 @@ read_blob(const char *dir, const char *digest, size_t max, char **ret_text,
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
 
 	if (fd < 0)
-		return fail(ret_why, -errno, "cannot open '%s': %s", path,
+		return fail(ret_err, -errno, "cannot open '%s': %s", path,
 			    strerror(errno));
 	r = read_fd_max(fd, max, &text, &len);
 	close(fd);
 	if (r < 0)
-		return fail(ret_why, r, "cannot read '%s': %s", path,
+		return fail(ret_err, r, "cannot read '%s': %s", path,
 			    strerror(-r));
 	digest_buffer_hex(DIGEST_SHA256, text, len, hex);
 	if (strcmp(hex, digest + 7) != 0) {
 		free(text);
-		return fail(ret_why, -EBADMSG,
+		return fail(ret_err, -EBADMSG,
 			    "blob '%s' does not match its digest", digest);
 	}
 	*ret_text = text;
@@ -381,25 +381,25 @@ read_desc(const struct ynode *n, const char *type, struct oci_desc *ret)
 }
 
 static int
-check_config(const char *dir, const struct oci_desc *d, char **ret_why)
+check_config(const char *dir, const struct oci_desc *d, char **ret_err)
 {
 	CLEANUP_FREE char *text = NULL;
 	struct ynode *root = NULL;
 	const char *format;
 	size_t len;
-	int r = read_blob(dir, d->digest, 4096, &text, &len, ret_why);
+	int r = read_blob(dir, d->digest, 4096, &text, &len, ret_err);
 
 	if (r < 0)
 		return r;
 	if (len != d->size)
-		return fail(ret_why, -EBADMSG, "blob '%s' has the wrong size",
+		return fail(ret_err, -EBADMSG, "blob '%s' has the wrong size",
 			    d->digest);
-	r = parse_json(d->digest, text, len, &root, ret_why);
+	r = parse_json(d->digest, text, len, &root, ret_err);
 	if (r < 0)
 		return r;
 	format = str_at(root, "format");
 	if (format == NULL || strcmp(format, "tar") != 0)
-		r = fail(ret_why, -EPROTO,
+		r = fail(ret_err, -EPROTO,
 			 "the bundle's config names an unknown format");
 	ynode_free(root);
 	return r;
@@ -407,7 +407,7 @@ check_config(const char *dir, const struct oci_desc *d, char **ret_why)
 
 int
 oci_read_manifest(const char *dir, const char *digest, struct oci_manifest *ret,
-		  char **ret_why)
+		  char **ret_err)
 {
 	CLEANUP_FREE char *text = NULL;
 	struct ynode *root = NULL, *layers;
@@ -416,10 +416,10 @@ oci_read_manifest(const char *dir, const char *digest, struct oci_manifest *ret,
 	size_t len;
 	int r;
 
-	r = read_blob(dir, digest, OCI_MAX_MANIFEST, &text, &len, ret_why);
+	r = read_blob(dir, digest, OCI_MAX_MANIFEST, &text, &len, ret_err);
 	if (r < 0)
 		return r;
-	r = parse_json(digest, text, len, &root, ret_why);
+	r = parse_json(digest, text, len, &root, ret_err);
 	if (r < 0)
 		return r;
 	mt = str_at(root, "mediaType");
@@ -427,7 +427,7 @@ oci_read_manifest(const char *dir, const char *digest, struct oci_manifest *ret,
 	layers = ynode_get(root, "layers");
 	if (mt == NULL || strcmp(mt, OCI_MANIFEST_TYPE) != 0 || at == NULL ||
 	    strcmp(at, OCI_ARTIFACT_TYPE) != 0) {
-		r = fail(ret_why, -EPROTO,
+		r = fail(ret_err, -EPROTO,
 			 "'%s' is not an sbx-build bundle (no artifactType "
 			 "'" OCI_ARTIFACT_TYPE "')",
 			 digest);
@@ -438,7 +438,7 @@ oci_read_manifest(const char *dir, const char *digest, struct oci_manifest *ret,
 		    0 ||
 	    layers == NULL || layers->kind != YNODE_SEQ || layers->n == 0 ||
 	    layers->n > OCI_MAX_LAYERS) {
-		r = fail(ret_why, -EBADMSG, "manifest '%s' is malformed",
+		r = fail(ret_err, -EBADMSG, "manifest '%s' is malformed",
 			 digest);
 		goto out;
 	}
@@ -447,13 +447,13 @@ oci_read_manifest(const char *dir, const char *digest, struct oci_manifest *ret,
 		if (read_desc(layers->items[i], OCI_CHUNK_TYPE, &m.layers[i]) <
 			    0 ||
 		    m.layers[i].size > OCI_CHUNK_SIZE) {
-			r = fail(ret_why, -EBADMSG,
+			r = fail(ret_err, -EBADMSG,
 				 "manifest '%s' has a malformed layer %zu",
 				 digest, i + 1);
 			goto out;
 		}
 	}
-	r = check_config(dir, &m.config, ret_why);
+	r = check_config(dir, &m.config, ret_err);
 out:
 	ynode_free(root);
 	if (r < 0)

@@ -50,27 +50,27 @@ struct oci_manifest {
 int oci_digest_ok(const char *s);
 
 /* Creates dir (missing or empty) as a layout: oci-layout, blobs/sha256. */
-int oci_layout_init(const char *dir, char **ret_why);
+int oci_layout_init(const char *dir, char **ret_err);
 /* Stores len bytes of fd from offset off as a blob and describes it (title
  * copied when not NULL). */
 int oci_put_range(const char *dir, int fd, uint64_t off, uint64_t len,
-		  const char *title, struct oci_desc *ret, char **ret_why);
+		  const char *title, struct oci_desc *ret, char **ret_err);
 int oci_put_buffer(const char *dir, const void *buf, size_t len,
-		   struct oci_desc *ret, char **ret_why);
+		   struct oci_desc *ret, char **ret_err);
 /* Writes m's manifest blob and an index.json naming it ref_name; returns
  * the manifest's digest. */
 int oci_write_manifest(const char *dir, const struct oci_manifest *m,
 		       const char *ref_name, char ret_digest[OCI_DIGEST_MAX],
-		       char **ret_why);
+		       char **ret_err);
 
 /* The digest of the manifest index.json names ref_name. */
 int oci_read_index(const char *dir, const char *ref_name,
-		   char ret_digest[OCI_DIGEST_MAX], char **ret_why);
+		   char ret_digest[OCI_DIGEST_MAX], char **ret_err);
 /* Reads the manifest blob digest, checks its bytes against the digest, its
  * media types against the ones above and its shape (at most OCI_MAX_LAYERS,
  * sizes > 0 for chunks), then the config blob (digest and content). */
 int oci_read_manifest(const char *dir, const char *digest,
-		      struct oci_manifest *ret, char **ret_why);
+		      struct oci_manifest *ret, char **ret_err);
 void oci_manifest_clear(struct oci_manifest *m);
 /* blobs/sha256/HEX of dir for a valid digest. */
 char *oci_blob_path(const char *dir, const char *digest);

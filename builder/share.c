@@ -24,18 +24,18 @@
 #define PULL_NAME "sbx-pull"
 #define MAX_REF	  512
 
-static int PRINTF_LIKE(3, 4) fail(char **ret_why, int r, const char *fmt, ...)
+static int PRINTF_LIKE(3, 4) fail(char **ret_err, int r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (ret_why != NULL) {
+	if (ret_err != NULL) {
 		struct strbuf sb = STRBUF_INIT;
 
 		va_start(ap, fmt);
 		sb_vprintf(&sb, fmt, ap);
 		va_end(ap);
-		free(*ret_why);
-		*ret_why = sb_detach(&sb, NULL);
+		free(*ret_err);
+		*ret_err = sb_detach(&sb, NULL);
 	}
 	return r;
 }
@@ -99,7 +99,7 @@ share_pulled(const char *target, char ret_digest[OCI_DIGEST_MAX])
  * blobs of layout; fills m->layers. */
 static int
 chunk_bundle(const char *bundle, const char *layout, struct oci_manifest *m,
-	     char **ret_why)
+	     char **ret_err)
 {
 	struct tar_member *tm = NULL;
 	struct progress *p = NULL;
@@ -107,12 +107,12 @@ chunk_bundle(const char *bundle, const char *layout, struct oci_manifest *m,
 	size_t n_tm = 0, cap = 0;
 	int fd = -1, r;
 
-	r = tar_index(bundle, &tm, &n_tm, ret_why);
+	r = tar_index(bundle, &tm, &n_tm, ret_err);
 	if (r < 0)
 		return r;
 	fd = open(bundle, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = fail(ret_why, -errno, "cannot open '%s': %s", bundle,
+		r = fail(ret_err, -errno, "cannot open '%s': %s", bundle,
 			 strerror(errno));
 		goto out;
 	}
@@ -134,7 +134,7 @@ chunk_bundle(const char *bundle, const char *layout, struct oci_manifest *m,
 			m->layers = xgrow(m->layers, &cap, m->n_layers + 1,
 					  sizeof(*m->layers));
 			r = oci_put_range(layout, fd, off, len, title,
-					  &m->layers[m->n_layers], ret_why);
+					  &m->layers[m->n_layers], ret_err);
 			if (r == 0)
 				m->n_layers++;
 			progress_update(p, off + len);
@@ -150,17 +150,17 @@ out:
 
 /* Reads the digest skopeo wrote and checks it is the manifest we made. */
 static int
-check_pushed(const char *file, const char *want, char **ret_why)
+check_pushed(const char *file, const char *want, char **ret_err)
 {
 	CLEANUP_FREE char *text = NULL;
 	size_t len;
 	int r = read_file(file, &text, &len);
 
 	if (r < 0)
-		return fail(ret_why, r, "cannot read '%s': %s", file,
+		return fail(ret_err, r, "cannot read '%s': %s", file,
 			    strerror(-r));
 	if (strncmp(text, want, strlen(want)) != 0)
-		return fail(ret_why, -EPROTO,
+		return fail(ret_err, -EPROTO,
 			    "the registry stored '%.71s', not the manifest "
 			    "pushed ('%s')",
 			    text, want);
@@ -171,7 +171,7 @@ int
 share_push(const char *out_dir, const char *lock_path, const char *ref,
 	   const struct pack_options *po, const struct share_opts *so,
 	   char ret_digest[OCI_DIGEST_MAX], struct push_info *ret_info,
-	   char **ret_why)
+	   char **ret_err)
 {
 	static const char config[] =
 		"{\"format\":\"tar\",\"chunkSize\":67108864}";
@@ -186,17 +186,17 @@ share_push(const char *out_dir, const char *lock_path, const char *ref,
 	int r;
 
 	if (share_ref_parse(ref, ref_digest) < 0 || ref_digest[0] != '\0')
-		return fail(ret_why, -EINVAL,
+		return fail(ret_err, -EINVAL,
 			    "'%s' is not a registry reference "
 			    "(HOST/REPOSITORY[:TAG])",
 			    ref);
 	r = mkdir_p(so->cache_dir, 0755);
 	if (r < 0)
-		return fail(ret_why, r, "cannot create '%s': %s", so->cache_dir,
+		return fail(ret_err, r, "cannot create '%s': %s", so->cache_dir,
 			    strerror(-r));
 	work = xasprintf("%s/push-XXXXXX", so->cache_dir);
 	if (mkdtemp(work) == NULL) {
-		r = fail(ret_why, -errno, "cannot create '%s': %s", work,
+		r = fail(ret_err, -errno, "cannot create '%s': %s", work,
 			 strerror(errno));
 		free(work);
 		work = NULL;
@@ -205,26 +205,26 @@ share_push(const char *out_dir, const char *lock_path, const char *ref,
 	bundle = path_join(work, "bundle.tar");
 	layout = path_join(work, "oci");
 	opts.plain_tar = true;
-	r = pack_bundle(out_dir, lock_path, bundle, &opts, ret_why);
+	r = pack_bundle(out_dir, lock_path, bundle, &opts, ret_err);
 	if (r < 0)
 		goto out;
-	r = oci_layout_init(layout, ret_why);
+	r = oci_layout_init(layout, ret_err);
 	if (r == 0)
 		r = oci_put_buffer(layout, config, sizeof(config) - 1,
-				   &m.config, ret_why);
+				   &m.config, ret_err);
 	if (r == 0)
-		r = chunk_bundle(bundle, layout, &m, ret_why);
+		r = chunk_bundle(bundle, layout, &m, ret_err);
 	unlink(bundle);
 	if (r == 0)
-		r = oci_write_manifest(layout, &m, PUSH_NAME, digest, ret_why);
+		r = oci_write_manifest(layout, &m, PUSH_NAME, digest, ret_err);
 	if (r < 0)
 		goto out;
 	src = xasprintf("oci:%s:%s", layout, PUSH_NAME);
 	dst = xasprintf("docker://%s", ref);
 	dfile = path_join(work, "digest");
-	r = skopeo_copy(src, dst, dfile, &sk, ret_why);
+	r = skopeo_copy(src, dst, dfile, &sk, ret_err);
 	if (r == 0)
-		r = check_pushed(dfile, digest, ret_why);
+		r = check_pushed(dfile, digest, ret_err);
 	if (r == 0) {
 		memcpy(ret_digest, digest, OCI_DIGEST_MAX);
 		ret_info->n_layers = (unsigned)m.n_layers;
@@ -269,7 +269,7 @@ target_state(const char *target, char ret_had[OCI_DIGEST_MAX])
  * match is removed from the cache so that the next pull fetches it again. */
 static int
 join_blob(const char *layout, const struct oci_desc *d, unsigned i, int out,
-	  char *buf, char **ret_why)
+	  char *buf, char **ret_err)
 {
 	CLEANUP_FREE char *path = oci_blob_path(layout, d->digest);
 	struct digest *h = digest_new(DIGEST_SHA256);
@@ -279,7 +279,7 @@ join_blob(const char *layout, const struct oci_desc *d, unsigned i, int out,
 
 	if (fd < 0) {
 		digest_free(h);
-		return fail(ret_why, -errno, "cannot open '%s': %s", path,
+		return fail(ret_err, -errno, "cannot open '%s': %s", path,
 			    strerror(errno));
 	}
 	for (;;) {
@@ -288,7 +288,7 @@ join_blob(const char *layout, const struct oci_desc *d, unsigned i, int out,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			r = fail(ret_why, -errno, "cannot read '%s': %s", path,
+			r = fail(ret_err, -errno, "cannot read '%s': %s", path,
 				 strerror(errno));
 			break;
 		}
@@ -300,7 +300,7 @@ join_blob(const char *layout, const struct oci_desc *d, unsigned i, int out,
 		digest_update(h, buf, (size_t)n);
 		r = write_all(out, buf, (size_t)n);
 		if (r < 0) {
-			r = fail(ret_why, r, "cannot write the bundle: %s",
+			r = fail(ret_err, r, "cannot write the bundle: %s",
 				 strerror(-r));
 			break;
 		}
@@ -310,7 +310,7 @@ join_blob(const char *layout, const struct oci_desc *d, unsigned i, int out,
 	digest_free(h);
 	if (r == 0 && (got != d->size || strcmp(hex, d->digest + 7) != 0)) {
 		unlink(path);
-		r = fail(ret_why, -EBADMSG,
+		r = fail(ret_err, -EBADMSG,
 			 "layer %u ('%s', %s) does not match its digest; "
 			 "removed it from the cache",
 			 i + 1, d->title ? d->title : "?", d->digest);
@@ -320,7 +320,7 @@ join_blob(const char *layout, const struct oci_desc *d, unsigned i, int out,
 
 static int
 join_layers(const char *layout, const struct oci_manifest *m,
-	    const char *bundle, char **ret_why)
+	    const char *bundle, char **ret_err)
 {
 	CLEANUP_FREE char *buf = xmalloc(IO_CHUNK);
 	struct progress *p;
@@ -332,37 +332,37 @@ join_layers(const char *layout, const struct oci_manifest *m,
 		total += m->layers[i].size;
 	if (statvfs(layout, &sv) == 0 &&
 	    (uint64_t)sv.f_bavail * sv.f_frsize < total)
-		return fail(ret_why, -ENOSPC,
+		return fail(ret_err, -ENOSPC,
 			    "the bundle (%llu bytes) does not fit beside '%s'",
 			    (unsigned long long)total, layout);
 	fd = open(bundle, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return fail(ret_why, -errno, "cannot create '%s': %s", bundle,
+		return fail(ret_err, -errno, "cannot create '%s': %s", bundle,
 			    strerror(errno));
 	p = progress_new("verifying", total);
 	for (size_t i = 0; r == 0 && i < m->n_layers; i++) {
 		r = join_blob(layout, &m->layers[i], (unsigned)i, fd, buf,
-			      ret_why);
+			      ret_err);
 		done += m->layers[i].size;
 		progress_update(p, done);
 	}
 	progress_done(p);
 	if (close(fd) < 0 && r == 0)
-		r = fail(ret_why, -errno, "cannot write '%s': %s", bundle,
+		r = fail(ret_err, -errno, "cannot write '%s': %s", bundle,
 			 strerror(errno));
 	return r;
 }
 
 static int
 write_record(const char *target, const char *digest, const char *ref,
-	     char **ret_why)
+	     char **ret_err)
 {
 	CLEANUP_FREE char *path = path_join(target, SHARE_RECORD);
 	CLEANUP_FREE char *text = xasprintf("%s\n%s\n", digest, ref);
 	int r = write_file_atomic(path, text, strlen(text), 0644);
 
 	if (r < 0)
-		return fail(ret_why, r, "cannot write '%s': %s", path,
+		return fail(ret_err, r, "cannot write '%s': %s", path,
 			    strerror(-r));
 	return 0;
 }
@@ -388,28 +388,28 @@ remove_stale(const char *cache_dir)
 static int
 fetch_manifest(const char *ref, const char *layout, const struct share_opts *so,
 	       char digest[OCI_DIGEST_MAX], struct oci_manifest *m,
-	       char **ret_why)
+	       char **ret_err)
 {
 	struct skopeo_opts sk = {.no_tls_verify = so->no_tls_verify,
 				 .on_line = so->on_line,
 				 .opaque = so->opaque};
 	CLEANUP_FREE char *src = xasprintf("docker://%s", ref);
 	CLEANUP_FREE char *dst = xasprintf("oci:%s:%s", layout, PULL_NAME);
-	int r = oci_layout_init(layout, ret_why);
+	int r = oci_layout_init(layout, ret_err);
 
 	if (r == 0)
-		r = skopeo_copy(src, dst, NULL, &sk, ret_why);
+		r = skopeo_copy(src, dst, NULL, &sk, ret_err);
 	if (r == 0)
-		r = oci_read_index(layout, PULL_NAME, digest, ret_why);
+		r = oci_read_index(layout, PULL_NAME, digest, ret_err);
 	if (r == 0)
-		r = oci_read_manifest(layout, digest, m, ret_why);
+		r = oci_read_manifest(layout, digest, m, ret_err);
 	return r;
 }
 
 int
 share_pull(const char *ref, const char *target, const struct unpack_options *uo,
 	   const struct share_opts *so, char ret_digest[OCI_DIGEST_MAX],
-	   struct unpack_info *ret_info, char **ret_why)
+	   struct unpack_info *ret_info, char **ret_err)
 {
 	char want[OCI_DIGEST_MAX], had[OCI_DIGEST_MAX], got[OCI_DIGEST_MAX];
 	struct oci_manifest m = {0};
@@ -419,13 +419,13 @@ share_pull(const char *ref, const char *target, const struct unpack_options *uo,
 	int r, lockfd = -1, state;
 
 	if (share_ref_parse(ref, want) < 0)
-		return fail(ret_why, -EINVAL,
+		return fail(ret_err, -EINVAL,
 			    "'%s' is not a registry reference "
 			    "(HOST/REPOSITORY[:TAG][@sha256:HEX])",
 			    ref);
 	state = target_state(target, had);
 	if (state < 0)
-		return fail(ret_why, state,
+		return fail(ret_err, state,
 			    state == -ENOTEMPTY ? "'%s' is not empty"
 						: "cannot read '%s'",
 			    target);
@@ -435,21 +435,21 @@ share_pull(const char *ref, const char *target, const struct unpack_options *uo,
 	}
 	r = mkdir_p(so->cache_dir, 0755);
 	if (r < 0)
-		return fail(ret_why, r, "cannot create '%s': %s", so->cache_dir,
+		return fail(ret_err, r, "cannot create '%s': %s", so->cache_dir,
 			    strerror(-r));
 	/* One pull at a time uses the cache's index.json. */
 	lockfd = open(lockf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
-		r = fail(ret_why, -errno, "cannot lock '%s': %s", lockf,
+		r = fail(ret_err, -errno, "cannot lock '%s': %s", lockf,
 			 strerror(errno));
 		goto out;
 	}
 	remove_stale(so->cache_dir);
-	r = fetch_manifest(ref, layout, so, got, &m, ret_why);
+	r = fetch_manifest(ref, layout, so, got, &m, ret_err);
 	if (r < 0)
 		goto out;
 	if (want[0] != '\0' && strcmp(want, got) != 0) {
-		r = fail(ret_why, -EBADMSG,
+		r = fail(ret_err, -EBADMSG,
 			 "the registry sent manifest '%s' for '%s'", got, ref);
 		goto out;
 	}
@@ -459,7 +459,7 @@ share_pull(const char *ref, const char *target, const struct unpack_options *uo,
 			r = 1;
 			goto out;
 		}
-		r = fail(ret_why, -ENOTEMPTY,
+		r = fail(ret_err, -ENOTEMPTY,
 			 "'%s' holds '%s' from an earlier pull; pull into an "
 			 "empty directory",
 			 target, had);
@@ -467,12 +467,12 @@ share_pull(const char *ref, const char *target, const struct unpack_options *uo,
 	}
 	bundle = xasprintf("%s/pull-%ld.tar", so->cache_dir, (long)getpid());
 	unlink(bundle);
-	r = join_layers(layout, &m, bundle, ret_why);
+	r = join_layers(layout, &m, bundle, ret_err);
 	if (r == 0)
-		r = unpack_bundle(bundle, target, uo, ret_info, ret_why);
+		r = unpack_bundle(bundle, target, uo, ret_info, ret_err);
 	unlink(bundle);
 	if (r == 0)
-		r = write_record(target, got, ref, ret_why);
+		r = write_record(target, got, ref, ret_err);
 out:
 	oci_manifest_clear(&m);
 	if (lockfd >= 0)

@@ -47,13 +47,13 @@ int share_pulled(const char *target, char ret_digest[OCI_DIGEST_MAX]);
 int share_push(const char *out_dir, const char *lock_path, const char *ref,
 	       const struct pack_options *po, const struct share_opts *so,
 	       char ret_digest[OCI_DIGEST_MAX], struct push_info *ret_info,
-	       char **ret_why);
+	       char **ret_err);
 
 /* Pulls ref into target (missing or empty).  When target already holds
  * the pulled digest, returns 1 and touches nothing. */
 int share_pull(const char *ref, const char *target,
 	       const struct unpack_options *uo, const struct share_opts *so,
 	       char ret_digest[OCI_DIGEST_MAX], struct unpack_info *ret_info,
-	       char **ret_why);
+	       char **ret_err);
 
 #endif

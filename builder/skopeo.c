@@ -33,7 +33,7 @@ on_out(void *opaque, const char *buf, size_t n)
 
 int
 skopeo_copy(const char *src, const char *dst, const char *digest_file,
-	    const struct skopeo_opts *o, char **ret_why)
+	    const struct skopeo_opts *o, char **ret_err)
 {
 	const char *argv[12];
 	struct strbuf err = STRBUF_INIT;
@@ -63,8 +63,8 @@ skopeo_copy(const char *src, const char *dst, const char *digest_file,
 	on_out(&l, "\n", 1);
 	sb_release(&l.part);
 	if (r != 0) {
-		if (ret_why != NULL)
-			*ret_why = run_failure(argv, r, &err);
+		if (ret_err != NULL)
+			*ret_err = run_failure(argv, r, &err);
 		r = r < 0 ? r : -EIO;
 	}
 	sb_release(&err);

@@ -18,8 +18,8 @@ struct skopeo_opts {
 /* skopeo copy --preserve-digests SRC DST (transport:reference, e.g.
  * "oci:DIR:NAME", "docker://REF"); when digest_file is not NULL the
  * digest of the copied manifest is written there.  Returns 0 or a negative
- * errno with *ret_why set (skopeo's last line of errors). */
+ * errno with *ret_err set (skopeo's last line of errors). */
 int skopeo_copy(const char *src, const char *dst, const char *digest_file,
-		const struct skopeo_opts *o, char **ret_why);
+		const struct skopeo_opts *o, char **ret_err);
 
 #endif

@@ -12,7 +12,7 @@
 
 int
 tar_index(const char *path, struct tar_member **ret, size_t *ret_n,
-	  char **ret_why)
+	  char **ret_err)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
@@ -46,8 +46,8 @@ tar_index(const char *path, struct tar_member **ret, size_t *ret_n,
 	*ret_n = n;
 	return 0;
 fail:
-	if (ret_why != NULL)
-		*ret_why =
+	if (ret_err != NULL)
+		*ret_err =
 			r == -EINVAL
 				? xasprintf("'%s' is not an uncompressed tar",
 					    path)

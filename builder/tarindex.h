@@ -15,9 +15,9 @@ struct tar_member {
 
 /* Lists the members of the uncompressed tar at path in stream order; a
  * compressed file is not one (-EIO).  On failure returns a negative
- * errno and sets *ret_why (caller frees) when not NULL. */
+ * errno and sets *ret_err (caller frees) when not NULL. */
 int tar_index(const char *path, struct tar_member **ret, size_t *ret_n,
-	      char **ret_why);
+	      char **ret_err);
 void tar_index_free(struct tar_member *v, size_t n);
 
 #endif
