@@ -375,7 +375,7 @@ read_desc(const struct ynode *n, const char *type, struct oci_desc *ret)
 	    !oci_digest_ok(dg) || u64_at(n, "size", &ret->size) < 0 ||
 	    ret->size == 0)
 		return -EBADMSG;
-	memcpy(ret->digest, dg, OCI_DIGEST_MAX);
+	memcpy(ret->digest, dg, strlen(dg) + 1);
 	ret->title = title != NULL ? xstrdup(title) : NULL;
 	return 0;
 }
