@@ -23,12 +23,13 @@ fake_image() { # NAME
 	qemu-img convert -q -f raw -O qcow2 "$W/raw" "$P/out/$1.qcow2"
 	printf '#!/bin/sh\n' >"$P/out/run-$1.sh"
 }
-# push TAG: prints "SECONDS BLOBS BYTES" for the blobs it uploaded.
+# push TAG: prints "SECONDS BLOBS BYTES CONVERT" for the blobs it
+# uploaded; CONVERT is the seconds pack spent in qemu-img convert -c.
 push() {
 	before=$(registry_uploaded | wc -l)
 	s=$(date +%s.%N)
-	./sbx-build -q -C "$P" push "$REGISTRY/bench/sbx:$1" >/dev/null ||
-		exit 1
+	./sbx-build -C "$P" push "$REGISTRY/bench/sbx:$1" >/dev/null \
+		2>"$W/push-$1.log" || { cat "$W/push-$1.log"; exit 1; }
 	e=$(date +%s.%N)
 	bytes=0
 	n=0
@@ -36,7 +37,9 @@ push() {
 		bytes=$((bytes + $(stat -c %s "$(registry_blob "$d")")))
 		n=$((n + 1))
 	done
-	echo "$(echo "$e - $s" | bc) $n $bytes"
+	conv=$(sed -n 's/.*converting .* in \([0-9.]*\) s .*/\1/p' \
+		"$W/push-$1.log" | paste -sd+ | bc)
+	echo "$(echo "$e - $s" | bc) $n $bytes ${conv:-?}"
 }
 fake_image dev
 fake_image proxy
@@ -44,5 +47,6 @@ first=$(push v1)
 fake_image dev
 one=$(push v2)
 echo "images: dev and proxy, ${MIB} MiB of random data each"
-echo "first push:               $first (seconds, blobs, bytes uploaded)"
-echo "after a one-VM change:    $one (seconds, blobs, bytes uploaded)"
+echo "                          seconds, blobs, bytes uploaded, seconds converting"
+echo "first push:               $first"
+echo "after a one-VM change:    $one"
