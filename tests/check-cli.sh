@@ -108,6 +108,12 @@ expect 1 'lists no Cloud Base image for Fedora 41' -- -C "$bp" lock \
 [ -e "$bp/sbx.lock" ] && { echo "FAIL: a failed lock wrote sbx.lock"; fails=$((fails + 1)); }
 expect 2 'usage: sbx-build seed' -- seed
 expect 1 "no VM named 'nosuch'" -- seed nosuch
+# seed is host-side (xorriso, from make test-deps): the ISO, private.
+expect 0 "wrote '$bp/out/proxy-seed.iso'" -- -C "$bp" seed proxy
+[ "$(stat -c %a "$bp/out/proxy-seed.iso" 2>/dev/null)" = 600 ] ||
+	{ echo "FAIL: seed did not write a 0600 ISO"; fails=$((fails + 1)); }
+rm "$bp/out/proxy-seed.iso" && mkdir "$bp/out/proxy-seed.iso"
+expect 1 "cannot rename '.*' to '$bp/out/proxy-seed.iso'" -- -C "$bp" seed proxy
 unset XDG_CACHE_HOME
 
 # Every command of the table answers 'help CMD' and is in --help.
