@@ -11,8 +11,9 @@
 set -eu
 
 # Building sbx-build and running it: the libraries, QEMU (run scripts,
-# qemu-img), xorriso (seed), gpgv (fetch), ssh-keygen (pack), skopeo and
-# buildah (the services' container images).  libguestfs
+# qemu-img), xorriso (seed), gpgv (fetch), ssh-keygen (pack), skopeo
+# (the services' container images, push, pull) and buildah (building
+# them).  libguestfs
 # boots the host's kernel: a machine with none (a container) gets one.
 DEBIAN_PKGS="
 build-essential pkg-config make
@@ -33,18 +34,19 @@ FEDORA_KERNEL=kernel-core
 # ShellCheck, virt-xml-validate), keys made at test time (gpg, openssl),
 # fixture images (debootstrap, guestfish, syslinux, mtools, dosfstools,
 # cpio), the bench's virt-customize, the end-to-end test's servers, and a
-# container registry with busybox images made at test time.
+# container registry with TLS and basic auth (docker-registry, htpasswd)
+# serving busybox images made at test time.
 DEBIAN_TEST_PKGS="
 libcmocka-dev gnupg zstd curl python3 openssl iproute2 util-linux bc podman
 tinyproxy nftables shellcheck libvirt-clients libxml2-utils
 debootstrap libguestfs-tools guestfs-tools syslinux mtools dosfstools cpio
-docker-registry busybox-static
+docker-registry busybox-static apache2-utils
 "
 FEDORA_TEST_PKGS="
 libcmocka-devel gnupg2 zstd curl python3 openssl iproute util-linux bc podman
 tinyproxy nftables ShellCheck libvirt-client libxml2
 debootstrap guestfs-tools syslinux mtools dosfstools cpio glibc-static
-docker-distribution busybox
+docker-distribution busybox httpd-tools
 "
 # Packages whose installation enables services the tests must not leave
 # running (PACKAGE:UNIT,UNIT...): the tests start their own tinyproxy, and

@@ -119,7 +119,7 @@ expect 1 "cannot rename '.*' to '$bp/out/proxy-seed.iso'" -- -C "$bp" seed proxy
 unset XDG_CACHE_HOME
 
 # Every command of the table answers 'help CMD' and is in --help.
-for c in all build check clean fetch help lock pack plan render scripts seed unpack verify; do
+for c in all build check clean fetch help lock pack plan pull push render scripts seed unpack verify; do
 	expect 0 '' -- help "$c"
 	"$SBX" --help | grep -q "^  $c " ||
 		{ echo "FAIL: --help lacks '$c'"; fails=$((fails + 1)); }
