@@ -122,8 +122,8 @@ EOC
 
 registry_stop() {
 	[ -n "${REGISTRY_PID:-}" ] || return 0
-	kill "$REGISTRY_PID" 2>/dev/null
-	wait "$REGISTRY_PID" 2>/dev/null
+	kill "$REGISTRY_PID" 2>/dev/null || true
+	wait "$REGISTRY_PID" 2>/dev/null || true
 	REGISTRY_PID=
 	return 0
 }
