@@ -47,8 +47,9 @@ setup(void **state)
 			outputs_write_vm(c->set, &c->set->vms[i], c->out), 0);
 	assert_int_equal(outputs_write_all(c->set, c->out), 0);
 	assert_int_equal(test_sh("cd %s && mkdir -p home/.ssh xdg fake bin && "
-				 "chmod 0700 xdg && touch out/proxy.qcow2 "
-				 "out/dev.qcow2 && ln -s %s/%s/fake-waypipe "
+				 "chmod 0700 xdg && for v in proxy dev; do "
+				 "qemu-img create -q -f qcow2 out/$v.qcow2 1M "
+				 "|| exit; done && ln -s %s/%s/fake-waypipe "
 				 "bin/waypipe",
 				 c->dir, c->top, FIX),
 			 0);
@@ -304,7 +305,7 @@ test_shellcheck(void **state)
 	assert_true(str_starts_with(st, "#!/bin/sh\n"));
 	assert_contains(st, "\nset -eu\n");
 	assert_int_equal(test_sh("test -x %s/out/run-proxy.sh && "
-				 "test \"$(wc -l <%s/out/run-dev.sh)\" -le 150",
+				 "test \"$(wc -l <%s/out/run-dev.sh)\" -le 220",
 				 c->dir, c->dir),
 			 0);
 	assert_int_equal(run(c, "", "run-proxy.sh", "--bogus"), 2);
@@ -329,7 +330,7 @@ test_proxy_argv(void **state)
 	assert_string_equal(opt_value(&av, "-m"), "4096");
 	assert_string_equal(opt_value(&av, "-smp"), "4");
 	disk = xasprintf("if=virtio,format=qcow2,discard=unmap,file=%s/out/"
-			 "proxy.qcow2",
+			 "state/proxy.qcow2",
 			 c->dir);
 	assert_string_equal(opt_value(&av, "-drive"), disk);
 	assert_int_equal(opt_values(&av, "-netdev", v, 8), 2);
@@ -459,21 +460,147 @@ test_moved_out(void **state)
 	CLEANUP_FREE char *want = NULL;
 	struct argv av;
 
+	/* The state made before the move still fits after it: its
+	 * backing file is relative. */
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
 	assert_int_equal(test_sh("cd %s && mv out moved", c->dir), 0);
 	assert_int_equal(test_sh("cd %s && %s SBX_ACCEL=tcg XDG_RUNTIME_DIR= "
 				 "sh moved/run-proxy.sh </dev/null >stdout "
 				 "2>stderr",
 				 c->dir, c->env),
 			 0);
+	assert_int_equal(test_sh("cd %s && qemu-img info moved/state/"
+				 "proxy.qcow2 >/dev/null && ! grep -q 'no "
+				 "longer fits' stderr && ! ls moved/state | "
+				 "grep -q old",
+				 c->dir),
+			 0);
 	assert_int_equal(test_sh("cd %s && mv moved out", c->dir), 0);
 	av = load_argv(c, "proxy");
 	want = xasprintf("if=virtio,format=qcow2,discard=unmap,file=%s/moved/"
-			 "proxy.qcow2",
+			 "state/proxy.qcow2",
 			 c->dir);
 	assert_string_equal(opt_value(&av, "-drive"), want);
 	/* Without XDG_RUNTIME_DIR: out/run, 0700. */
 	assert_true(strstr(opt_value(&av, "-pidfile"), "/moved/run/") != NULL);
 	argv_free(&av);
+}
+
+/* --help: every option and environment variable, exit 0; one mode. */
+static void
+test_help(void **state)
+{
+	struct ctx *c = *state;
+	CLEANUP_FREE char *out = NULL, *err = NULL;
+	static const char *const words[] = {
+		"--daemon",	   "--ephemeral",
+		"--stop",	   "--status",
+		"--reset",	   "--help",
+		"SBX_ACCEL",	   "SBX_QEMU=",
+		"SBX_QEMU_IMG",	   "SBX_SSH_KEY",
+		"SBX_VSOCK",	   "SBX_STOP_TIMEOUT",
+		"XDG_RUNTIME_DIR", "out/state/dev.qcow2",
+	};
+
+	assert_int_equal(run(c, "", "run-dev.sh", "--help"), 0);
+	out = file_in(c, "stdout");
+	assert_true(str_starts_with(out, "usage: run-dev.sh "));
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		assert_contains(out, words[i]);
+	/* Nothing started, nothing made. */
+	assert_int_equal(test_sh("cd %s && ! test -e fake/dev.argv && "
+				 "! test -e out/state",
+				 c->dir),
+			 0);
+	assert_int_equal(run(c, "", "run-dev.sh", "--stop --status"), 2);
+	err = file_in(c, "stderr");
+	assert_contains(err, "usage: ");
+}
+
+/* The state overlay: made over the image, kept across runs, dropped by
+ * --reset, untouched by --ephemeral, moved aside when the image was
+ * rebuilt.  Real qemu-img and qemu-io on small images. */
+static void
+test_state(void **state)
+{
+	struct ctx *c = *state;
+	CLEANUP_FREE char *err = NULL;
+	struct argv av;
+
+	test_need("qemu-io");
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	assert_int_equal(
+		test_sh("cd %s/out/state && qemu-img info proxy.qcow2 | "
+			"grep -qx 'backing file: ../proxy.qcow2' && "
+			"test -s proxy.image && "
+			"test \"$(stat -c %%a .)\" = 700",
+			c->dir),
+		0);
+	/* The guest writes: into the state, never into the image. */
+	assert_int_equal(test_sh("cd %s/out && qemu-io -c 'write -P 0xab 0 "
+				 "64k' state/proxy.qcow2 >/dev/null && "
+				 "! qemu-img compare -q state/proxy.qcow2 "
+				 "proxy.qcow2 && qemu-io -c 'read -P 0 0 64k' "
+				 "proxy.qcow2 >/dev/null",
+				 c->dir),
+			 0);
+	/* Kept across runs. */
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	assert_int_equal(test_sh("cd %s/out && qemu-io -c 'read -P 0xab 0 "
+				 "64k' state/proxy.qcow2 | grep -q '^read'",
+				 c->dir),
+			 0);
+	/* --ephemeral: the same state under snapshot=on. */
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", "--ephemeral"),
+			 0);
+	av = load_argv(c, "proxy");
+	assert_true(str_ends_with(opt_value(&av, "-drive"),
+				  "/out/state/proxy.qcow2,snapshot=on"));
+	argv_free(&av);
+	/* --reset refuses while the VM runs, then drops the state. */
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", "--daemon"),
+			 0);
+	assert_int_equal(run(c, "", "run-proxy.sh", "--reset"), 1);
+	err = file_in(c, "stderr");
+	assert_contains(err, "stop it first");
+	assert_int_equal(run(c, "", "run-proxy.sh", "--stop"), 0);
+	assert_int_equal(test_sh("cd %s && time -p sh -c '%s sh out/run-"
+				 "proxy.sh --reset >stdout 2>stderr' 2>time && "
+				 "awk '/real/ && $2 < 2 { ok = 1 } END "
+				 "{ exit !ok }' time && ! test -e "
+				 "out/state/proxy.qcow2",
+				 c->dir, c->env),
+			 0);
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	assert_int_equal(test_sh("cd %s/out && qemu-img compare -q "
+				 "state/proxy.qcow2 proxy.qcow2",
+				 c->dir),
+			 0);
+	/* A rebuilt image: the old state is moved aside, not deleted. */
+	assert_int_equal(test_sh("cd %s/out && qemu-io -c 'write -P 0xcd 0 "
+				 "64k' state/proxy.qcow2 >/dev/null && "
+				 "echo new-digest >proxy.inputs && "
+				 "touch -d '2020-01-01' proxy.qcow2",
+				 c->dir),
+			 0);
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	free(err);
+	err = file_in(c, "stderr");
+	assert_contains(err, "no longer fits");
+	assert_contains(err, "/out/state/proxy.qcow2.old-");
+	assert_int_equal(test_sh("cd %s/out/state && set -- proxy.qcow2.old-*"
+				 " && test $# = 1 && qemu-io -c 'read -P 0xcd "
+				 "0 64k' \"$1\" | grep -q '^read' && "
+				 "qemu-img compare -q proxy.qcow2 "
+				 "../proxy.qcow2",
+				 c->dir),
+			 0);
+	/* Unchanged image: the state stays. */
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	assert_int_equal(test_sh("cd %s/out/state && ls | grep -c old | "
+				 "grep -qx 1",
+				 c->dir),
+			 0);
 }
 
 static void
@@ -756,6 +883,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_moved_out, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ssh_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_image, setup,
 						teardown),
