@@ -5,6 +5,8 @@
 #ifndef SBX_RUNSCRIPT_INT_H
 #define SBX_RUNSCRIPT_INT_H
 
+#include <stdbool.h>
+
 #include "util.h"
 
 struct vm;
@@ -21,5 +23,18 @@ void runscript_emit_state_helpers(struct strbuf *sb);
 /* The "--help)" and "--reset)" arms of the script's case $mode. */
 void runscript_emit_help(struct strbuf *sb, const struct vm *vm);
 void runscript_emit_reset(struct strbuf *sb);
+
+/* The host-only SSH channel (runscript-ssh.c), for a VM with users: the
+ * virtio-serial port's name in the guest (render-users.c serves it). */
+#define RUNSCRIPT_SSH_PORT "org.sbx.ssh"
+bool runscript_has_ssh(const struct vm *vm);
+/* $sshs, $cfg, $kh, $sshuser. */
+void runscript_emit_ssh_vars(struct strbuf *sb, const struct vm *vm);
+/* cq(), ssh_config(). */
+void runscript_emit_ssh_helpers(struct strbuf *sb, const struct vm *vm);
+/* The "ssh)", "--ssh-config)" and "--ssh-proxy)" arms. */
+void runscript_emit_ssh_modes(struct strbuf *sb, const struct vm *vm);
+/* The port's QEMU options, appended to a "set --" line. */
+void runscript_emit_ssh_argv(struct strbuf *sb, const struct vm *vm);
 
 #endif

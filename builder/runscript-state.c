@@ -14,12 +14,22 @@
 void
 runscript_emit_args(struct strbuf *sb, const struct vm *vm)
 {
-	(void)vm;
-	sb_puts(sb, "qemu_img=${SBX_QEMU_IMG:-qemu-img}\n"
-		    "disk=$here/$vm.qcow2 state=$here/state/$vm.qcow2 "
-		    "stamp=$here/state/$vm.image snap=''\n"
-		    "usage() { echo \"usage: $0 " RUNSCRIPT_USAGE "\" >&2; }\n"
-		    "for a in \"$@\"; do\n"
+	bool ssh = runscript_has_ssh(vm);
+
+	sb_printf(sb,
+		  "qemu_img=${SBX_QEMU_IMG:-qemu-img}\n"
+		  "disk=$here/$vm.qcow2 state=$here/state/$vm.qcow2 "
+		  "stamp=$here/state/$vm.image snap=''\n"
+		  "usage() { echo \"usage: $0 %s\" >&2; }\n",
+		  ssh ? RUNSCRIPT_USAGE " | ssh [ARG...]" : RUNSCRIPT_USAGE);
+	/* ssh takes the rest of the line as its own. */
+	if (ssh)
+		sb_puts(sb, "case ${1:-} in\n"
+			    "ssh | --ssh-proxy | --ssh-config) mode=$1; shift "
+			    ";;\n"
+			    "esac\n"
+			    "[ -n \"$mode\" ] ||\n");
+	sb_puts(sb, "for a in \"$@\"; do\n"
 		    "\tcase $a in\n"
 		    "\t--daemon | --stop | --status | --reset | --help)\n"
 		    "\t\tif [ -n \"$mode\" ]; then usage; exit 2; fi\n"
@@ -44,7 +54,8 @@ runscript_emit_state_helpers(struct strbuf *sb)
 		"\tif [ -f \"$state\" ] && [ \"$(cat \"$stamp\" 2>/dev/null "
 		"|| :)\" != \"$id\" ]; then\n"
 		"\t\told=$state.old-$(date +%Y%m%d-%H%M%S)\n"
-		"\t\tmv \"$state\" \"$old\" && rm -f \"$stamp\"\n"
+		"\t\tmv \"$state\" \"$old\" && rm -f \"$stamp\" "
+		"\"$here/state/$vm.known_hosts\"\n"
 		"\t\tsay \"the image was rebuilt: its old state no longer "
 		"fits, kept as\"\n"
 		"\t\tsay \"  '$old' (delete it when its files are saved); "
@@ -66,10 +77,12 @@ runscript_emit_state_helpers(struct strbuf *sb)
 void
 runscript_emit_help(struct strbuf *sb, const struct vm *vm)
 {
+	bool ssh = runscript_has_ssh(vm);
+
 	sb_printf(sb,
 		  "--help)\n"
 		  "\tcat <<'EOF'\n"
-		  "usage: run-%s.sh " RUNSCRIPT_USAGE "\n"
+		  "usage: run-%s.sh %s\n"
 		  "Starts the sandbox VM '%s' with QEMU, on its state "
 		  "out/state/%s.qcow2\n"
 		  "(an overlay of the built image out/%s.qcow2, made at the "
@@ -86,7 +99,25 @@ runscript_emit_help(struct strbuf *sb, const struct vm *vm)
 		  "3)\n"
 		  "  --reset      discard the state: the next start is the "
 		  "built image again\n"
-		  "  --help       this text\n"
+		  "  --help       this text\n",
+		  vm->name,
+		  ssh ? RUNSCRIPT_USAGE " | ssh [ARG...]" : RUNSCRIPT_USAGE,
+		  vm->name, vm->name, vm->name, vm->name);
+	if (ssh)
+		sb_printf(sb,
+			  "  ssh [ARG...] ssh into the running VM as '%s' over "
+			  "a host-only channel\n"
+			  "               (virtio-serial, no network); ARGs go "
+			  "to ssh, e.g. a command\n"
+			  "  --ssh-config print the path of an ssh_config for "
+			  "host sbx-%s:\n"
+			  "               scp -F \"$(run-%s.sh --ssh-config)\" "
+			  "FILE sbx-%s:\n"
+			  "               rsync -e \"ssh -F $(run-%s.sh "
+			  "--ssh-config)\" DIR/ sbx-%s:DIR/\n",
+			  vm->users[0].name, vm->name, vm->name, vm->name,
+			  vm->name, vm->name);
+	sb_printf(sb,
 		  "A rebuilt image moves an old state aside "
 		  "(out/state/%s.qcow2.old-DATE).\n"
 		  "Environment:\n"
@@ -104,7 +135,7 @@ runscript_emit_help(struct strbuf *sb, const struct vm *vm)
 		  "(else out/run)\n"
 		  "EOF\n"
 		  "\texit 0 ;;\n",
-		  vm->name, vm->name, vm->name, vm->name, vm->name, vm->name);
+		  vm->name);
 }
 
 void
@@ -115,7 +146,8 @@ runscript_emit_reset(struct strbuf *sb)
 		"\tif running; then say \"running: stop it first ($0 "
 		"--stop)\"; exit 1; fi\n"
 		"\tif [ -f \"$state\" ]; then\n"
-		"\t\trm -f \"$state\" \"$stamp\"\n"
+		"\t\trm -f \"$state\" \"$stamp\" "
+		"\"$here/state/$vm.known_hosts\"\n"
 		"\t\techo \"$vm: state discarded: the next start is the built "
 		"image\"\n"
 		"\telse echo \"$vm: no state: the next start is the built "

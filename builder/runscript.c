@@ -206,6 +206,7 @@ emit_head(const struct rs *s)
 		sb_printf(sb, "link=$rundir/link-%s.sock\n", s->server->name);
 	if (s->gui)
 		sb_puts(sb, "wp=$rundir/$vm.waypipe.pid\n");
+	runscript_emit_ssh_vars(sb, s->vm);
 	runscript_emit_args(sb, s->vm);
 }
 
@@ -250,6 +251,7 @@ emit_helpers(const struct rs *s)
 			"guest yet\"; fi\n"
 			"}\n");
 	runscript_emit_state_helpers(sb);
+	runscript_emit_ssh_helpers(sb, s->vm);
 	emit_probe(sb);
 }
 
@@ -285,6 +287,7 @@ emit_modes(const struct rs *s)
 		"\tdone\n"
 		"\techo \"$vm: stopped\"; exit 0 ;;\n");
 	runscript_emit_reset(sb);
+	runscript_emit_ssh_modes(sb, s->vm);
 	sb_puts(sb, "esac\n");
 }
 
@@ -371,6 +374,7 @@ emit_argv(const struct rs *s)
 		sb_printf(sb, " \\\n\t-device virtio-net-pci,netdev=%s,mac=%s",
 			  id, n->mac);
 	}
+	runscript_emit_ssh_argv(sb, vm);
 	sb_puts(sb, " \\\n\t-qmp \"unix:$(q \"$qmp\"),server=on,wait=off\" "
 		    "-pidfile \"$pidf\"\n");
 	sb_printf(sb,

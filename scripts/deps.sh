@@ -31,21 +31,24 @@ FEDORA_KERNEL=kernel-core
 # The tests: cmocka, the real readers of generated files (tinyproxy, nft,
 # ShellCheck, virt-xml-validate), keys made at test time (gpg, openssl),
 # fixture images (debootstrap, guestfish, syslinux, mtools, dosfstools,
-# cpio), the bench's virt-customize, and the end-to-end test's servers.
+# cpio), the bench's virt-customize, and the end-to-end test's servers;
+# sshd and rsync for the run scripts' SSH channel (test-runscript).
 DEBIAN_TEST_PKGS="
 libcmocka-dev gnupg zstd curl python3 openssl iproute2 util-linux bc podman
 tinyproxy nftables shellcheck libvirt-clients libxml2-utils
+openssh-server rsync
 debootstrap libguestfs-tools guestfs-tools syslinux mtools dosfstools cpio
 "
 FEDORA_TEST_PKGS="
 libcmocka-devel gnupg2 zstd curl python3 openssl iproute util-linux bc podman
-tinyproxy nftables ShellCheck libvirt-client libxml2
+tinyproxy nftables ShellCheck libvirt-client libxml2 openssh-server rsync
 debootstrap guestfs-tools syslinux mtools dosfstools cpio glibc-static
 "
 # Packages whose installation enables services the tests must not leave
 # running (PACKAGE:UNIT,UNIT...): the tests start their own tinyproxy, and
 # use podman only as a command.
 SERVICES="tinyproxy:tinyproxy
+openssh-server:ssh.service,ssh.socket,sshd.service
 podman:podman.socket,podman.service,podman-restart.service,podman-auto-update.timer"
 
 test=0

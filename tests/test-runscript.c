@@ -185,6 +185,20 @@ qopt(const char *s, const char *key)
 	return NULL;
 }
 
+/* The console's -chardev (id=con). */
+static const char *
+chardev_con(const struct argv *av)
+{
+	const char *v[8];
+	size_t n = opt_values(av, "-chardev", v, 8);
+
+	for (size_t i = 0; i < n; i++)
+		if (strstr(v[i], "id=con,") != NULL)
+			return v[i];
+	fail_msg("no console chardev");
+	return NULL;
+}
+
 /* A unix socket path QEMU will listen on: in a directory of ours, 0700. */
 static void
 assert_private_socket(const char *path)
@@ -245,9 +259,17 @@ assert_no_listeners(const struct argv *av)
 		}
 	}
 	n = opt_values(av, "-chardev", v, 16);
-	for (size_t i = 0; i < n; i++)
-		assert_true(str_starts_with(v[i], "stdio,") ||
-			    str_starts_with(v[i], "file,"));
+	for (size_t i = 0; i < n; i++) {
+		CLEANUP_FREE char *path = NULL;
+
+		if (str_starts_with(v[i], "stdio,") ||
+		    str_starts_with(v[i], "file,"))
+			continue;
+		/* The SSH channel: a unix socket of ours. */
+		assert_true(str_starts_with(v[i], "socket,id=sshch,path="));
+		path = qopt(v[i], "path");
+		assert_private_socket(path);
+	}
 	n = opt_values(av, "-qmp", v, 16);
 	assert_int_equal(n, 1);
 	{
@@ -305,7 +327,7 @@ test_shellcheck(void **state)
 	assert_true(str_starts_with(st, "#!/bin/sh\n"));
 	assert_contains(st, "\nset -eu\n");
 	assert_int_equal(test_sh("test -x %s/out/run-proxy.sh && "
-				 "test \"$(wc -l <%s/out/run-dev.sh)\" -le 220",
+				 "test \"$(wc -l <%s/out/run-dev.sh)\" -le 280",
 				 c->dir, c->dir),
 			 0);
 	assert_int_equal(run(c, "", "run-proxy.sh", "--bogus"), 2);
@@ -339,17 +361,20 @@ test_proxy_argv(void **state)
 	assert_true(str_starts_with(v[1], "stream,id=link,server=on,"
 					  "addr.type=unix,addr.path="));
 	assert_true(str_ends_with(v[1], "/link-proxy.sock"));
-	assert_int_equal(opt_values(&av, "-device", v, 8), 4);
+	assert_int_equal(opt_values(&av, "-device", v, 8), 6);
 	assert_string_equal(v[0], "virtio-rng-pci");
 	assert_string_equal(v[1], "virtio-net-pci,netdev=uplink,"
 				  "mac=52:54:00:4c:00:11");
 	assert_string_equal(v[2], "virtio-net-pci,netdev=link,"
 				  "mac=52:54:00:4c:01:11");
-	assert_string_equal(v[3], "vhost-vsock-pci,guest-cid=4");
+	assert_string_equal(v[3], "virtio-serial-pci,id=vser");
+	assert_string_equal(v[4], "virtserialport,bus=vser.0,chardev=sshch,"
+				  "name=org.sbx.ssh");
+	assert_string_equal(v[5], "vhost-vsock-pci,guest-cid=4");
 	log = xasprintf("stdio,id=con,mux=on,signal=off,logfile=%s/out/logs/"
 			"proxy.log",
 			c->dir);
-	assert_string_equal(opt_value(&av, "-chardev"), log);
+	assert_string_equal(chardev_con(&av), log);
 	assert_string_equal(opt_value(&av, "-serial"), "chardev:con");
 	assert_true(has_arg(&av, "-nodefaults"));
 	assert_false(has_arg(&av, "-daemonize"));
@@ -395,10 +420,10 @@ test_dev_argv(void **state)
 	d = qopt(v[0], "addr.path");
 	assert_string_equal(p, d);
 	assert_true(str_starts_with(p, c->dir));
-	assert_int_equal(opt_values(&da, "-device", v, 8), 3);
+	assert_int_equal(opt_values(&da, "-device", v, 8), 5);
 	assert_string_equal(v[1], "virtio-net-pci,netdev=link,"
 				  "mac=52:54:00:4c:01:21");
-	assert_string_equal(v[2], "vhost-vsock-pci,guest-cid=3");
+	assert_string_equal(v[4], "vhost-vsock-pci,guest-cid=3");
 	assert_null(strstr(opt_value(&da, "-netdev"), "user"));
 	err = file_in(c, "stderr");
 	assert_contains(err, "no WAYLAND_DISPLAY");
@@ -603,6 +628,72 @@ test_state(void **state)
 			 0);
 }
 
+/* The host-only SSH channel, host half for real: ssh, scp and rsync
+ * through run-proxy.sh's ProxyCommand and ssh_config reach an sshd -i
+ * that the fake QEMU runs on the port's socket, as the guest's
+ * sbx-ssh-serial.service does, with the key the script handed over. */
+static void
+test_ssh_channel(void **state)
+{
+	struct ctx *c = *state;
+	CLEANUP_FREE char *env = NULL, *out = NULL, *err = NULL;
+
+	test_need("/usr/sbin/sshd");
+	test_need("ssh");
+	test_need("scp");
+	test_need("rsync");
+	test_need("python3");
+	assert_int_equal(
+		test_sh("cd %s && ssh-keygen -q -t ed25519 -N '' -C '' -f "
+			"hostkey && ssh-keygen -q -t ed25519 -N '' -C '' -f "
+			"home/.ssh/id_chan && printf '%%s\\n' "
+			"\"HostKey $PWD/hostkey\" \"AuthorizedKeysFile "
+			"$PWD/home/.ssh/id_chan.pub\" 'StrictModes no' "
+			"'PidFile none' 'UsePAM no' 'PermitRootLogin "
+			"prohibit-password' >sshd_config && "
+			"mkdir -p data && echo payload-$$ >data/f && "
+			"(mkdir -p /run/sshd 2>/dev/null || :)",
+			c->dir),
+		0);
+	env = xasprintf("SBX_ACCEL=tcg SBX_SSH_KEY=%s/home/.ssh/id_chan.pub "
+			"FAKE_SSHD='exec /usr/sbin/sshd -i -f %s/sshd_config "
+			"-E %s/sshd.log'",
+			c->dir, c->dir, c->dir);
+	assert_int_equal(run(c, "", "run-proxy.sh", "ssh true"), 1);
+	err = file_in(c, "stderr");
+	assert_contains(err, "not running");
+	assert_int_equal(run(c, env, "run-proxy.sh", "--daemon"), 0);
+	/* A command, its output back. */
+	assert_int_equal(run(c, "", "run-proxy.sh",
+			     "ssh -o User=\"$(id -un)\" echo over-the-port"),
+			 0);
+	out = file_in(c, "stdout");
+	assert_string_equal(out, "over-the-port\n");
+	assert_int_equal(
+		test_sh("cd %s && test -s out/state/proxy.known_hosts", c->dir),
+		0);
+	/* scp both ways, rsync in, with the printed ssh_config. */
+	assert_int_equal(
+		test_sh("cd %s && cfg=$(%s sh out/run-proxy.sh --ssh-config) "
+			"&& "
+			"test -f \"$cfg\" && me=$(id -un) && "
+			"scp -q -F \"$cfg\" -o User=$me data/f sbx-proxy:$PWD/"
+			"data/g && scp -q -F \"$cfg\" -o User=$me "
+			"sbx-proxy:$PWD/data/g data/h && cmp data/f data/h && "
+			"rsync -a -e \"ssh -F $cfg -o User=$me\" data/ "
+			"sbx-proxy:$PWD/synced/ && cmp data/f synced/f && "
+			"ssh -F \"$cfg\" -O exit sbx-proxy 2>/dev/null; :",
+			c->dir, c->env),
+		0);
+	assert_int_equal(run(c, "", "run-proxy.sh", "--stop"), 0);
+	/* The VM's host key goes with its state. */
+	assert_int_equal(run(c, "", "run-proxy.sh", "--reset"), 0);
+	assert_int_equal(
+		test_sh("cd %s && ! test -e out/state/proxy.known_hosts",
+			c->dir),
+		0);
+}
+
 static void
 test_ssh_key(void **state)
 {
@@ -726,10 +817,8 @@ test_daemon_stop(void **state)
 			 0);
 	av = load_argv(c, "proxy");
 	assert_true(has_arg(&av, "-daemonize"));
-	assert_true(str_starts_with(opt_value(&av, "-chardev"), "file,id=con,"
-								"path="));
-	assert_true(str_ends_with(opt_value(&av, "-chardev"),
-				  "/out/logs/proxy.log"));
+	assert_true(str_starts_with(chardev_con(&av), "file,id=con,path="));
+	assert_true(str_ends_with(chardev_con(&av), "/out/logs/proxy.log"));
 	argv_free(&av);
 	assert_int_equal(run(c, "", "run-proxy.sh", "--status"), 0);
 	out = file_in(c, "stdout");
@@ -885,6 +974,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ssh_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ssh_channel, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_accel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_image, setup,
 						teardown),
