@@ -27,6 +27,8 @@ void runscript_emit_reset(struct strbuf *sb);
 /* The host-only SSH channel (runscript-ssh.c), for a VM with users: the
  * virtio-serial port's name in the guest (render-users.c serves it). */
 #define RUNSCRIPT_SSH_PORT "org.sbx.ssh"
+/* The proxy VM's egress log port (render-egress.c feeds it). */
+#define RUNSCRIPT_EGRESS_PORT "org.sbx.egress"
 bool runscript_has_ssh(const struct vm *vm);
 /* $sshs, $cfg, $kh, $sshuser. */
 void runscript_emit_ssh_vars(struct strbuf *sb, const struct vm *vm);
@@ -34,7 +36,8 @@ void runscript_emit_ssh_vars(struct strbuf *sb, const struct vm *vm);
 void runscript_emit_ssh_helpers(struct strbuf *sb, const struct vm *vm);
 /* The "ssh)", "--ssh-config)" and "--ssh-proxy)" arms. */
 void runscript_emit_ssh_modes(struct strbuf *sb, const struct vm *vm);
-/* The port's QEMU options, appended to a "set --" line. */
+/* The virtio-serial ports' QEMU options (SSH; the egress log of a proxy
+ * VM into out/logs/egress.log), appended to a "set --" line. */
 void runscript_emit_ssh_argv(struct strbuf *sb, const struct vm *vm);
 
 #endif

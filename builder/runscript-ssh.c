@@ -101,10 +101,22 @@ runscript_emit_ssh_modes(struct strbuf *sb, const struct vm *vm)
 void
 runscript_emit_ssh_argv(struct strbuf *sb, const struct vm *vm)
 {
-	if (!runscript_has_ssh(vm))
+	bool ssh = runscript_has_ssh(vm), egress = vm->proxy_server.present;
+
+	if (!ssh && !egress)
 		return;
-	sb_puts(sb, " \\\n\t-device virtio-serial-pci,id=vser -chardev "
-		    "\"socket,id=sshch,path=$(q \"$sshs\"),server=on,wait=off\""
-		    " \\\n\t-device virtserialport,bus=vser.0,chardev=sshch,"
-		    "name=" RUNSCRIPT_SSH_PORT);
+	sb_puts(sb, " \\\n\t-device virtio-serial-pci,id=vser");
+	if (ssh)
+		sb_puts(sb,
+			" -chardev \"socket,id=sshch,path=$(q \"$sshs\"),"
+			"server=on,wait=off\" \\\n\t-device virtserialport,"
+			"bus=vser.0,chardev=sshch,name=" RUNSCRIPT_SSH_PORT);
+	/* The proxy VM's egress log (render-egress.c), appended as it
+	 * comes. */
+	if (egress)
+		sb_puts(sb,
+			" \\\n\t-chardev \"file,id=egress,path=$(q "
+			"\"$here/logs/egress.log\"),append=on\" \\\n\t-device "
+			"virtserialport,bus=vser.0,chardev=egress,"
+			"name=" RUNSCRIPT_EGRESS_PORT);
 }

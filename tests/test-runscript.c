@@ -361,7 +361,7 @@ test_proxy_argv(void **state)
 	assert_true(str_starts_with(v[1], "stream,id=link,server=on,"
 					  "addr.type=unix,addr.path="));
 	assert_true(str_ends_with(v[1], "/link-proxy.sock"));
-	assert_int_equal(opt_values(&av, "-device", v, 8), 6);
+	assert_int_equal(opt_values(&av, "-device", v, 8), 7);
 	assert_string_equal(v[0], "virtio-rng-pci");
 	assert_string_equal(v[1], "virtio-net-pci,netdev=uplink,"
 				  "mac=52:54:00:4c:00:11");
@@ -370,7 +370,22 @@ test_proxy_argv(void **state)
 	assert_string_equal(v[3], "virtio-serial-pci,id=vser");
 	assert_string_equal(v[4], "virtserialport,bus=vser.0,chardev=sshch,"
 				  "name=org.sbx.ssh");
-	assert_string_equal(v[5], "vhost-vsock-pci,guest-cid=4");
+	assert_string_equal(v[5], "virtserialport,bus=vser.0,chardev=egress,"
+				  "name=org.sbx.egress");
+	assert_string_equal(v[6], "vhost-vsock-pci,guest-cid=4");
+	/* The egress log: a file in out/logs, appended. */
+	{
+		CLEANUP_FREE char *want = xasprintf(
+			"file,id=egress,path=%s/out/logs/egress.log,append=on",
+			c->dir);
+		const char *cv[8];
+		size_t n = opt_values(&av, "-chardev", cv, 8);
+		bool found = false;
+
+		for (size_t i = 0; i < n; i++)
+			found |= strcmp(cv[i], want) == 0;
+		assert_true(found);
+	}
 	log = xasprintf("stdio,id=con,mux=on,signal=off,logfile=%s/out/logs/"
 			"proxy.log",
 			c->dir);
