@@ -7,7 +7,10 @@
  * query/answer lines; the link addresses of the VMs that use this proxy
  * are printed as their names.  One line per event:
  *
- *	TIME CLIENT allowed|filtered|denied proxy|dns DETAIL */
+ *	TIME CLIENT allowed|filtered|denied|error proxy|dns DETAIL
+ *
+ * ("error": a request that got no verdict before the proxy's next
+ * connection, such as an unreachable upstream). */
 #include <string.h>
 
 #include "escape.h"
@@ -24,7 +27,10 @@ static const char egress_awk[] =
 	"\tprintf \"%s %s %s %s %s\\n\", t, c, v, k, d; fflush()\n"
 	"}\n"
 	"{ t = $1; w = $2 } # w: the proxy (journal ident[pid])\n"
-	"/Connect \\(file descriptor [0-9]+\\): / { cl[w] = $NF; next }\n"
+	"/Connect \\(file descriptor [0-9]+\\): / {\n"
+	"\tif (w in rq) out(t, who(cl[w]), \"error\", \"proxy\", rq[w])\n"
+	"\tdelete rq[w]; cl[w] = $NF; next\n"
+	"}\n"
 	"/Request \\(file descriptor [0-9]+\\): / {\n"
 	"\tr = $0; sub(/.*Request \\(file descriptor [0-9]+\\): /, \"\", r)\n"
 	"\tsub(/ HTTP\\/[0-9.]+$/, \"\", r); rq[w] = r; next\n"

@@ -29,6 +29,7 @@ OUT=$P/out
 TIMEOUT=${E2E_TIMEOUT:-2400}
 . tests/lib/cache.sh
 . tests/e2e/state.sh
+. tests/e2e/egress.sh
 OTHER=sbx-e2e-other
 T_START=$(date +%s)
 
@@ -275,6 +276,7 @@ for a in 10.0.21.1 192.168.76.11; do
 done
 # What the design does not stop: names the dev VM makes the proxy look up.
 found dns-lookup-for-dev-vm "query[A] exfil-$TOKEN.example"
+egress_rows
 hits() { grep -c "^$1 " "$W/hits.log" 2>/dev/null || :; }
 n=$(grep -c "^tcp 80 .*e2e-http-$TOKEN" "$W/hits.log" 2>/dev/null || :)
 if [ "${n:-0}" -gt 0 ]; then st=pass; else st=blocked; fi
