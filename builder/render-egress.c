@@ -131,11 +131,13 @@ render_egress(struct rctx *c)
 	sb_puts(&sb,
 		"[Unit]\n"
 		"Description=sbx egress log to the host (" EGRESS_PORT ")\n"
-		"ConditionPathExists=/dev/virtio-ports/" EGRESS_PORT "\n"
 		"After=systemd-journald.service\n"
 		"StartLimitIntervalSec=0\n"
 		"\n"
 		"[Service]\n"
+		"# udev names the port late in a slow boot.\n"
+		"ExecStartPre=/usr/bin/udevadm wait --timeout=120 "
+		"/dev/virtio-ports/" EGRESS_PORT "\n"
 		"ExecStart=/bin/sh -c 'exec " EGRESS_FOLLOW
 		" >/dev/virtio-ports/" EGRESS_PORT "'\n"
 		"Restart=always\n"
