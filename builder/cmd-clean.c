@@ -167,7 +167,7 @@ clean_subdir(const char *out, int outfd, const char *sub,
 {
 	int fd = openat(outfd, sub,
 			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	bool secrets = strcmp(sub, "secrets") == 0 || strcmp(sub, "state") == 0;
+	bool every = strcmp(sub, "secrets") == 0 || strcmp(sub, "state") == 0;
 	struct dirent *de;
 	DIR *d;
 	int r = 0;
@@ -188,7 +188,7 @@ clean_subdir(const char *out, int outfd, const char *sub,
 			break;
 		}
 		ours = S_ISDIR(st.st_mode)    ? false
-		       : secrets	      ? true
+		       : every		      ? true
 		       : S_ISSOCK(st.st_mode) ? strcmp(sub, "run") == 0
 					      : names_has(files, rel);
 		if (!ours) {
