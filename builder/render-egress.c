@@ -119,10 +119,15 @@ render_egress(struct rctx *c)
 	r_header(&sb, c, "#",
 		 "Follows the proxies' and the DNS service's journal "
 		 "into " EGRESS_AWK ".");
-	sb_puts(&sb, "exec journalctl -f -n 0 -q -o short-iso --no-hostname");
+	/* mawk (Debian's awk) reads a pipe in blocks unless -W interactive:
+	 * lines would wait for the next few kilobytes. */
+	sb_puts(&sb, "set -- -f " EGRESS_AWK "\n"
+		     "if awk -W version 2>&1 | grep -q mawk; then set -- -W "
+		     "interactive \"$@\"; fi\n"
+		     "journalctl -f -n 0 -q -o short-iso --no-hostname");
 	for (size_t i = 0; i < nunits; i++)
 		sb_printf(&sb, " -u %s.service", units[i]);
-	sb_puts(&sb, " | awk -f " EGRESS_AWK "\n");
+	sb_puts(&sb, " |\n\texec awk \"$@\"\n");
 	r_file(c, vm->pos, EGRESS_FOLLOW, "root", "root", 0755, &sb);
 
 	r_header(&sb, c, "#",

@@ -33,5 +33,28 @@ for want in "dev allowed proxy GET http://198.18.0.2/e2e-http-" \
 		fails=$((fails + 1))
 	}
 done
+# The follower, as the unit runs it, passes each line on at once (mawk
+# reads a pipe in blocks unless -W interactive): a stand-in journalctl
+# writes two lines and waits; the verdict must be out before it ends.
+fol=tests/fixtures/render/proxy/usr/local/libexec/sbx-egress
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/bin"
+head -n 6 "$fix/journal.txt" >"$tmp/lines"
+printf '#!/bin/sh\ncat %s\nsleep 4\n' "$tmp/lines" >"$tmp/bin/journalctl"
+chmod +x "$tmp/bin/journalctl"
+sed "s|/usr/local/libexec/sbx-egress.awk|$PWD/$prog|" "$fol" >"$tmp/follow"
+for a in mawk gawk; do
+	p=$(command -v "$a") || continue
+	ln -sf "$p" "$tmp/bin/awk"
+	PATH=$tmp/bin:$PATH sh "$tmp/follow" >"$tmp/out.$a" 2>&1 &
+	pid=$!
+	sleep 2
+	if ! grep -q "dev denied proxy Refused CONNECT method on port 1" "$tmp/out.$a"; then
+		echo "FAIL: $a: the follower held its lines back (got: $(cat "$tmp/out.$a"))"
+		fails=$((fails + 1))
+	fi
+	wait "$pid"
+done
 echo "check-egress: awk:$ran, $fails failure(s)"
 [ "$fails" -eq 0 ]
