@@ -40,7 +40,7 @@ now() { date +%s; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, guestfish, useradd)"
 need debootstrap guestfish qemu-system-x86_64 qemu-img openssl runuser \
-	useradd ss
+	useradd ss docker-registry skopeo buildah curl
 PY=/usr/bin/python3
 [ -x "$PY" ] || skip "no /usr/bin/python3"
 [ -x ./sbx-build ] || {
@@ -72,6 +72,7 @@ cleanup() {
 	fi
 	[ -n "${SRV_PID:-}" ] && kill "$SRV_PID" 2>/dev/null
 	[ -n "${MADE_USER:-}" ] && userdel "$OTHER" 2>/dev/null
+	command -v registry_stop >/dev/null 2>&1 && registry_stop
 	return 0
 }
 trap cleanup EXIT
@@ -96,12 +97,38 @@ cp -a overlays "$P/overlays"
 ln -s "$E2E_CACHE/base.qcow2" "$P/base.qcow2"
 sed "s/@TOKEN@/$TOKEN/" tests/e2e/guest/probe.sh >"$P/e2e/probe.sh"
 
+# The container images come the product's way: a registry on 127.0.0.1
+# (tests/lib/registry.sh) serves the stand-in images; 'sbx-build all'
+# pins them in sbx.lock, pulls the DNS stand-in, builds the overlay's
+# tinyproxy Containerfile (its RUN step runs here, on the build host) and
+# bakes both into the proxy VM.  Nothing loads them at boot but the
+# product's Quadlet .image units.
+. tests/lib/registry.sh
+registry_start "$W/registry" || {
+	say "the test's registry did not start"
+	exit 1
+}
+for n in alpine:library/alpine:3.22 sbx-dns:sbx-test/sbx-dns:latest; do
+	HOME=$REGISTRY_HOME skopeo copy -q \
+		"oci-archive:$E2E_CACHE/images/${n%%:*}.tar" \
+		"docker://$REGISTRY/${n#*:}" || {
+		say "cannot push the stand-in image ${n%%:*}"
+		exit 1
+	}
+done
+sed -i "s#localhost/sbx-dns:latest#$REGISTRY/sbx-test/sbx-dns:latest#" \
+	"$P/recipes/proxy.yaml"
+sed -i "s#^FROM docker.io/library/alpine:3.22#FROM $REGISTRY/library/alpine:3.22#" \
+	"$P/overlays/proxy/etc/sbx/containers/tinyproxy/Containerfile"
+
 # 3. The bake: the product's own command.
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
 export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS-force_tcg}
 t0=$(now)
 say "sbx-build all (one libguestfs appliance, TCG)"
-if ! ./sbx-build -C "$P" --no-progress all --accel tcg \
+# HOME only for containers' trust of the test's CA; the cache stays put.
+export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}
+if ! HOME=$REGISTRY_HOME ./sbx-build -C "$P" --no-progress all --accel tcg \
 	>"$W/bake.log" 2>&1; then
 	if grep -q 'not available yet' "$W/bake.log"; then
 		skip "$(cat "$W/bake.log")"
@@ -111,6 +138,7 @@ if ! ./sbx-build -C "$P" --no-progress all --accel tcg \
 	exit 1
 fi
 T_BAKE=$(($(now) - t0))
+registry_stop
 if [ ! -e "$OUT/run-proxy.sh" ]; then
 	# Until 'all' writes them itself.
 	say "sbx-build all wrote no run scripts: sbx-build scripts"
@@ -213,7 +241,7 @@ while :; do
 	if [ -z "$T_PROXY_UP" ] && grep -q 'E2E-INFO proxies waited' \
 		"$DEVLOG" 2>/dev/null; then
 		T_PROXY_UP=$(($(now) - t0))
-		say "proxies up after $T_PROXY_UP s"
+		say "proxy ready after $T_PROXY_UP s (QEMU start to both proxies answering)"
 	fi
 	grep -q 'E2E-END' "$DEVLOG" 2>/dev/null && break
 	if grep -aq 'Kernel panic' "$DEVLOG" "$OUT/logs/proxy.log" 2>/dev/null; then
