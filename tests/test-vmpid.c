@@ -65,6 +65,15 @@ test_running(void **state)
 			"elsewhere.pid >/dev/null 2>&1 & echo $! >vm3.pid)",
 			xrun, xrun, xrun, out, out, out),
 		0);
+	/* Until each has exec'd: before that its command line is the
+	 * forking shell's. */
+	assert_int_equal(test_sh("for f in %s/vm1.pid %s/run/vm2.pid; do i=0; "
+				 "until tr '\\0' ' ' </proc/$(cat $f)/cmdline "
+				 "| grep -q pidfile; do i=$((i + 1)); "
+				 "[ $i -lt 100 ] || exit 1; sleep 0.1; done; "
+				 "done",
+				 xrun, out),
+			 0);
 	setenv("XDG_RUNTIME_DIR", xdg, 1);
 	assert_int_equal(vmpid_running(out, &v, &n), 0);
 	/* vm1 (XDG), vm2 (out/run); not the stale, foreign, junk or
