@@ -1,10 +1,12 @@
-/* sbx-build clean [--all]: remove what the build generated in out/.
+/* sbx-build clean [--all] [--state]: remove what the build generated in
+ * out/.  Refused while a VM of this out/ runs (vmpid.c).
  *
  * Only files sbx-build writes are removed: those listed in out/.sbx-outputs
  * and, for every VM of the recipes or of that list, VM.qcow2, VM.manifest,
  * VM.inputs, run-VM.sh, VM.xml, VM-seed.iso and leftover .VM.qcow2.tmp-*;
  * plus run-all.sh, sbx-bundle.tar.zst, host/, the sockets in run/ and,
- * with --all, secrets/.  Anything else stays (named under -v).  A
+ * with --all, secrets/; with --state, state/ (the VMs' disks as they
+ * run, runscript-state.c).  Anything else stays (named under -v).  A
  * symlinked out/ is refused, and no symlink is ever followed: a link
  * with a known name is removed itself. */
 #include <dirent.h>
@@ -21,6 +23,7 @@
 #include "outputs.h"
 #include "recipe.h"
 #include "util.h"
+#include "vmpid.h"
 
 struct names {
 	char **v;
@@ -156,15 +159,15 @@ known(const char *name, const struct names *files, const struct names *vms)
 }
 
 /* Removes what dfd holds that sbx-build wrote: in host/, the recorded
- * files; in run/, sockets; in secrets/, everything.  Then the directory
- * itself when it is empty. */
+ * files; in run/, sockets; in secrets/ and state/, everything.  Then the
+ * directory itself when it is empty. */
 static int
 clean_subdir(const char *out, int outfd, const char *sub,
 	     const struct names *files)
 {
 	int fd = openat(outfd, sub,
 			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	bool secrets = strcmp(sub, "secrets") == 0;
+	bool every = strcmp(sub, "secrets") == 0 || strcmp(sub, "state") == 0;
 	struct dirent *de;
 	DIR *d;
 	int r = 0;
@@ -185,7 +188,7 @@ clean_subdir(const char *out, int outfd, const char *sub,
 			break;
 		}
 		ours = S_ISDIR(st.st_mode)    ? false
-		       : secrets	      ? true
+		       : every		      ? true
 		       : S_ISSOCK(st.st_mode) ? strcmp(sub, "run") == 0
 					      : names_has(files, rel);
 		if (!ours) {
@@ -206,16 +209,39 @@ clean_subdir(const char *out, int outfd, const char *sub,
 	return r;
 }
 
+/* Nothing is removed while a VM of OUT runs: its disk, sockets and pid
+ * file are in use. */
+static bool
+none_running(const char *out)
+{
+	struct vmpid *v = NULL;
+	size_t n = 0;
+	int r = vmpid_running(out, &v, &n);
+
+	if (r < 0) {
+		log_error("cannot tell whether a VM of '%s' runs: %s", out,
+			  strerror(-r));
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		log_error("VM '%s' is running (pid %ld): stop it first "
+			  "('%s/run-%s.sh --stop'); nothing was removed",
+			  v[i].name, (long)v[i].pid, out, v[i].name);
+	vmpid_free(v, n);
+	return n == 0;
+}
+
 static enum cmd_status
 exec_clean(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"all", no_argument, NULL, 'a'},
+		{"state", no_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
 	CLEANUP_FREE char *out = path_join(globals.dir, "out");
 	struct names files = {0}, vms = {0};
-	bool all = false, kept = false;
+	bool all = false, state = false, kept = false;
 	struct dirent *de;
 	struct stat st;
 	DIR *d;
@@ -223,9 +249,12 @@ exec_clean(int argc, char **argv)
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'a')
+		if (c == 'a')
+			all = true;
+		else if (c == 's')
+			state = true;
+		else
 			return cmd_bad_option(&cmd_clean_entry);
-		all = true;
 	}
 	if (!cmd_operands_ok(&cmd_clean_entry, argc - optind))
 		return CMD_USAGE;
@@ -240,6 +269,8 @@ exec_clean(int argc, char **argv)
 			  out);
 		return CMD_ERROR;
 	}
+	if (!none_running(out))
+		return CMD_ERROR;
 	fd = open(out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || (d = fd_opendir(fd)) == NULL) {
 		log_error("cannot open '%s': %s", out, strerror(errno));
@@ -267,8 +298,17 @@ exec_clean(int argc, char **argv)
 			kept = true;
 			continue;
 		}
-		if (dir && (strcmp(n, "host") == 0 || strcmp(n, "run") == 0 ||
-			    strcmp(n, "secrets") == 0)) {
+		/* The VMs' state is the user's work: only when asked. */
+		if (dir && strcmp(n, "state") == 0 && !state) {
+			log_info("kept '%s/state' (the VMs' state; --state "
+				 "removes it)",
+				 out);
+			kept = true;
+			continue;
+		}
+		if (dir &&
+		    (strcmp(n, "host") == 0 || strcmp(n, "run") == 0 ||
+		     strcmp(n, "secrets") == 0 || strcmp(n, "state") == 0)) {
 			r = clean_subdir(out, fd, n, &files);
 			if (r < 0)
 				log_error("cannot clean '%s/%s': %s", out, n,
@@ -310,8 +350,9 @@ exec_clean(int argc, char **argv)
 
 const struct cmd_entry cmd_clean_entry = {
 	.name = "clean",
-	.usage = "[--all]",
-	.summary = "remove generated files from out/ (--all: secrets too)",
+	.usage = "[--all] [--state]",
+	.summary = "remove generated files from out/ (--all: secrets too, "
+		   "--state: the VMs' state)",
 	.min_args = 0,
 	.max_args = 0,
 	.flags = 0,

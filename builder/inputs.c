@@ -25,7 +25,7 @@ inputs_digest(const struct plan *p, const char *base_checksum,
 	int r = 0;
 
 	add_str(d, "version", SBX_VERSION);
-	plan_format(p, &text);
+	plan_format_image(p, &text);
 	add_str(d, "plan", text.buf);
 	sb_release(&text);
 	for (size_t i = 0; i < p->files.n; i++) {

@@ -1,5 +1,6 @@
 /* A VM's input digest: one SHA-256 over everything its image depends on
- * (sbx-build version, the plan with every rendered byte, the overlay's
+ * (sbx-build version, the plan with every rendered byte but without the
+ * run-time settings (plan_format_image), the overlay's
  * contents, the base's checksum and any lock entries).  Stored beside the
  * image as out/VM.inputs; equal digests mean nothing to rebuild. */
 #ifndef SBX_INPUTS_H

@@ -167,8 +167,10 @@ format_users(struct strbuf *out, const struct vm *vm)
 	}
 }
 
-void
-plan_format(const struct plan *p, struct strbuf *out)
+/* RUNTIME: with the settings only the run scripts use (memory, CPUs,
+ * vsock CID, host forwards). */
+static void
+format_plan(const struct plan *p, bool runtime, struct strbuf *out)
 {
 	const struct vm *vm = p->vm;
 	const struct base *b = vm->base_ref;
@@ -183,9 +185,12 @@ plan_format(const struct plan *p, struct strbuf *out)
 		sb_printf(out, "  checksum %s\n", b->checksum);
 	if (b->key_fingerprint != NULL)
 		sb_printf(out, "  key %s\n", b->key_fingerprint);
-	sb_printf(out, "disk %s memory %s cpus %u vsock-cid %u\n",
-		  size_str(vm->disk, s1, sizeof(s1)),
-		  size_str(vm->memory, s2, sizeof(s2)), vm->cpus, vm->cid);
+	sb_printf(out, "disk %s", size_str(vm->disk, s1, sizeof(s1)));
+	if (runtime)
+		sb_printf(out, " memory %s cpus %u vsock-cid %u",
+			  size_str(vm->memory, s2, sizeof(s2)), vm->cpus,
+			  vm->cid);
+	sb_putc(out, '\n');
 	for (size_t i = 0; i < vm->nnics; i++) {
 		const struct nic *n = &vm->nics[i];
 
@@ -193,7 +198,7 @@ plan_format(const struct plan *p, struct strbuf *out)
 			  n->kind == NIC_USER ? "user" : "internal", n->mac);
 		if (n->address != NULL)
 			sb_printf(out, " %s/%u", n->address, n->prefix);
-		for (size_t j = 0; j < n->nforwards; j++)
+		for (size_t j = 0; runtime && j < n->nforwards; j++)
 			sb_printf(out, " %s:%u->%u/%s",
 				  n->forwards[j].host_addr,
 				  n->forwards[j].host_port,
@@ -238,4 +243,16 @@ plan_format(const struct plan *p, struct strbuf *out)
 			break;
 		}
 	}
+}
+
+void
+plan_format(const struct plan *p, struct strbuf *out)
+{
+	format_plan(p, true, out);
+}
+
+void
+plan_format_image(const struct plan *p, struct strbuf *out)
+{
+	format_plan(p, false, out);
 }

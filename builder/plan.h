@@ -38,5 +38,9 @@ void plan_release(struct plan *p);
 const char *plan_step_name(enum step_kind k);
 /* The stable text 'sbx-build plan' prints. */
 void plan_format(const struct plan *p, struct strbuf *out);
+/* The same without the run-time settings (memory, CPUs, vsock CID, host
+ * forwards): what the image depends on, for inputs.c.  Those settings
+ * only change the run scripts, never the guest's files. */
+void plan_format_image(const struct plan *p, struct strbuf *out);
 
 #endif

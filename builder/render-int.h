@@ -58,6 +58,7 @@ void render_users(struct rctx *c);	  /* sudoers, SSH key credential */
 void render_net(struct rctx *c);	  /* .link files, NetworkManager */
 void render_firewall(struct rctx *c);	  /* nftables (proxy VM) */
 void render_proxy(struct rctx *c);	  /* tinyproxy, Quadlet units */
+void render_egress(struct rctx *c);	  /* egress log to the host (proxy) */
 void render_dev(struct rctx *c);	  /* proxy settings, GUI helper */
 void render_recipe_files(struct rctx *c); /* the recipe's 'files:' */
 

@@ -211,56 +211,67 @@ port_set(struct strbuf *sb, const uint16_t *ports, size_t n)
 	sb_puts(sb, " }");
 }
 
-/* The proxy VM's firewall.  Podman (netavark) keeps its own tables for
- * its NAT; this table only restricts: in nftables a drop in any base
- * chain is final, whatever another table accepted. */
-void
-render_firewall(struct rctx *c)
+/* What the ruleset is written from, every value already checked. */
+struct fw {
+	const struct nic *in, *up;
+	const struct service *dns; /* with an address, or NULL */
+	uint16_t vmports[2], cports[2], fwd[64];
+	size_t nl, nfwd;
+	struct strbuf ctr; /* "{ SUBNET, ... }": the podman networks */
+	char inaddr[ESC_IPV4_MAX], dnsip[ESC_IPV4_MAX];
+};
+
+/* Every address in the ruleset is written back from its numbers and
+ * every interface name is checked: nothing of the recipe reaches nft as
+ * text.  A bad value is refused where it is rendered first (render_net,
+ * render_proxy); here it only stops the ruleset (false). */
+static bool
+fw_facts(const struct vm *vm, struct fw *f)
 {
-	const struct vm *vm = c->vm;
 	const struct proxy_server *ps = &vm->proxy_server;
-	const struct nic *in = vm_nic(vm, NIC_INTERNAL);
-	const struct nic *up = vm_nic(vm, NIC_USER);
+	const struct proxy_listener *ls[] = {&ps->http, &ps->ssh};
 	const struct service *dns =
 		ps->dns_service ? vm_service(vm, ps->dns_service) : NULL;
-	const struct proxy_listener *ls[] = {&ps->http, &ps->ssh};
-	uint16_t vmports[2], cports[2], fwd[64];
-	size_t nl = 0, nfwd = 0;
-	struct strbuf sb = STRBUF_INIT;
-	struct strbuf ctr = STRBUF_INIT, gw = STRBUF_INIT;
-	char inaddr[ESC_IPV4_MAX], dnsip[ESC_IPV4_MAX], a[ESC_CIDR_MAX];
+	char a[ESC_CIDR_MAX];
 	bool bad = false;
 
-	if (!ps->present || in == NULL)
-		return;
-	/* Every address in the ruleset is written back from its numbers and
-	 * every interface name is checked: nothing of the recipe reaches
-	 * nft as text.  A bad value is refused where it is rendered first
-	 * (render_net, render_proxy); here it only stops the ruleset. */
-	if (!ifname_ok(in->name) || (up != NULL && !ifname_ok(up->name)) ||
-	    !esc_ipv4(in->address, inaddr))
-		return;
-	if (dns != NULL && dns->ip != NULL && !esc_ipv4(dns->ip, dnsip))
-		return;
+	f->in = vm_nic(vm, NIC_INTERNAL);
+	f->up = vm_nic(vm, NIC_USER);
+	if (!ifname_ok(f->in->name) ||
+	    (f->up != NULL && !ifname_ok(f->up->name)) ||
+	    !esc_ipv4(f->in->address, f->inaddr))
+		return false;
+	if (dns != NULL && dns->ip != NULL) {
+		if (!esc_ipv4(dns->ip, f->dnsip))
+			return false;
+		f->dns = dns;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(ls); i++) {
 		if (!ls[i]->enabled)
 			continue;
-		vmports[nl] = ls[i]->publish;
-		cports[nl++] = ls[i]->port;
+		f->vmports[f->nl] = ls[i]->publish;
+		f->cports[f->nl++] = ls[i]->port;
 	}
-	for (size_t i = 0; up != NULL && i < up->nforwards && nfwd < 64; i++)
-		if (up->forwards[i].proto == PROTO_TCP)
-			fwd[nfwd++] = up->forwards[i].guest_port;
-	sb_puts(&ctr, "{ ");
+	for (size_t i = 0;
+	     f->up != NULL && i < f->up->nforwards && f->nfwd < 64; i++)
+		if (f->up->forwards[i].proto == PROTO_TCP)
+			f->fwd[f->nfwd++] = f->up->forwards[i].guest_port;
+	sb_puts(&f->ctr, "{ ");
 	for (size_t i = 0; i < vm->nnetworks; i++) {
 		bad |= !esc_cidr(vm->networks[i].subnet, a);
-		sb_printf(&ctr, "%s%s", i ? ", " : "", a);
+		sb_printf(&f->ctr, "%s%s", i ? ", " : "", a);
 	}
-	sb_puts(&ctr, " }");
+	sb_puts(&f->ctr, " }");
+	return !bad;
+}
 
-	sb_puts(&sb, "#!/usr/sbin/nft -f\n");
-	r_header(&sb, c, "#", "The proxy VM's firewall.");
-	sb_puts(&sb,
+/* The comment, the table's sets. */
+static void
+fw_head(struct rctx *c, const struct fw *f, struct strbuf *sb)
+{
+	sb_puts(sb, "#!/usr/sbin/nft -f\n");
+	r_header(sb, c, "#", "The proxy VM's firewall.");
+	sb_puts(sb,
 		"#\n"
 		"# The VM never forwards between its NICs.  From the "
 		"internal link only the\n"
@@ -281,7 +292,7 @@ render_firewall(struct rctx *c)
 		"delete table inet sbx\n"
 		"\n"
 		"table inet sbx {\n");
-	sb_printf(&sb,
+	sb_printf(sb,
 		  "\tset containers {\n"
 		  "\t\ttype ipv4_addr\n"
 		  "\t\tflags interval\n"
@@ -297,7 +308,17 @@ render_firewall(struct rctx *c)
 		  "\t\t\t     224.0.0.0/3 }\n"
 		  "\t}\n"
 		  "\n",
-		  ctr.buf);
+		  f->ctr.buf);
+}
+
+/* The input chains.  False when a gateway address is bad. */
+static bool
+fw_input(const struct vm *vm, const struct fw *f, struct strbuf *sb)
+{
+	struct strbuf gw = STRBUF_INIT;
+	char a[ESC_CIDR_MAX];
+	bool bad = false;
+
 	for (size_t i = 0; i < vm->nnetworks; i++) {
 		if (vm->networks[i].gateway == NULL)
 			continue;
@@ -307,7 +328,7 @@ render_firewall(struct rctx *c)
 			  "th dport 53 accept\n",
 			  a);
 	}
-	sb_printf(&sb,
+	sb_printf(sb,
 		  "\tchain input {\n"
 		  "\t\ttype filter hook input priority filter; policy "
 		  "accept;\n"
@@ -330,63 +351,77 @@ render_firewall(struct rctx *c)
 		  "\t\t# When podman's userland proxy, not DNAT, serves a "
 		  "published port.\n"
 		  "\t\tip daddr %s tcp dport ",
-		  in->name, gw.buf ? gw.buf : "", inaddr);
+		  f->in->name, gw.buf ? gw.buf : "", f->inaddr);
 	sb_release(&gw);
-	port_set(&sb, vmports, nl);
-	sb_puts(&sb, " accept\n"
-		     "\t\ticmp type echo-request limit rate 10/second accept\n"
-		     "\t\tcounter drop\n"
-		     "\t}\n"
-		     "\n");
-	sb_printf(&sb,
+	port_set(sb, f->vmports, f->nl);
+	sb_puts(sb, " accept\n"
+		    "\t\ticmp type echo-request limit rate 10/second accept\n"
+		    "\t\tcounter drop\n"
+		    "\t}\n"
+		    "\n");
+	return !bad;
+}
+
+/* The forward chains; the inet table ends. */
+static void
+fw_forward(const struct fw *f, struct strbuf *sb)
+{
+	const struct nic *up = f->up;
+
+	sb_printf(sb,
 		  "\tchain forward {\n"
 		  "\t\ttype filter hook forward priority filter; policy "
 		  "drop;\n"
 		  "\t\tct state established,related accept\n"
 		  "\t\tct state invalid drop\n"
 		  "\t\tiifname \"%s\" jump forward_internal\n",
-		  in->name);
-	if (up != NULL && nfwd > 0) {
-		sb_printf(&sb,
+		  f->in->name);
+	if (up != NULL && f->nfwd > 0) {
+		sb_printf(sb,
 			  "\t\t# The host's 127.0.0.1 forwards, published "
 			  "by podman.\n"
 			  "\t\tiifname \"%s\" ct status dnat ip daddr "
 			  "@containers "
 			  "meta l4proto tcp ct original proto-dst ",
 			  up->name);
-		port_set(&sb, fwd, nfwd);
-		sb_puts(&sb, " accept\n");
+		port_set(sb, f->fwd, f->nfwd);
+		sb_puts(sb, " accept\n");
 	}
 	if (up != NULL) {
-		if (dns != NULL && dns->ip != NULL)
-			sb_printf(&sb,
+		if (f->dns != NULL)
+			sb_printf(sb,
 				  "\t\tip saddr %s oifname \"%s\" meta "
 				  "l4proto { tcp, udp } th dport 53 accept\n",
-				  dnsip, up->name);
-		sb_printf(&sb,
+				  f->dnsip, up->name);
+		sb_printf(sb,
 			  "\t\tip saddr @containers ip daddr @private drop\n"
 			  "\t\tip saddr @containers oifname \"%s\" accept\n",
 			  up->name);
 	}
-	sb_printf(&sb,
+	sb_printf(sb,
 		  "\t\tcounter drop\n"
 		  "\t}\n"
 		  "\n"
 		  "\tchain forward_internal {\n"
 		  "\t\tct status dnat ct original ip daddr %s meta l4proto "
 		  "tcp ct original proto-dst ",
-		  inaddr);
-	port_set(&sb, vmports, nl);
-	sb_puts(&sb, " ip daddr @containers tcp dport ");
-	port_set(&sb, cports, nl);
-	sb_puts(&sb, " accept\n"
-		     "\t\tcounter drop\n"
-		     "\t}\n"
-		     "}\n");
-	/* Bridged traffic between two containers never reaches the inet
-	 * hooks: a proxy could reach the DNS service's admin UI.  Only DNS
-	 * crosses the bridge. */
-	sb_printf(&sb,
+		  f->inaddr);
+	port_set(sb, f->vmports, f->nl);
+	sb_puts(sb, " ip daddr @containers tcp dport ");
+	port_set(sb, f->cports, f->nl);
+	sb_puts(sb, " accept\n"
+		    "\t\tcounter drop\n"
+		    "\t}\n"
+		    "}\n");
+}
+
+/* Bridged traffic between two containers never reaches the inet hooks:
+ * a proxy could reach the DNS service's admin UI.  Only DNS crosses the
+ * bridge. */
+static void
+fw_bridge(const struct fw *f, struct strbuf *sb)
+{
+	sb_printf(sb,
 		  "\n"
 		  "table bridge sbx\n"
 		  "delete table bridge sbx\n"
@@ -399,23 +434,46 @@ render_firewall(struct rctx *c)
 		  "\t}\n"
 		  "\n"
 		  "\tchain containers {\n",
-		  ctr.buf, ctr.buf);
-	if (dns != NULL && dns->ip != NULL)
-		sb_printf(&sb,
+		  f->ctr.buf, f->ctr.buf);
+	if (f->dns != NULL)
+		sb_printf(sb,
 			  "\t\tip daddr %s meta l4proto { tcp, udp } th "
 			  "dport 53 accept\n"
 			  "\t\tip saddr %s meta l4proto { tcp, udp } th "
 			  "sport 53 accept\n",
-			  dnsip, dnsip);
-	sb_puts(&sb, "\t\tcounter drop\n"
-		     "\t}\n"
-		     "}\n");
-	sb_release(&ctr);
-	if (bad) {
+			  f->dnsip, f->dnsip);
+	sb_puts(sb, "\t\tcounter drop\n"
+		    "\t}\n"
+		    "}\n");
+}
+
+/* The proxy VM's firewall.  Podman (netavark) keeps its own tables for
+ * its NAT; this table only restricts: in nftables a drop in any base
+ * chain is final, whatever another table accepted. */
+void
+render_firewall(struct rctx *c)
+{
+	const struct vm *vm = c->vm;
+	const struct proxy_server *ps = &vm->proxy_server;
+	struct fw f = {.ctr = STRBUF_INIT};
+	struct strbuf sb = STRBUF_INIT;
+	bool ok;
+
+	if (!ps->present || vm_nic(vm, NIC_INTERNAL) == NULL)
+		return;
+	ok = fw_facts(vm, &f);
+	if (ok) {
+		fw_head(c, &f, &sb);
+		ok = fw_input(vm, &f, &sb);
+		fw_forward(&f, &sb);
+		fw_bridge(&f, &sb);
+	}
+	sb_release(&f.ctr);
+	if (!ok) {
 		sb_release(&sb);
 		return;
 	}
-	if (nl == 0 || vm->nnetworks == 0) {
+	if (f.nl == 0 || vm->nnetworks == 0) {
 		r_error(c, ps->pos,
 			"a proxy server needs an enabled proxy and a podman "
 			"network");

@@ -9,6 +9,10 @@
 #define SSH_KEYS_UNIT	"sbx-ssh-keys.service"
 #define SSH_KEYS_SCRIPT "/usr/local/libexec/sbx-ssh-keys"
 #define SSH_KEYS_CRED	"sbx.ssh.authorized_keys"
+/* The host-only SSH channel's virtio-serial port: the name the run
+ * script gives it (RUNSCRIPT_SSH_PORT, runscript-ssh.c). */
+#define SSH_PORT      "org.sbx.ssh"
+#define SSH_PORT_UNIT "sbx-ssh-serial.service"
 /* What the run script looks for in the console log (runscript.c). */
 #define SSH_KEYS_MARK "sbx-ssh-keys:"
 
@@ -118,6 +122,44 @@ render_ssh_keys_unit(struct rctx *c)
 	r_file(c, vm->pos, SSH_KEYS_SCRIPT, "root", "root", 0755, &sb);
 }
 
+/* sshd -i on the virtio-serial port, one connection at a time: sshd's
+ * first write (its banner) waits until the host side is connected, and
+ * systemd starts the next one when a session ends.  No network socket. */
+static void
+render_ssh_port_unit(struct rctx *c)
+{
+	const struct vm *vm = c->vm;
+	struct strbuf sb = STRBUF_INIT;
+
+	r_header(&sb, c, "#",
+		 "sshd on the host-only virtio-serial port " SSH_PORT
+		 " (run-VM.sh ssh):\n# no network path, the keys "
+		 "sbx-ssh-keys.service installed.");
+	sb_puts(&sb, "[Unit]\n"
+		     "Description=sshd on the host-only port " SSH_PORT "\n"
+		     "After=sbx-ssh-keys.service sshd.service ssh.service\n"
+		     "StartLimitIntervalSec=0\n"
+		     "\n"
+		     "[Service]\n"
+		     "# udev names the port late in a slow boot.\n"
+		     "ExecStartPre=/usr/bin/udevadm wait --timeout=120 "
+		     "/dev/virtio-ports/" SSH_PORT "\n"
+		     "ExecStartPre=/usr/bin/ssh-keygen -A\n"
+		     "ExecStartPre=/bin/mkdir -p -m 0755 /run/sshd\n"
+		     "ExecStart=/bin/sh -c 'exec /usr/sbin/sshd -i -e "
+		     "<>/dev/virtio-ports/" SSH_PORT " >&0'\n"
+		     "Restart=always\n"
+		     "RestartSec=1\n"
+		     "\n"
+		     "[Install]\n"
+		     "WantedBy=multi-user.target\n");
+	r_file(c, vm->pos, "/etc/systemd/system/" SSH_PORT_UNIT, "root", "root",
+	       0644, &sb);
+	r_symlink(c, vm->pos,
+		  "/etc/systemd/system/multi-user.target.wants/" SSH_PORT_UNIT,
+		  "/etc/systemd/system/" SSH_PORT_UNIT);
+}
+
 void
 render_users(struct rctx *c)
 {
@@ -170,6 +212,8 @@ render_users(struct rctx *c)
 		       0440, &sudo);
 	else
 		sb_release(&sudo);
-	if (vm->nusers > 0)
+	if (vm->nusers > 0) {
 		render_ssh_keys_unit(c);
+		render_ssh_port_unit(c);
+	}
 }

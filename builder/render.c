@@ -43,6 +43,7 @@ render_vm(const struct render_input *in, struct gfiles *ret,
 	render_net(&c);
 	render_firewall(&c);
 	render_proxy(&c);
+	render_egress(&c);
 	render_dev(&c);
 	render_recipe_files(&c);
 	qsort(f.v, f.n, sizeof(*f.v), cmp_gfile);

@@ -14,6 +14,7 @@
 #include "recipe.h"
 #include "escape.h"
 #include "runscript.h"
+#include "runscript-int.h"
 #include "util.h"
 
 /* The KVM probe.  /dev/kvm can open fine while KVM is unusable (nested
@@ -168,61 +169,53 @@ has_gui(const struct vm *vm)
 	return vm->gui.waypipe;
 }
 
-int
-runscript_render(const struct recipe_set *set, const struct vm *vm,
-		 char **ret_text)
+/* The facts every part of one run script needs. */
+struct rs {
+	struct strbuf *sb;
+	const struct vm *vm;
+	const struct vm *server; /* the link's listener, or NULL */
+	bool client;		 /* VM connects to server's link */
+	bool gui;
+};
+
+static void
+emit_head(const struct rs *s)
 {
-	struct strbuf sb = STRBUF_INIT;
-	const struct vm *server = NULL;
-	const struct nic *link = vm_nic(vm, NIC_INTERNAL);
-	bool client, gui = has_gui(vm);
-	uint64_t mib = (vm->memory + (1u << 20) - 1) >> 20;
-	int r;
+	struct strbuf *sb = s->sb;
 
-	/* Names go into file names and unquoted words, the recipe file
-	 * into comments and messages, MACs into QEMU's command line. */
-	if (!name_ok(vm->name) || (vm->file != NULL && esc_has_ctl(vm->file)))
-		return -EINVAL;
-	for (size_t i = 0; i < vm->nnics; i++) {
-		char mac[ESC_MAC_MAX];
-
-		if (!esc_mac(vm->nics[i].mac, mac) ||
-		    strcmp(mac, vm->nics[i].mac) != 0)
-			return -EINVAL;
-	}
-	if (link != NULL) {
-		r = runscript_link_server(set, vm, &server);
-		if (r < 0)
-			return r;
-	}
-	client = server != NULL && server != vm;
-
-	sb_printf(&sb,
+	sb_printf(sb,
 		  "#!/bin/sh\n"
 		  "# run-%s.sh: starts the sandbox VM '%s' with QEMU. "
 		  "Written by sbx-build\n"
 		  "# from ",
-		  vm->name, vm->name);
-	esc_sh_quote(&sb, vm->file != NULL ? vm->file : "?");
-	sb_printf(&sb,
+		  s->vm->name, s->vm->name);
+	esc_sh_quote(sb, s->vm->file != NULL ? s->vm->file : "?");
+	sb_printf(sb,
 		  "; needs QEMU 7.2+, nothing of sbx-build.\n"
-		  "# usage: run-%s.sh [--daemon | --stop | --status]\n"
-		  "# env: SBX_ACCEL=kvm|tcg SBX_QEMU=PROGRAM "
-		  "SBX_SSH_KEY=FILE.pub SBX_VSOCK=off\n"
+		  "# usage: run-%s.sh %s\n"
 		  "set -eu\n"
-		  "vm=%s mode=${1:-}\n",
-		  vm->name, vm->name);
-	sb_puts(&sb, "here=$(CDPATH='' cd -- \"$(dirname -- \"$0\")\" && "
-		     "pwd -P)\n"
-		     "qemu=${SBX_QEMU:-qemu-system-x86_64}\n");
-	sb_puts(&sb, runscript_rundir());
-	sb_puts(&sb, "pidf=$rundir/$vm.pid qmp=$rundir/$vm.qmp "
-		     "err=$rundir/$vm.err log=$here/logs/$vm.log\n");
-	if (server != NULL)
-		sb_printf(&sb, "link=$rundir/link-%s.sock\n", server->name);
-	if (gui)
-		sb_puts(&sb, "wp=$rundir/$vm.waypipe.pid\n");
-	sb_puts(&sb,
+		  "vm=%s mode='' ephemeral=''\n",
+		  s->vm->name, RUNSCRIPT_USAGE, s->vm->name);
+	sb_puts(sb, "here=$(CDPATH='' cd -- \"$(dirname -- \"$0\")\" && "
+		    "pwd -P)\n"
+		    "qemu=${SBX_QEMU:-qemu-system-x86_64}\n");
+	sb_puts(sb, runscript_rundir());
+	sb_puts(sb, "pidf=$rundir/$vm.pid qmp=$rundir/$vm.qmp "
+		    "err=$rundir/$vm.err log=$here/logs/$vm.log\n");
+	if (s->server != NULL)
+		sb_printf(sb, "link=$rundir/link-%s.sock\n", s->server->name);
+	if (s->gui)
+		sb_puts(sb, "wp=$rundir/$vm.waypipe.pid\n");
+	runscript_emit_ssh_vars(sb, s->vm);
+	runscript_emit_args(sb, s->vm);
+}
+
+static void
+emit_helpers(const struct rs *s)
+{
+	struct strbuf *sb = s->sb;
+
+	sb_puts(sb,
 		"say() { echo \"$vm: $*\" >&2; }\n"
 		"q() { printf %s \"$1\" | sed 's/,/,,/g'; } # a value in a "
 		"QEMU option\n"
@@ -236,17 +229,16 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 		"s.sendall(sys.stdin.buffer.read()); time.sleep(1)' "
 		"\"$qmp\"; fi\n"
 		"}\n");
-	if (gui)
-		sb_puts(&sb, "stop_gui() { if [ -f \"$wp\" ]; then "
-			     "kill \"$(cat \"$wp\")\" 2>/dev/null || :; "
-			     "rm -f \"$wp\"; fi; }\n");
-	if (vm->nusers > 0)
+	if (s->gui)
+		sb_puts(sb, "stop_gui() { if [ -f \"$wp\" ]; then "
+			    "kill \"$(cat \"$wp\")\" 2>/dev/null || :; "
+			    "rm -f \"$wp\"; fi; }\n");
+	if (s->vm->nusers > 0)
 		/* The guest's sbx-ssh-keys.service says on the console
 		 * (the log) whether the SMBIOS credential arrived. */
-		sb_puts(&sb,
+		sb_puts(sb,
 			"key_status() { # the guest's word on the SSH key "
-			"(console "
-			"log)\n"
+			"(console log)\n"
 			"\tif [ ! -f \"$rundir/$vm.key\" ] || [ ! -f \"$log\" "
 			"]; then return 0\n"
 			"\telif grep -q 'sbx-ssh-keys: missing' \"$log\"; then "
@@ -258,20 +250,29 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 			"\telse echo \"$vm: SSH key sent, not confirmed by the "
 			"guest yet\"; fi\n"
 			"}\n");
-	emit_probe(&sb);
+	runscript_emit_state_helpers(sb);
+	runscript_emit_ssh_helpers(sb, s->vm);
+	emit_probe(sb);
+}
 
-	/* --status, --stop */
-	sb_printf(&sb,
-		  "case $mode in\n"
+/* --help, --status, --stop, --reset: each ends the script. */
+static void
+emit_modes(const struct rs *s)
+{
+	struct strbuf *sb = s->sb;
+
+	sb_puts(sb, "case $mode in\n");
+	runscript_emit_help(sb, s->vm);
+	sb_printf(sb,
 		  "--status)\n"
 		  "\tif running; then echo \"$vm: running (pid $(cat "
 		  "\"$pidf\"))\"%s; exit 0; fi\n",
-		  vm->nusers > 0 ? "; key_status" : "");
-	sb_puts(&sb, "\techo \"$vm: stopped\"; exit 3 ;;\n"
-		     "--stop)\n");
-	if (gui)
-		sb_puts(&sb, "\tstop_gui\n");
-	sb_puts(&sb,
+		  s->vm->nusers > 0 ? "; key_status" : "");
+	sb_puts(sb, "\techo \"$vm: stopped\"; exit 3 ;;\n"
+		    "--stop)\n");
+	if (s->gui)
+		sb_puts(sb, "\tstop_gui\n");
+	sb_puts(sb,
 		"\tif ! running; then echo \"$vm: not running\"; exit 0; fi\n"
 		"\tpid=$(cat \"$pidf\") t=${SBX_STOP_TIMEOUT:-60} i=0\n"
 		"\t{ echo '{\"execute\":\"qmp_capabilities\"}'; echo "
@@ -284,22 +285,27 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 		"\t\tif [ \"$i\" -eq $((t + 10)) ]; then kill -9 \"$pid\"; "
 		"fi\n"
 		"\tdone\n"
-		"\techo \"$vm: stopped\"; exit 0 ;;\n"
-		"'' | --daemon) ;;\n"
-		"*) echo \"usage: $0 [--daemon | --stop | --status]\" >&2; "
-		"exit 2 ;;\n"
-		"esac\n");
+		"\techo \"$vm: stopped\"; exit 0 ;;\n");
+	runscript_emit_reset(sb);
+	runscript_emit_ssh_modes(sb, s->vm);
+	sb_puts(sb, "esac\n");
+}
 
-	/* Preconditions, accelerator. */
-	sb_puts(&sb,
+/* Preconditions, the state overlay, the accelerator. */
+static void
+emit_prepare(const struct rs *s)
+{
+	struct strbuf *sb = s->sb;
+
+	sb_puts(sb,
 		"if running; then say \"already running (pid $(cat "
 		"\"$pidf\"))\"; exit 1; fi\n"
 		"if ! command -v \"$qemu\" >/dev/null; then say \"no "
 		"'$qemu': install QEMU (qemu-system-x86)\"; exit 1; fi\n"
-		"disk=$here/$vm.qcow2\n"
 		"if [ ! -f \"$disk\" ]; then say \"no disk '$disk': build "
 		"it with sbx-build\"; exit 1; fi\n"
 		"mkdir -p \"$here/logs\"\n"
+		"prepare_state\n"
 		"case ${SBX_ACCEL:-} in\n"
 		"kvm | tcg) accel=$SBX_ACCEL ;;\n"
 		"'') accel=kvm\n"
@@ -309,37 +315,44 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 		"esac\n"
 		"cpu=max\n"
 		"if [ \"$accel\" = kvm ]; then cpu=host; fi\n");
-
+	if (!s->client)
+		return;
 	/* The link's client side: reconnect where QEMU can. */
-	if (client) {
-		sb_printf(&sb,
-			  "rc=''\n"
-			  "case $(\"$qemu\" --version) in\n"
-			  "*\"version 7.\"*) # no reconnect before 8.0: the "
-			  "link must be up now\n"
-			  "\ti=0\n"
-			  "\twhile [ ! -S \"$link\" ]; do\n"
-			  "\t\tif [ \"$i\" -eq 0 ]; then say \"waiting for the "
-			  "link of '%s' (run-%s.sh)\"; fi\n"
-			  "\t\ti=$((i + 1)); if [ \"$i\" -gt 60 ]; then say "
-			  "\"no link after 60s\"; exit 1; fi\n"
-			  "\t\tsleep 1\n"
-			  "\tdone ;;\n"
-			  "*\"version 8.\"* | *\"version 9.0\"* | *\"version "
-			  "9.1\"*) rc=,reconnect=2 ;;\n"
-			  "*) rc=,reconnect-ms=2000 ;;\n"
-			  "esac\n",
-			  server->name, server->name);
-	}
+	sb_printf(sb,
+		  "rc=''\n"
+		  "case $(\"$qemu\" --version) in\n"
+		  "*\"version 7.\"*) # no reconnect before 8.0: the "
+		  "link must be up now\n"
+		  "\ti=0\n"
+		  "\twhile [ ! -S \"$link\" ]; do\n"
+		  "\t\tif [ \"$i\" -eq 0 ]; then say \"waiting for the "
+		  "link of '%s' (run-%s.sh)\"; fi\n"
+		  "\t\ti=$((i + 1)); if [ \"$i\" -gt 60 ]; then say "
+		  "\"no link after 60s\"; exit 1; fi\n"
+		  "\t\tsleep 1\n"
+		  "\tdone ;;\n"
+		  "*\"version 8.\"* | *\"version 9.0\"* | *\"version "
+		  "9.1\"*) rc=,reconnect=2 ;;\n"
+		  "*) rc=,reconnect-ms=2000 ;;\n"
+		  "esac\n",
+		  s->server->name, s->server->name);
+}
 
-	/* The QEMU command line. */
-	sb_printf(&sb,
+/* The QEMU command line, vsock included. */
+static void
+emit_argv(const struct rs *s)
+{
+	struct strbuf *sb = s->sb;
+	const struct vm *vm = s->vm;
+	uint64_t mib = (vm->memory + (1u << 20) - 1) >> 20;
+
+	sb_printf(sb,
 		  "set -- -name \"$vm\" -machine q35 -accel \"$accel\" -cpu "
 		  "\"$cpu\" -m %" PRIu64 " -smp %u \\\n"
 		  "\t-nodefaults -no-user-config -display none -rtc base=utc "
 		  "\\\n"
 		  "\t-drive \"if=virtio,format=qcow2,discard=unmap,file=$(q "
-		  "\"$disk\")\" \\\n"
+		  "\"$state\")$snap\" \\\n"
 		  "\t-device virtio-rng-pci",
 		  mib, vm->cpus);
 	for (size_t i = 0; i < vm->nnics; i++) {
@@ -347,29 +360,37 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 		const char *id = n->kind == NIC_USER ? "uplink" : "link";
 
 		if (n->kind == NIC_USER) {
-			sb_puts(&sb, " \\\n\t-netdev "
-				     "user,id=uplink,restrict=off");
+			sb_puts(sb, " \\\n\t-netdev "
+				    "user,id=uplink,restrict=off");
 			for (size_t j = 0; j < n->nforwards; j++)
-				emit_forward(&sb, &n->forwards[j]);
+				emit_forward(sb, &n->forwards[j]);
 		} else {
-			sb_printf(&sb,
+			sb_printf(sb,
 				  " \\\n\t-netdev \"stream,id=link,server=%s,"
 				  "addr.type=unix,addr.path=$(q \"$link\")%s\"",
-				  client ? "off" : "on", client ? "$rc" : "");
+				  s->client ? "off" : "on",
+				  s->client ? "$rc" : "");
 		}
-		sb_printf(&sb, " \\\n\t-device virtio-net-pci,netdev=%s,mac=%s",
+		sb_printf(sb, " \\\n\t-device virtio-net-pci,netdev=%s,mac=%s",
 			  id, n->mac);
 	}
-	sb_puts(&sb, " \\\n\t-qmp \"unix:$(q \"$qmp\"),server=on,wait=off\" "
-		     "-pidfile \"$pidf\"\n");
-
-	/* vsock, the SSH key credential, the GUI's host half. */
-	sb_printf(&sb,
+	runscript_emit_ssh_argv(sb, vm);
+	sb_puts(sb, " \\\n\t-qmp \"unix:$(q \"$qmp\"),server=on,wait=off\" "
+		    "-pidfile \"$pidf\"\n");
+	sb_printf(sb,
 		  "if [ \"${SBX_VSOCK:-}\" != off ]; then set -- \"$@\" "
 		  "-device vhost-vsock-pci,guest-cid=%" PRIu32 "; fi\n",
 		  vm->cid);
-	if (vm->nusers > 0)
-		sb_puts(&sb,
+}
+
+/* The SSH key credential, the GUI's host half. */
+static void
+emit_extras(const struct rs *s)
+{
+	struct strbuf *sb = s->sb;
+
+	if (s->vm->nusers > 0)
+		sb_puts(sb,
 			"key=${SBX_SSH_KEY:-}\n"
 			"for f in \"${HOME:-/}\"/.ssh/id_*.pub; do\n"
 			"\tif [ -z \"$key\" ] && [ -f \"$f\" ]; then key=$f; "
@@ -380,17 +401,16 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 			"(~/.ssh/id_*.pub, SBX_SSH_KEY): log in on the "
 			"console\"\n"
 			"elif [ ! -r \"$key\" ]; then say \"cannot read SSH "
-			"key "
-			"'$key'\"; exit 1\n"
+			"key '$key'\"; exit 1\n"
 			"else\n"
 			"\tprintf '%s\\n' \"$key\" >\"$rundir/$vm.key\"\n"
 			"\tset -- \"$@\" -smbios \"type=11,value=io.systemd."
 			"credential.binary:sbx.ssh.authorized_keys=$(base64 "
 			"<\"$key\" | tr -d '\\n')\"\n"
 			"fi\n");
-	if (gui)
+	if (s->gui)
 		sb_printf(
-			&sb,
+			sb,
 			"stop_gui\n"
 			"if [ \"${SBX_VSOCK:-}\" = off ]; then say \"no vsock:"
 			" no GUI apps\"\n"
@@ -406,10 +426,16 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 			"\tsay \"  '$here/host/run-waypipe.sh' (or: podman "
 			"compose -f '$here/host/compose.yaml' up -d)\"\n"
 			"fi\n",
-			vm->gui.vsock_port);
+			s->vm->gui.vsock_port);
+}
 
-	/* Console, start, errors explained. */
-	sb_puts(&sb,
+/* Console, start, errors explained. */
+static void
+emit_start(const struct rs *s)
+{
+	struct strbuf *sb = s->sb;
+
+	sb_puts(sb,
 		"if [ \"$mode\" = --daemon ]; then\n"
 		"\tset -- \"$@\" -daemonize -chardev \"file,id=con,path=$(q "
 		"\"$log\")\"\n"
@@ -422,19 +448,19 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 		"st=0\n"
 		"\"$qemu\" \"$@\" -serial chardev:con 2>\"$err\" || st=$?\n"
 		"cat \"$err\" >&2\n");
-	if (gui)
-		sb_puts(&sb,
+	if (s->gui)
+		sb_puts(sb,
 			"if [ \"$mode\" != --daemon ] || [ \"$st\" -ne 0 ]; "
 			"then stop_gui; fi\n");
-	sb_printf(&sb,
+	sb_printf(sb,
 		  "if grep -q 'guest cid' \"$err\"; then\n"
 		  "\tsay \"vsock CID %" PRIu32 " is taken (another sandbox "
 		  "running?): stop it, or change\"\n"
 		  "\tsay \"vsock-cid in '",
-		  vm->cid);
+		  s->vm->cid);
 	/* Inside the double quotes of say's argument. */
-	esc_sh_dquoted(&sb, vm->file != NULL ? vm->file : "the recipe");
-	sb_puts(&sb,
+	esc_sh_dquoted(sb, s->vm->file != NULL ? s->vm->file : "the recipe");
+	sb_puts(sb,
 		"' and run sbx-build again\"\n"
 		"elif grep -q 'vhost device' \"$err\"; then\n"
 		"\tsay \"no vsock: 'modprobe vhost_vsock' (root), or "
@@ -443,6 +469,40 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 		"if [ \"$st\" -eq 0 ] && [ \"$mode\" = --daemon ]; then say "
 		"\"started (pid $(cat \"$pidf\")), log in $log\"; fi\n"
 		"exit \"$st\"\n");
+}
+
+int
+runscript_render(const struct recipe_set *set, const struct vm *vm,
+		 char **ret_text)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct rs s = {.sb = &sb, .vm = vm, .gui = has_gui(vm)};
+	int r;
+
+	/* Names go into file names and unquoted words, the recipe file
+	 * into comments and messages, MACs into QEMU's command line. */
+	if (!name_ok(vm->name) || (vm->file != NULL && esc_has_ctl(vm->file)))
+		return -EINVAL;
+	for (size_t i = 0; i < vm->nnics; i++) {
+		char mac[ESC_MAC_MAX];
+
+		if (!esc_mac(vm->nics[i].mac, mac) ||
+		    strcmp(mac, vm->nics[i].mac) != 0)
+			return -EINVAL;
+	}
+	if (vm_nic(vm, NIC_INTERNAL) != NULL) {
+		r = runscript_link_server(set, vm, &s.server);
+		if (r < 0)
+			return r;
+	}
+	s.client = s.server != NULL && s.server != vm;
+	emit_head(&s);
+	emit_helpers(&s);
+	emit_modes(&s);
+	emit_prepare(&s);
+	emit_argv(&s);
+	emit_extras(&s);
+	emit_start(&s);
 	*ret_text = sb_detach(&sb, NULL);
 	return 0;
 }

@@ -47,7 +47,7 @@ _sbx_build()
 	all) COMPREPLY=($(compgen -W "--offline --force --accel" -- "$cur")) ;;
 	fetch) COMPREPLY=($(compgen -W "--offline --cache --from --allow-http" -- "$cur")) ;;
 	lock) COMPREPLY=($(compgen -W "--update --release --key --cache --allow-http" -- "$cur")) ;;
-	clean) COMPREPLY=($(compgen -W "--all" -- "$cur")) ;;
+	clean) COMPREPLY=($(compgen -W "--all --state" -- "$cur")) ;;
 	pack) COMPREPLY=($(compgen -W "-o --output --sign" -- "$cur")) ;;
 	push) COMPREPLY=($(compgen -W "--sign --tls-verify=false" -- "$cur")) ;;
 	pull) COMPREPLY=($(compgen -W "-C --allowed-signers --identity --tls-verify=false" -- "$cur")) ;;

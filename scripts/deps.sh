@@ -33,18 +33,20 @@ FEDORA_KERNEL=kernel-core
 # The tests: cmocka, the real readers of generated files (tinyproxy, nft,
 # ShellCheck, virt-xml-validate), keys made at test time (gpg, openssl),
 # fixture images (debootstrap, guestfish, syslinux, mtools, dosfstools,
-# cpio), the bench's virt-customize, the end-to-end test's servers, and a
+# cpio), the bench's virt-customize, the end-to-end test's servers, a
 # container registry with TLS and basic auth (docker-registry, htpasswd)
-# serving busybox images made at test time.
+# serving busybox images made at test time, and sshd and rsync for the
+# run scripts' SSH channel (test-runscript).
 DEBIAN_TEST_PKGS="
 libcmocka-dev gnupg zstd curl python3 openssl iproute2 util-linux bc podman
 tinyproxy nftables shellcheck libvirt-clients libxml2-utils
+openssh-server rsync
 debootstrap libguestfs-tools guestfs-tools syslinux mtools dosfstools cpio
 docker-registry busybox-static apache2-utils
 "
 FEDORA_TEST_PKGS="
 libcmocka-devel gnupg2 zstd curl python3 openssl iproute util-linux bc podman
-tinyproxy nftables ShellCheck libvirt-client libxml2
+tinyproxy nftables ShellCheck libvirt-client libxml2 openssh-server rsync
 debootstrap guestfs-tools syslinux mtools dosfstools cpio glibc-static
 docker-distribution busybox httpd-tools
 "
@@ -52,6 +54,7 @@ docker-distribution busybox httpd-tools
 # running (PACKAGE:UNIT,UNIT...): the tests start their own tinyproxy, and
 # use podman only as a command.
 SERVICES="tinyproxy:tinyproxy
+openssh-server:ssh.service,ssh.socket,sshd.service
 podman:podman.socket,podman.service,podman-restart.service,podman-auto-update.timer
 docker-registry:docker-registry
 docker-distribution:docker-distribution"

@@ -2,7 +2,8 @@
 # The rendered systemd units through 'systemd-analyze verify' (the
 # Quadlet files: tests/check-quadlet.sh).
 # The ExecStart= paths point into the rendered tree for the check, since
-# the scripts exist only there.  Debian 12's systemd (252) does not know
+# the scripts exist only there (a /bin/sh -c wrapper stays the host's).
+# Debian 12's systemd (252) does not know
 # ImportCredential= (systemd >= 254, Fedora 44 ships 258): that one
 # warning is expected, any other message fails.
 set -u
@@ -21,7 +22,9 @@ for vm in proxy dev; do
 	for u in "$work/$vm"/etc/systemd/system/*.service; do
 		[ -e "$u" ] || continue
 		t=$work/$(basename "$u")
-		sed "s|^ExecStart=/|ExecStart=$work/$vm/|" "$u" >"$t"
+		sed -e "s|^ExecStart=/|ExecStart=$work/$vm/|" \
+			-e "s|^ExecStart=$work/$vm/bin/sh |ExecStart=/bin/sh |" \
+			"$u" >"$t"
 		out=$(systemd-analyze verify "$t" 2>&1)
 		st=$?
 		rest=$(printf '%s\n' "$out" |

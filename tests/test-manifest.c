@@ -167,6 +167,59 @@ test_inputs_digest(void **state)
 	test_rmdir(dir);
 }
 
+static void
+digest_of(const char *dir, const char *recipe, const char *text,
+	  char hex[DIGEST_HEX_MAX])
+{
+	struct recipe_set *set = NULL;
+	struct diag_list *diags = NULL;
+	struct plan plan;
+
+	test_write(recipe, text);
+	assert_int_equal(recipe_set_load(dir, &set, &diags), 0);
+	assert_int_equal(prepare_plan(set, &set->vms[0], NULL, 0, &plan, diags),
+			 0);
+	assert_int_equal(inputs_digest(&plan, NULL, NULL, hex), 0);
+	plan_release(&plan);
+	recipe_set_free(set);
+	diag_list_free(diags);
+}
+
+/* Memory, CPUs, the vsock CID and host forwards only change the run
+ * scripts (a forward's host port; its guest port may be in the
+ * firewall): the image's digest stays, so no rebake.  The disk's size is
+ * baked. */
+static void
+test_inputs_runtime(void **state)
+{
+	char *dir = test_mkdtemp();
+	CLEANUP_FREE char *rdir = path_join(dir, "recipes");
+	CLEANUP_FREE char *recipe = path_join(rdir, "a.yaml");
+	char d1[DIGEST_HEX_MAX], d2[DIGEST_HEX_MAX], d3[DIGEST_HEX_MAX];
+	const char *head = "vm: a\nbase: {distro: debian, path: b.qcow2}\n";
+	const char *nic = "nics:\n  - {name: u, type: user, mac: "
+			  "\"52:54:00:00:00:02\"%s}\n";
+	CLEANUP_FREE char *t1 = NULL, *t2 = NULL, *t3 = NULL, *n1 = NULL,
+			  *n2 = NULL;
+
+	(void)state;
+	assert_int_equal(mkdir_p(rdir, 0755), 0);
+	n1 = xasprintf(nic, ", forwards: [{host: \"127.0.0.1:2222\", "
+			    "guest: 22}]");
+	n2 = xasprintf(nic, ", forwards: [{host: \"127.0.0.1:3333\", "
+			    "guest: 22}]");
+	t1 = xasprintf("%smemory: 2G\ncpus: 1\nvsock-cid: 3\n%s", head, n1);
+	t2 = xasprintf("%smemory: 8G\ncpus: 4\nvsock-cid: 9\n%s", head, n2);
+	t3 = xasprintf("%sdisk: 30G\nmemory: 2G\ncpus: 1\nvsock-cid: 3\n%s",
+		       head, n1);
+	digest_of(dir, recipe, t1, d1);
+	digest_of(dir, recipe, t2, d2);
+	digest_of(dir, recipe, t3, d3);
+	assert_string_equal(d1, d2);	 /* run-time settings only */
+	assert_string_not_equal(d1, d3); /* the disk's size */
+	test_rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -175,6 +228,7 @@ main(void)
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_bad_manifest),
 		cmocka_unit_test(test_inputs_digest),
+		cmocka_unit_test(test_inputs_runtime),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

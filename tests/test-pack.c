@@ -133,6 +133,15 @@ group_setup(void **state)
 			">/dev/null",
 			base, base, base, C.out, C.out, C.out, C.out),
 		0);
+	/* A used VM's state (issue 15): never shipped, test_layout. */
+	assert_int_equal(
+		test_sh("mkdir -p '%s/state' && cd '%s/state' && "
+			"qemu-img create -q -f qcow2 -b ../dev.qcow2 -F qcow2 "
+			"dev.qcow2 && qemu-io -c 'write -P 0x77 0 64k' "
+			"dev.qcow2 >/dev/null && echo x >dev.image && "
+			"cp dev.qcow2 dev.qcow2.old-20260101-000000",
+			C.out, C.out),
+		0);
 	copy_fixture("run-dev.sh", C.out);
 	copy_fixture("run-proxy.sh", C.out);
 	copy_fixture("dev.manifest", C.out);

@@ -47,8 +47,9 @@ setup(void **state)
 			outputs_write_vm(c->set, &c->set->vms[i], c->out), 0);
 	assert_int_equal(outputs_write_all(c->set, c->out), 0);
 	assert_int_equal(test_sh("cd %s && mkdir -p home/.ssh xdg fake bin && "
-				 "chmod 0700 xdg && touch out/proxy.qcow2 "
-				 "out/dev.qcow2 && ln -s %s/%s/fake-waypipe "
+				 "chmod 0700 xdg && for v in proxy dev; do "
+				 "qemu-img create -q -f qcow2 out/$v.qcow2 1M "
+				 "|| exit; done && ln -s %s/%s/fake-waypipe "
 				 "bin/waypipe",
 				 c->dir, c->top, FIX),
 			 0);
@@ -184,6 +185,20 @@ qopt(const char *s, const char *key)
 	return NULL;
 }
 
+/* The console's -chardev (id=con). */
+static const char *
+chardev_con(const struct argv *av)
+{
+	const char *v[8];
+	size_t n = opt_values(av, "-chardev", v, 8);
+
+	for (size_t i = 0; i < n; i++)
+		if (strstr(v[i], "id=con,") != NULL)
+			return v[i];
+	fail_msg("no console chardev");
+	return NULL;
+}
+
 /* A unix socket path QEMU will listen on: in a directory of ours, 0700. */
 static void
 assert_private_socket(const char *path)
@@ -244,9 +259,17 @@ assert_no_listeners(const struct argv *av)
 		}
 	}
 	n = opt_values(av, "-chardev", v, 16);
-	for (size_t i = 0; i < n; i++)
-		assert_true(str_starts_with(v[i], "stdio,") ||
-			    str_starts_with(v[i], "file,"));
+	for (size_t i = 0; i < n; i++) {
+		CLEANUP_FREE char *path = NULL;
+
+		if (str_starts_with(v[i], "stdio,") ||
+		    str_starts_with(v[i], "file,"))
+			continue;
+		/* The SSH channel: a unix socket of ours. */
+		assert_true(str_starts_with(v[i], "socket,id=sshch,path="));
+		path = qopt(v[i], "path");
+		assert_private_socket(path);
+	}
 	n = opt_values(av, "-qmp", v, 16);
 	assert_int_equal(n, 1);
 	{
@@ -304,7 +327,7 @@ test_shellcheck(void **state)
 	assert_true(str_starts_with(st, "#!/bin/sh\n"));
 	assert_contains(st, "\nset -eu\n");
 	assert_int_equal(test_sh("test -x %s/out/run-proxy.sh && "
-				 "test \"$(wc -l <%s/out/run-dev.sh)\" -le 150",
+				 "test \"$(wc -l <%s/out/run-dev.sh)\" -le 280",
 				 c->dir, c->dir),
 			 0);
 	assert_int_equal(run(c, "", "run-proxy.sh", "--bogus"), 2);
@@ -329,7 +352,7 @@ test_proxy_argv(void **state)
 	assert_string_equal(opt_value(&av, "-m"), "4096");
 	assert_string_equal(opt_value(&av, "-smp"), "4");
 	disk = xasprintf("if=virtio,format=qcow2,discard=unmap,file=%s/out/"
-			 "proxy.qcow2",
+			 "state/proxy.qcow2",
 			 c->dir);
 	assert_string_equal(opt_value(&av, "-drive"), disk);
 	assert_int_equal(opt_values(&av, "-netdev", v, 8), 2);
@@ -338,17 +361,35 @@ test_proxy_argv(void **state)
 	assert_true(str_starts_with(v[1], "stream,id=link,server=on,"
 					  "addr.type=unix,addr.path="));
 	assert_true(str_ends_with(v[1], "/link-proxy.sock"));
-	assert_int_equal(opt_values(&av, "-device", v, 8), 4);
+	assert_int_equal(opt_values(&av, "-device", v, 8), 7);
 	assert_string_equal(v[0], "virtio-rng-pci");
 	assert_string_equal(v[1], "virtio-net-pci,netdev=uplink,"
 				  "mac=52:54:00:4c:00:11");
 	assert_string_equal(v[2], "virtio-net-pci,netdev=link,"
 				  "mac=52:54:00:4c:01:11");
-	assert_string_equal(v[3], "vhost-vsock-pci,guest-cid=4");
+	assert_string_equal(v[3], "virtio-serial-pci,id=vser");
+	assert_string_equal(v[4], "virtserialport,bus=vser.0,chardev=sshch,"
+				  "name=org.sbx.ssh");
+	assert_string_equal(v[5], "virtserialport,bus=vser.0,chardev=egress,"
+				  "name=org.sbx.egress");
+	assert_string_equal(v[6], "vhost-vsock-pci,guest-cid=4");
+	/* The egress log: a file in out/logs, appended. */
+	{
+		CLEANUP_FREE char *want = xasprintf(
+			"file,id=egress,path=%s/out/logs/egress.log,append=on",
+			c->dir);
+		const char *cv[8];
+		size_t n = opt_values(&av, "-chardev", cv, 8);
+		bool found = false;
+
+		for (size_t i = 0; i < n; i++)
+			found |= strcmp(cv[i], want) == 0;
+		assert_true(found);
+	}
 	log = xasprintf("stdio,id=con,mux=on,signal=off,logfile=%s/out/logs/"
 			"proxy.log",
 			c->dir);
-	assert_string_equal(opt_value(&av, "-chardev"), log);
+	assert_string_equal(chardev_con(&av), log);
 	assert_string_equal(opt_value(&av, "-serial"), "chardev:con");
 	assert_true(has_arg(&av, "-nodefaults"));
 	assert_false(has_arg(&av, "-daemonize"));
@@ -394,10 +435,10 @@ test_dev_argv(void **state)
 	d = qopt(v[0], "addr.path");
 	assert_string_equal(p, d);
 	assert_true(str_starts_with(p, c->dir));
-	assert_int_equal(opt_values(&da, "-device", v, 8), 3);
+	assert_int_equal(opt_values(&da, "-device", v, 8), 5);
 	assert_string_equal(v[1], "virtio-net-pci,netdev=link,"
 				  "mac=52:54:00:4c:01:21");
-	assert_string_equal(v[2], "vhost-vsock-pci,guest-cid=3");
+	assert_string_equal(v[4], "vhost-vsock-pci,guest-cid=3");
 	assert_null(strstr(opt_value(&da, "-netdev"), "user"));
 	err = file_in(c, "stderr");
 	assert_contains(err, "no WAYLAND_DISPLAY");
@@ -459,21 +500,215 @@ test_moved_out(void **state)
 	CLEANUP_FREE char *want = NULL;
 	struct argv av;
 
+	/* The state made before the move still fits after it: its
+	 * backing file is relative. */
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
 	assert_int_equal(test_sh("cd %s && mv out moved", c->dir), 0);
 	assert_int_equal(test_sh("cd %s && %s SBX_ACCEL=tcg XDG_RUNTIME_DIR= "
 				 "sh moved/run-proxy.sh </dev/null >stdout "
 				 "2>stderr",
 				 c->dir, c->env),
 			 0);
+	assert_int_equal(test_sh("cd %s && qemu-img info moved/state/"
+				 "proxy.qcow2 >/dev/null && ! grep -q 'no "
+				 "longer fits' stderr && ! ls moved/state | "
+				 "grep -q old",
+				 c->dir),
+			 0);
 	assert_int_equal(test_sh("cd %s && mv moved out", c->dir), 0);
 	av = load_argv(c, "proxy");
 	want = xasprintf("if=virtio,format=qcow2,discard=unmap,file=%s/moved/"
-			 "proxy.qcow2",
+			 "state/proxy.qcow2",
 			 c->dir);
 	assert_string_equal(opt_value(&av, "-drive"), want);
 	/* Without XDG_RUNTIME_DIR: out/run, 0700. */
 	assert_true(strstr(opt_value(&av, "-pidfile"), "/moved/run/") != NULL);
 	argv_free(&av);
+}
+
+/* --help: every option and environment variable, exit 0; one mode. */
+static void
+test_help(void **state)
+{
+	struct ctx *c = *state;
+	CLEANUP_FREE char *out = NULL, *err = NULL;
+	static const char *const words[] = {
+		"--daemon",	   "--ephemeral",
+		"--stop",	   "--status",
+		"--reset",	   "--help",
+		"SBX_ACCEL",	   "SBX_QEMU=",
+		"SBX_QEMU_IMG",	   "SBX_SSH_KEY",
+		"SBX_VSOCK",	   "SBX_STOP_TIMEOUT",
+		"XDG_RUNTIME_DIR", "out/state/dev.qcow2",
+	};
+
+	assert_int_equal(run(c, "", "run-dev.sh", "--help"), 0);
+	out = file_in(c, "stdout");
+	assert_true(str_starts_with(out, "usage: run-dev.sh "));
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		assert_contains(out, words[i]);
+	/* Nothing started, nothing made. */
+	assert_int_equal(test_sh("cd %s && ! test -e fake/dev.argv && "
+				 "! test -e out/state",
+				 c->dir),
+			 0);
+	assert_int_equal(run(c, "", "run-dev.sh", "--stop --status"), 2);
+	err = file_in(c, "stderr");
+	assert_contains(err, "usage: ");
+}
+
+/* The state overlay: made over the image, kept across runs, dropped by
+ * --reset, untouched by --ephemeral, moved aside when the image was
+ * rebuilt.  Real qemu-img and qemu-io on small images. */
+static void
+test_state(void **state)
+{
+	struct ctx *c = *state;
+	CLEANUP_FREE char *err = NULL;
+	struct argv av;
+
+	test_need("qemu-io");
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	assert_int_equal(
+		test_sh("cd %s/out/state && qemu-img info proxy.qcow2 | "
+			"grep -qx 'backing file: ../proxy.qcow2' && "
+			"test -s proxy.image && "
+			"test \"$(stat -c %%a .)\" = 700",
+			c->dir),
+		0);
+	/* The guest writes: into the state, never into the image. */
+	assert_int_equal(test_sh("cd %s/out && qemu-io -c 'write -P 0xab 0 "
+				 "64k' state/proxy.qcow2 >/dev/null && "
+				 "! qemu-img compare -q state/proxy.qcow2 "
+				 "proxy.qcow2 && qemu-io -c 'read -P 0 0 64k' "
+				 "proxy.qcow2 >/dev/null",
+				 c->dir),
+			 0);
+	/* Kept across runs. */
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	assert_int_equal(test_sh("cd %s/out && qemu-io -c 'read -P 0xab 0 "
+				 "64k' state/proxy.qcow2 | grep -q '^read'",
+				 c->dir),
+			 0);
+	/* --ephemeral: the same state under snapshot=on. */
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", "--ephemeral"),
+			 0);
+	av = load_argv(c, "proxy");
+	assert_true(str_ends_with(opt_value(&av, "-drive"),
+				  "/out/state/proxy.qcow2,snapshot=on"));
+	argv_free(&av);
+	/* --reset refuses while the VM runs, then drops the state. */
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", "--daemon"),
+			 0);
+	assert_int_equal(run(c, "", "run-proxy.sh", "--reset"), 1);
+	err = file_in(c, "stderr");
+	assert_contains(err, "stop it first");
+	assert_int_equal(run(c, "", "run-proxy.sh", "--stop"), 0);
+	assert_int_equal(test_sh("cd %s && time -p sh -c '%s sh out/run-"
+				 "proxy.sh --reset >stdout 2>stderr' 2>time && "
+				 "awk '/real/ && $2 < 2 { ok = 1 } END "
+				 "{ exit !ok }' time && ! test -e "
+				 "out/state/proxy.qcow2",
+				 c->dir, c->env),
+			 0);
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	assert_int_equal(test_sh("cd %s/out && qemu-img compare -q "
+				 "state/proxy.qcow2 proxy.qcow2",
+				 c->dir),
+			 0);
+	/* A rebuilt image: the old state is moved aside, not deleted. */
+	assert_int_equal(test_sh("cd %s/out && qemu-io -c 'write -P 0xcd 0 "
+				 "64k' state/proxy.qcow2 >/dev/null && "
+				 "echo new-digest >proxy.inputs && "
+				 "touch -d '2020-01-01' proxy.qcow2",
+				 c->dir),
+			 0);
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	free(err);
+	err = file_in(c, "stderr");
+	assert_contains(err, "no longer fits");
+	assert_contains(err, "/out/state/proxy.qcow2.old-");
+	assert_int_equal(test_sh("cd %s/out/state && set -- proxy.qcow2.old-*"
+				 " && test $# = 1 && qemu-io -c 'read -P 0xcd "
+				 "0 64k' \"$1\" | grep -q '^read' && "
+				 "qemu-img compare -q proxy.qcow2 "
+				 "../proxy.qcow2",
+				 c->dir),
+			 0);
+	/* Unchanged image: the state stays. */
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	assert_int_equal(test_sh("cd %s/out/state && ls | grep -c old | "
+				 "grep -qx 1",
+				 c->dir),
+			 0);
+}
+
+/* The host-only SSH channel, host half for real: ssh, scp and rsync
+ * through run-proxy.sh's ProxyCommand and ssh_config reach an sshd -i
+ * that the fake QEMU runs on the port's socket, as the guest's
+ * sbx-ssh-serial.service does, with the key the script handed over. */
+static void
+test_ssh_channel(void **state)
+{
+	struct ctx *c = *state;
+	CLEANUP_FREE char *env = NULL, *out = NULL, *err = NULL;
+
+	test_need("/usr/sbin/sshd");
+	test_need("ssh");
+	test_need("scp");
+	test_need("rsync");
+	test_need("python3");
+	assert_int_equal(
+		test_sh("cd %s && ssh-keygen -q -t ed25519 -N '' -C '' -f "
+			"hostkey && ssh-keygen -q -t ed25519 -N '' -C '' -f "
+			"home/.ssh/id_chan && printf '%%s\\n' "
+			"\"HostKey $PWD/hostkey\" \"AuthorizedKeysFile "
+			"$PWD/home/.ssh/id_chan.pub\" 'StrictModes no' "
+			"'PidFile none' 'UsePAM no' 'PermitRootLogin "
+			"prohibit-password' 'Subsystem sftp internal-sftp' "
+			">sshd_config && "
+			"mkdir -p data && echo payload-$$ >data/f && "
+			"(mkdir -p /run/sshd 2>/dev/null || :)",
+			c->dir),
+		0);
+	env = xasprintf("SBX_ACCEL=tcg SBX_SSH_KEY=%s/home/.ssh/id_chan.pub "
+			"FAKE_SSHD='exec /usr/sbin/sshd -i -f %s/sshd_config "
+			"-E %s/sshd.log'",
+			c->dir, c->dir, c->dir);
+	assert_int_equal(run(c, "", "run-proxy.sh", "ssh true"), 1);
+	err = file_in(c, "stderr");
+	assert_contains(err, "not running");
+	assert_int_equal(run(c, env, "run-proxy.sh", "--daemon"), 0);
+	/* A command, its output back. */
+	assert_int_equal(run(c, "", "run-proxy.sh",
+			     "ssh -o User=\"$(id -un)\" echo over-the-port"),
+			 0);
+	out = file_in(c, "stdout");
+	assert_string_equal(out, "over-the-port\n");
+	assert_int_equal(
+		test_sh("cd %s && test -s out/state/proxy.known_hosts", c->dir),
+		0);
+	/* scp both ways, rsync in, with the printed ssh_config. */
+	assert_int_equal(
+		test_sh("cd %s && cfg=$(%s sh out/run-proxy.sh --ssh-config) "
+			"&& "
+			"test -f \"$cfg\" && me=$(id -un) && "
+			"scp -q -F \"$cfg\" -o User=$me data/f sbx-proxy:$PWD/"
+			"data/g && scp -q -F \"$cfg\" -o User=$me "
+			"sbx-proxy:$PWD/data/g data/h && cmp data/f data/h && "
+			"rsync -a -e \"ssh -F $cfg -o User=$me\" data/ "
+			"sbx-proxy:$PWD/synced/ && cmp data/f synced/f && "
+			"{ ssh -F \"$cfg\" -O exit sbx-proxy 2>/dev/null "
+			"|| :; }",
+			c->dir, c->env),
+		0);
+	assert_int_equal(run(c, "", "run-proxy.sh", "--stop"), 0);
+	/* The VM's host key goes with its state. */
+	assert_int_equal(run(c, "", "run-proxy.sh", "--reset"), 0);
+	assert_int_equal(
+		test_sh("cd %s && ! test -e out/state/proxy.known_hosts",
+			c->dir),
+		0);
 }
 
 static void
@@ -599,10 +834,8 @@ test_daemon_stop(void **state)
 			 0);
 	av = load_argv(c, "proxy");
 	assert_true(has_arg(&av, "-daemonize"));
-	assert_true(str_starts_with(opt_value(&av, "-chardev"), "file,id=con,"
-								"path="));
-	assert_true(str_ends_with(opt_value(&av, "-chardev"),
-				  "/out/logs/proxy.log"));
+	assert_true(str_starts_with(chardev_con(&av), "file,id=con,path="));
+	assert_true(str_ends_with(chardev_con(&av), "/out/logs/proxy.log"));
 	argv_free(&av);
 	assert_int_equal(run(c, "", "run-proxy.sh", "--status"), 0);
 	out = file_in(c, "stdout");
@@ -756,6 +989,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_moved_out, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ssh_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ssh_channel, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_accel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_image, setup,
 						teardown),

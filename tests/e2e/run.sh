@@ -31,6 +31,8 @@ P=$W/project
 OUT=$P/out
 TIMEOUT=${E2E_TIMEOUT:-2400}
 . tests/lib/cache.sh
+. tests/e2e/state.sh
+. tests/e2e/egress.sh
 OTHER=sbx-e2e-other
 T_START=$(date +%s)
 
@@ -176,6 +178,7 @@ unset XDG_RUNTIME_DIR
 rm -rf "$OUT/logs"
 t0=$(now)
 say "booting the proxy VM, then the dev VM (TCG)"
+state_mark_image
 "$OUT/run-proxy.sh" --daemon >"$W/run-proxy.log" 2>&1 || {
 	cat "$W/run-proxy.log" >&2
 	say "run-proxy.sh --daemon failed"
@@ -298,6 +301,7 @@ done
 T_RUN=$(($(now) - t0))
 sleep 5
 SBX_STOP_TIMEOUT=30 "$OUT/run-dev.sh" --stop >/dev/null 2>&1
+state_round
 SBX_STOP_TIMEOUT=60 "$OUT/run-proxy.sh" --stop >/dev/null 2>&1
 kill "$SRV_PID" 2>/dev/null
 SRV_PID=''
@@ -342,6 +346,7 @@ for a in 10.0.21.1 192.168.76.11; do
 done
 # What the design does not stop: names the dev VM makes the proxy look up.
 found dns-lookup-for-dev-vm "query[A] exfil-$TOKEN.example"
+egress_rows
 hits() { grep -c "^$1 " "$W/hits.log" 2>/dev/null || :; }
 n=$(grep -c "^tcp 80 .*e2e-http-$TOKEN" "$W/hits.log" 2>/dev/null || :)
 if [ "${n:-0}" -gt 0 ]; then st=pass; else st=blocked; fi
@@ -368,7 +373,8 @@ while IFS='|' read -r n e s d; do
 done <"$RES"
 echo
 echo "times: base ${T_BASE}s, bake ${T_BAKE}s, proxies up ${T_PROXY_UP:-?}s" \
-	"after boot, boot+probes ${T_RUN}s, total ${T_ALL}s"
+	"after boot, boot+probes ${T_RUN}s, boot after --reset" \
+	"${T_RESET_BOOT:-?}s, total ${T_ALL}s"
 echo "logs: $OUT/logs/, $W/"
 [ "${E2E_KEEP:-}" = 1 ] || rm -f "$OUT"/*.qcow2
 echo "e2e: $pass passed, $fail failed"

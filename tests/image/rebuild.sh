@@ -7,6 +7,8 @@
 #    out/VM.inputs.                                              [1 launch]
 # 2. A rebuild with nothing changed launches no appliance and takes well
 #    under a second.                                            [0 launches]
+#    2b. Memory and CPUs changed: run-dev.sh is rewritten, the image is
+#    up to date (issue 15).                                     [0 launches]
 # 3. Project A moves aside; project B, at the same path (rendered files
 #    name their recipe by the path sbx-build was given), has the same
 #    recipes, sbx.lock and secrets and no image.  Offline under 'unshare
@@ -98,6 +100,27 @@ check "both VMs reported up to date" sh -c \
 	 grep -q 'proxy.qcow2 is up to date' '$W/noop.log'"
 check "no-change rebuild under a second" \
 	test "$(echo "$noop < 1" | bc)" = 1
+
+# --- 2b. run-time settings only (issue 15) ----------------------------------
+# Memory and CPUs change the run script, not the image: no launch.
+cp "$A/out/run-dev.sh" "$W/run-dev.before"
+cp "$A/recipes/dev.yaml" "$W/dev.yaml.orig"
+printf 'memory: 3G\ncpus: 3\n' >>"$A/recipes/dev.yaml"
+./sbx-build -v -C "$A" build dev --accel tcg >"$W/mem.log" 2>&1
+st=$?
+echo "# memory and cpus changed: exit $st"
+show "$W/mem.log"
+check "memory/cpus change: build succeeds" test $st -eq 0
+check "memory/cpus change: no appliance launched" \
+	test "$(launches "$W/mem.log")" = 0
+check "memory/cpus change: dev reported up to date" \
+	grep -q 'dev.qcow2 is up to date' "$W/mem.log"
+check "memory/cpus change: run-dev.sh says -m 3072 -smp 3" \
+	grep -q -- '-m 3072 -smp 3' "$A/out/run-dev.sh"
+check "memory/cpus change: run-dev.sh rewritten" \
+	sh -c "! cmp -s '$W/run-dev.before' '$A/out/run-dev.sh'"
+cp "$W/dev.yaml.orig" "$A/recipes/dev.yaml"
+./sbx-build -C "$A" build dev --accel tcg >/dev/null 2>&1
 
 # --- 3. offline, cold cache -----------------------------------------------
 registry_stop

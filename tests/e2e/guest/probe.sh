@@ -33,6 +33,10 @@ say() {
 	done
 }
 say "E2E-BEGIN $(date -u +%s)"
+# The state round (tests/e2e/state.sh): a baked file, deleted at the end
+# of this run; after run-dev.sh --reset it is back.
+if [ -e /etc/sbx-e2e-baked ]; then m=present; else m=missing; fi
+say "E2E-STATE baked-file $m"
 
 # result NAME EXPECTED STATUS DETAIL: STATUS 0 means the traffic passed.
 result() {
@@ -314,6 +318,7 @@ probe restart-ssh-client-github-com pass retry ssh_dev github.com
 probe restart-ssh-proxy-not-listed blocked connect_ssh "$SSH_PORT" blocked.example 22
 probe restart-dns-ct-other-port blocked bridge_reach "http://10.0.21.2:80/"
 
+rm -f /etc/sbx-e2e-baked
 say "E2E-END $(date -u +%s)"
 sync
 systemctl --no-block poweroff
