@@ -48,10 +48,17 @@ user_check(struct bake *b, const struct user *u, const struct accounts *a)
 	return 0;
 }
 
-/* One shell line, failing with a marker naming the user that asked. */
+/* One shell line, failing with a marker naming the user that asked.  A
+ * groupadd runs only when the group is still missing then: an earlier
+ * useradd may have made it (the user's own group). */
 static void
 script_line(struct strbuf *sh, const char *const *argv, size_t who)
 {
+	if (strcmp(argv[0], "groupadd") == 0) {
+		sb_puts(sh, "getent group ");
+		esc_sh_quote(sh, argv[1]);
+		sb_puts(sh, " >/dev/null || ");
+	}
 	for (size_t i = 0; argv[i] != NULL; i++) {
 		sb_puts(sh, i ? " " : "");
 		esc_sh_quote(sh, argv[i]);
