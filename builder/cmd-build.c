@@ -97,11 +97,10 @@ write_scripts(const struct recipe_set *set, const struct vm **vms, size_t n,
 	return r < 0 ? CMD_ERROR : CMD_OK;
 }
 
-/* Long (about 130 lines) on purpose: option parsing, then the bake and
- * its report in one read from top to bottom; split it with the next
- * option it gains. */
-int
-cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
+/* The options into *o; CMD_OK, or what the command returns. */
+static enum cmd_status
+parse_bake_options(const struct cmd_entry *cmd, int argc, char **argv,
+		   struct bake_opts *o)
 {
 	static const struct option opts[] = {
 		{"offline", no_argument, NULL, 'o'},
@@ -109,38 +108,22 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 		{"accel", required_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0},
 	};
-	struct bake_opts o = {
-		.accel = IMAGE_ACCEL_AUTO,
-		.step = on_step,
-		.warn = on_warn,
-		.progress = globals.progress,
-		.debug = log_get_level() >= LOG_DEBUG,
-	};
-	const struct recipe_set *set = globals.recipes;
-	const struct vm **vms;
-	struct bake_result res = {0};
-	CLEANUP_FREE char *out = path_join(globals.dir, "out");
-	CLEANUP_FREE char *lock_path = path_join(globals.dir, LOCK_FILE);
-	CLEANUP_FREE char *err = NULL;
-	struct lock *lk = NULL;
-	enum cmd_status st = CMD_OK;
-	size_t n = 0;
-	int c, r;
+	int c;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			o.offline = true;
+			o->offline = true;
 			break;
 		case 'f':
-			o.force = true;
+			o->force = true;
 			break;
 		case 'a':
 			if (strcmp(optarg, "kvm") == 0) {
-				o.accel = IMAGE_ACCEL_KVM;
+				o->accel = IMAGE_ACCEL_KVM;
 			} else if (strcmp(optarg, "tcg") == 0) {
-				o.accel = IMAGE_ACCEL_TCG;
+				o->accel = IMAGE_ACCEL_TCG;
 			} else {
 				log_error("--accel must be 'kvm' or 'tcg', not "
 					  "'%s'",
@@ -155,13 +138,24 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	}
 	if (!cmd_operands_ok(cmd, argc - optind))
 		return CMD_USAGE;
-	if (!source_date_epoch(&o.epoch)) {
+	if (!source_date_epoch(&o->epoch)) {
 		log_error("SOURCE_DATE_EPOCH must be seconds since 1970, not "
 			  "'%s'",
 			  getenv("SOURCE_DATE_EPOCH"));
 		return CMD_ERROR;
 	}
-	o.out_dir = out;
+	return CMD_OK;
+}
+
+/* The VMs named by the operands (each once), or all; NULL after saying
+ * why. */
+static const struct vm **
+select_vms(const struct recipe_set *set, int argc, char **argv, bool all,
+	   size_t *ret_n)
+{
+	const struct vm **vms;
+	size_t n = 0;
+
 	vms = xcalloc(all ? set->nvms + 1 : (size_t)(argc - optind) + 1,
 		      sizeof(*vms));
 	if (all) {
@@ -176,7 +170,7 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 				log_error("no VM named '%s' in the recipes",
 					  argv[i]);
 				free(vms);
-				return CMD_ERROR;
+				return NULL;
 			}
 			for (size_t k = 0; k < n; k++)
 				dup |= vms[k] == vm;
@@ -187,8 +181,40 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	if (n == 0) {
 		log_error("no VM to build");
 		free(vms);
-		return CMD_ERROR;
+		return NULL;
 	}
+	*ret_n = n;
+	return vms;
+}
+
+int
+cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
+{
+	struct bake_opts o = {
+		.accel = IMAGE_ACCEL_AUTO,
+		.step = on_step,
+		.warn = on_warn,
+		.progress = globals.progress,
+		.debug = log_get_level() >= LOG_DEBUG,
+	};
+	const struct recipe_set *set = globals.recipes;
+	const struct vm **vms;
+	struct bake_result res = {0};
+	CLEANUP_FREE char *out = path_join(globals.dir, "out");
+	CLEANUP_FREE char *lock_path = path_join(globals.dir, LOCK_FILE);
+	CLEANUP_FREE char *err = NULL;
+	struct lock *lk = NULL;
+	enum cmd_status st;
+	size_t n = 0;
+	int r;
+
+	st = parse_bake_options(cmd, argc, argv, &o);
+	if (st != CMD_OK)
+		return st;
+	o.out_dir = out;
+	vms = select_vms(set, argc, argv, all, &n);
+	if (vms == NULL)
+		return CMD_ERROR;
 	lk = cmd_lock_load(lock_path);
 	if (lk == NULL) {
 		free(vms);

@@ -214,11 +214,9 @@ check_service_image(const struct vm *vm, size_t i, struct diag_list *diags)
 	}
 }
 
-/* Long (about 200 lines): every cross-field rule of a VM, collected into
- * one diag list in recipe order; candidates to move into validate.c when
- * recipe.c (1,600 lines) is split. */
-void
-recipe_check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
+/* The VM's name, its base and its vsock CID. */
+static void
+check_identity(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 {
 	const char *cand[64];
 	size_t n;
@@ -252,6 +250,13 @@ recipe_check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 		diag_add(diags, vm->pos,
 			 "missing required key 'vsock-cid' in VM '%s'",
 			 vm->name);
+}
+
+/* At most one NIC of each kind; an internal one has an address and no
+ * forwards. */
+static void
+check_nics(const struct vm *vm, struct diag_list *diags)
+{
 	if (vm->nnics == 0)
 		diag_add(diags, vm->pos, "VM '%s' has no NIC", vm->name);
 	for (size_t i = 0; i < vm->nnics; i++) {
@@ -273,136 +278,150 @@ recipe_check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 					 "VM '%s' has two %s NICs", vm->name,
 					 recipe_nic_kinds[nic->kind]);
 	}
-	check_users(vm, diags);
-	check_networks(vm, diags);
-	check_static_ips(vm, diags);
-	for (size_t i = 0; i < vm->nservices; i++) {
-		struct service *s = &vm->services[i];
-		uint32_t a;
+}
 
-		if (s->name == NULL)
-			continue;
-		for (size_t j = 0; j < i; j++)
-			if (vm->services[j].name != NULL &&
-			    strcmp(s->name, vm->services[j].name) == 0)
-				diag_add(diags, s->pos,
-					 "service '%s' is listed twice",
-					 s->name);
-		check_service_image(vm, i, diags);
-		if (s->network != NULL) {
-			const struct pnetwork *net = NULL;
+/* Service i: unique name, its image's unit, its network and address, its
+ * DNS server (an address or service:NAME, resolved here). */
+static void
+check_service(struct vm *vm, size_t i, struct diag_list *diags)
+{
+	struct service *s = &vm->services[i];
+	const char *cand[64];
+	size_t n;
+	uint32_t a;
 
-			n = 0;
-			for (size_t j = 0; j < vm->nnetworks && n < 64; j++) {
-				if (vm->networks[j].name == NULL)
-					continue;
-				cand[n++] = vm->networks[j].name;
-				if (strcmp(vm->networks[j].name, s->network) ==
-				    0)
-					net = &vm->networks[j];
-			}
-			if (net == NULL)
-				unresolved(diags, s->network_pos, "network",
-					   s->network, cand, n);
-			else if (s->ip != NULL && net->subnet != NULL &&
-				 valid_subnet(net->subnet) &&
-				 valid_ipv4(s->ip) &&
-				 !ipv4_in_subnet(s->ip, net->subnet))
-				diag_add(diags, s->ip_pos,
-					 "service '%s': 'ip' %s is not in "
-					 "network '%s' (%s)",
-					 s->name, s->ip, net->name,
-					 net->subnet);
-		}
-		if (s->ip != NULL && !parse_ipv4(s->ip, &a))
-			diag_add(diags, s->pos,
-				 "service '%s': 'ip' must be an IPv4 address",
+	if (s->name == NULL)
+		return;
+	for (size_t j = 0; j < i; j++)
+		if (vm->services[j].name != NULL &&
+		    strcmp(s->name, vm->services[j].name) == 0)
+			diag_add(diags, s->pos, "service '%s' is listed twice",
 				 s->name);
-		if (s->dns != NULL && str_starts_with(s->dns, "service:")) {
-			const struct service *t =
-				vm_service(vm, s->dns + strlen("service:"));
+	check_service_image(vm, i, diags);
+	if (s->network != NULL) {
+		const struct pnetwork *net = NULL;
 
-			if (t == NULL || t->ip == NULL)
-				diag_add(diags, s->dns_pos,
-					 "'dns' names service '%s', which is "
-					 "not a service of this VM with an "
-					 "'ip'",
-					 s->dns + strlen("service:"));
-			else
-				s->dns_resolved = xstrdup(t->ip);
-		} else if (s->dns != NULL) {
-			if (!parse_ipv4(s->dns, &a))
-				diag_add(diags, s->dns_pos,
-					 "'dns' must be an IPv4 address or "
-					 "service:NAME");
-			else
-				s->dns_resolved = xstrdup(s->dns);
+		n = 0;
+		for (size_t j = 0; j < vm->nnetworks && n < 64; j++) {
+			if (vm->networks[j].name == NULL)
+				continue;
+			cand[n++] = vm->networks[j].name;
+			if (strcmp(vm->networks[j].name, s->network) == 0)
+				net = &vm->networks[j];
 		}
-	}
-	if (vm->proxy_server.present) {
-		const struct proxy_server *ps = &vm->proxy_server;
-
-		check_listener(vm, &ps->http, diags);
-		check_listener(vm, &ps->ssh, diags);
-		if (!ps->http.enabled && !ps->ssh.enabled)
-			diag_add(diags, ps->pos,
-				 "a proxy server needs at least one enabled "
-				 "proxy");
-		if (vm->nnetworks == 0)
-			diag_add(diags, ps->pos,
-				 "a proxy server needs a podman network "
-				 "('networks')");
-		if (ps->http.publish == ps->ssh.publish)
-			diag_add(diags, ps->ssh.pos,
-				 "the http and ssh proxies both publish "
-				 "port %u",
-				 ps->ssh.publish);
-		if (ps->dns_service != NULL &&
-		    vm_service(vm, ps->dns_service) == NULL) {
-			for (n = 0; n < vm->nservices && n < 64; n++)
-				cand[n] = vm->services[n].name;
-			unresolved(diags, ps->pos, "service", ps->dns_service,
+		if (net == NULL)
+			unresolved(diags, s->network_pos, "network", s->network,
 				   cand, n);
-		}
-		if (vm_nic(vm, NIC_INTERNAL) == NULL)
-			diag_add(diags, ps->pos,
-				 "a proxy server needs an internal NIC");
+		else if (s->ip != NULL && net->subnet != NULL &&
+			 valid_subnet(net->subnet) && valid_ipv4(s->ip) &&
+			 !ipv4_in_subnet(s->ip, net->subnet))
+			diag_add(diags, s->ip_pos,
+				 "service '%s': 'ip' %s is not in "
+				 "network '%s' (%s)",
+				 s->name, s->ip, net->name, net->subnet);
 	}
-	if (vm->use_proxy.present && vm->use_proxy.vm != NULL) {
-		struct vm *t = recipe_find_vm(set, vm->use_proxy.vm);
+	if (s->ip != NULL && !parse_ipv4(s->ip, &a))
+		diag_add(diags, s->pos,
+			 "service '%s': 'ip' must be an IPv4 address", s->name);
+	if (s->dns != NULL && str_starts_with(s->dns, "service:")) {
+		const struct service *t =
+			vm_service(vm, s->dns + strlen("service:"));
 
-		if (t == NULL) {
-			for (n = 0; n < set->nvms && n < 64; n++)
-				cand[n] = set->vms[n].name;
-			unresolved(diags, vm->use_proxy.vm_pos, "VM",
-				   vm->use_proxy.vm, cand, n);
-		} else if (!t->proxy_server.present) {
-			diag_add(diags, vm->use_proxy.vm_pos,
-				 "VM '%s' has no 'proxy-server'", t->name);
-		} else {
-			const struct nic *a = vm_nic(vm, NIC_INTERNAL);
-			const struct nic *b = vm_nic(t, NIC_INTERNAL);
-
-			vm->use_proxy.target = t;
-			if (a == NULL)
-				diag_add(diags, vm->use_proxy.pos,
-					 "'use-proxy' needs an internal NIC");
-			else if (b != NULL && a->address != NULL &&
-				 b->address != NULL &&
-				 (a->prefix != b->prefix ||
-				  !same_subnet(a->address, b->address,
-					       a->prefix)))
-				diag_add(diags, a->address_pos,
-					 "address %s/%u is not on the proxy "
-					 "VM's subnet (%s/%u)",
-					 a->address, a->prefix, b->address,
-					 b->prefix);
-		}
-		if (vm_nic(vm, NIC_USER) != NULL)
-			diag_add(diags, vm_nic(vm, NIC_USER)->pos,
-				 "a VM behind a proxy must not have a "
-				 "user-mode NIC: it would bypass the proxy");
+		if (t == NULL || t->ip == NULL)
+			diag_add(diags, s->dns_pos,
+				 "'dns' names service '%s', which is "
+				 "not a service of this VM with an "
+				 "'ip'",
+				 s->dns + strlen("service:"));
+		else
+			s->dns_resolved = xstrdup(t->ip);
+	} else if (s->dns != NULL) {
+		if (!parse_ipv4(s->dns, &a))
+			diag_add(diags, s->dns_pos,
+				 "'dns' must be an IPv4 address or "
+				 "service:NAME");
+		else
+			s->dns_resolved = xstrdup(s->dns);
 	}
+}
+
+static void
+check_proxy_server(const struct vm *vm, struct diag_list *diags)
+{
+	const struct proxy_server *ps = &vm->proxy_server;
+	const char *cand[64];
+	size_t n;
+
+	check_listener(vm, &ps->http, diags);
+	check_listener(vm, &ps->ssh, diags);
+	if (!ps->http.enabled && !ps->ssh.enabled)
+		diag_add(diags, ps->pos,
+			 "a proxy server needs at least one enabled "
+			 "proxy");
+	if (vm->nnetworks == 0)
+		diag_add(diags, ps->pos,
+			 "a proxy server needs a podman network "
+			 "('networks')");
+	if (ps->http.publish == ps->ssh.publish)
+		diag_add(diags, ps->ssh.pos,
+			 "the http and ssh proxies both publish "
+			 "port %u",
+			 ps->ssh.publish);
+	if (ps->dns_service != NULL &&
+	    vm_service(vm, ps->dns_service) == NULL) {
+		for (n = 0; n < vm->nservices && n < 64; n++)
+			cand[n] = vm->services[n].name;
+		unresolved(diags, ps->pos, "service", ps->dns_service, cand, n);
+	}
+	if (vm_nic(vm, NIC_INTERNAL) == NULL)
+		diag_add(diags, ps->pos,
+			 "a proxy server needs an internal NIC");
+}
+
+/* use-proxy: the proxy VM exists, serves, and shares our subnet; no
+ * user-mode NIC bypasses it. */
+static void
+check_use_proxy(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
+{
+	const char *cand[64];
+	size_t n;
+
+	struct vm *t = recipe_find_vm(set, vm->use_proxy.vm);
+
+	if (t == NULL) {
+		for (n = 0; n < set->nvms && n < 64; n++)
+			cand[n] = set->vms[n].name;
+		unresolved(diags, vm->use_proxy.vm_pos, "VM", vm->use_proxy.vm,
+			   cand, n);
+	} else if (!t->proxy_server.present) {
+		diag_add(diags, vm->use_proxy.vm_pos,
+			 "VM '%s' has no 'proxy-server'", t->name);
+	} else {
+		const struct nic *a = vm_nic(vm, NIC_INTERNAL);
+		const struct nic *b = vm_nic(t, NIC_INTERNAL);
+
+		vm->use_proxy.target = t;
+		if (a == NULL)
+			diag_add(diags, vm->use_proxy.pos,
+				 "'use-proxy' needs an internal NIC");
+		else if (b != NULL && a->address != NULL &&
+			 b->address != NULL &&
+			 (a->prefix != b->prefix ||
+			  !same_subnet(a->address, b->address, a->prefix)))
+			diag_add(diags, a->address_pos,
+				 "address %s/%u is not on the proxy "
+				 "VM's subnet (%s/%u)",
+				 a->address, a->prefix, b->address, b->prefix);
+	}
+	if (vm_nic(vm, NIC_USER) != NULL)
+		diag_add(diags, vm_nic(vm, NIC_USER)->pos,
+			 "a VM behind a proxy must not have a "
+			 "user-mode NIC: it would bypass the proxy");
+}
+
+static void
+check_files(const struct vm *vm, struct diag_list *diags)
+{
 	for (size_t i = 0; i < vm->nfiles; i++) {
 		const struct file_spec *fs = &vm->files[i];
 
@@ -420,6 +439,25 @@ recipe_check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 				 "file '%s' needs 'content' or 'template'",
 				 fs->path);
 	}
+}
+
+/* Every cross-field rule of a VM, collected into one diag list in recipe
+ * order. */
+void
+recipe_check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
+{
+	check_identity(set, vm, diags);
+	check_nics(vm, diags);
+	check_users(vm, diags);
+	check_networks(vm, diags);
+	check_static_ips(vm, diags);
+	for (size_t i = 0; i < vm->nservices; i++)
+		check_service(vm, i, diags);
+	if (vm->proxy_server.present)
+		check_proxy_server(vm, diags);
+	if (vm->use_proxy.present && vm->use_proxy.vm != NULL)
+		check_use_proxy(set, vm, diags);
+	check_files(vm, diags);
 }
 
 /* Two VMs must not share a CID, a MAC address or an internal address. */
