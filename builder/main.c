@@ -11,11 +11,23 @@
 
 /* The command table, sorted by name: one entry per cmd-<verb>.c. */
 static const struct cmd_entry *const cmd_table[] = {
-	&cmd_all_entry,	   &cmd_build_entry,   &cmd_check_entry,
-	&cmd_clean_entry,  &cmd_fetch_entry,   &cmd_help_entry,
-	&cmd_lock_entry,   &cmd_pack_entry,    &cmd_plan_entry,
-	&cmd_render_entry, &cmd_scripts_entry, &cmd_seed_entry,
-	&cmd_unpack_entry, &cmd_verify_entry,  NULL,
+	&cmd_all_entry,
+	&cmd_build_entry,
+	&cmd_check_entry,
+	&cmd_clean_entry,
+	&cmd_fetch_entry,
+	&cmd_help_entry,
+	&cmd_lock_entry,
+	&cmd_pack_entry,
+	&cmd_plan_entry,
+	&cmd_pull_entry,
+	&cmd_push_entry,
+	&cmd_render_entry,
+	&cmd_scripts_entry,
+	&cmd_seed_entry,
+	&cmd_unpack_entry,
+	&cmd_verify_entry,
+	NULL,
 };
 
 static void

@@ -4,7 +4,7 @@ _sbx_build()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="all build check clean fetch help lock pack plan render scripts seed unpack verify"
+	local commands="all build check clean fetch help lock pack plan pull push render scripts seed unpack verify"
 	local i cmd= dir=.
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -49,6 +49,8 @@ _sbx_build()
 	lock) COMPREPLY=($(compgen -W "--update --release --key --cache --allow-http" -- "$cur")) ;;
 	clean) COMPREPLY=($(compgen -W "--all" -- "$cur")) ;;
 	pack) COMPREPLY=($(compgen -W "-o --output --sign" -- "$cur")) ;;
+	push) COMPREPLY=($(compgen -W "--sign --tls-verify=false" -- "$cur")) ;;
+	pull) COMPREPLY=($(compgen -W "-C --allowed-signers --identity --tls-verify=false" -- "$cur")) ;;
 	unpack)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "-C --allowed-signers --identity" -- "$cur"))

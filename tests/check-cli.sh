@@ -85,6 +85,8 @@ SOURCE_DATE_EPOCH=abc expect 1 "SOURCE_DATE_EPOCH must be seconds since 1970, no
 expect 1 "cannot get base 'fedora-44'" -- -C "$bp" build --offline proxy dev
 grep -q "sbx.lock pins no package file for VM 'dev'" "$tmp/err" ||
 	{ echo "FAIL: build --offline did not name dev's missing pins"; fails=$((fails + 1)); }
+grep -q "recipes/proxy.yaml:[0-9]*:[0-9]*: container image 'docker.io/pihole/pihole:2025.08.0' is not pinned" "$tmp/err" ||
+	{ echo "FAIL: build --offline did not name the proxy's unpinned image"; fails=$((fails + 1)); }
 grep -q "nothing in '$bp/out' was changed" "$tmp/err" ||
 	{ echo "FAIL: build --offline did not say nothing changed"; fails=$((fails + 1)); }
 [ -e "$bp/out/dev.qcow2" ] && { echo "FAIL: build --offline made an image"; fails=$((fails + 1)); }
@@ -117,7 +119,7 @@ expect 1 "cannot rename '.*' to '$bp/out/proxy-seed.iso'" -- -C "$bp" seed proxy
 unset XDG_CACHE_HOME
 
 # Every command of the table answers 'help CMD' and is in --help.
-for c in all build check clean fetch help lock pack plan render scripts seed unpack verify; do
+for c in all build check clean fetch help lock pack plan pull push render scripts seed unpack verify; do
 	expect 0 '' -- help "$c"
 	"$SBX" --help | grep -q "^  $c " ||
 		{ echo "FAIL: --help lacks '$c'"; fails=$((fails + 1)); }
