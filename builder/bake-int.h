@@ -35,6 +35,7 @@ struct vmjob {
 	char *final; /* out/VM.qcow2 */
 	struct image_os os;
 	bool selinux;
+	bool unlisted;	 /* a step wrote paths not in written (packages) */
 	char **implicit; /* directories the bake created as parents */
 	size_t nimplicit;
 	bool *pending; /* per plan file: owner not in the guest yet */
@@ -97,6 +98,8 @@ int job_write_root_file(struct bake *b, struct vmjob *j, const char *path,
 			const char *text, unsigned mode);
 
 /* The steps, one file each. */
+/* Every drive's system, kept ones first (bake-inspect.c). */
+int bake_inspect(struct bake *b);
 int bake_step_files(struct bake *b, struct vmjob *j);	/* bake-files.c */
 int bake_step_overlay(struct bake *b, struct vmjob *j); /* bake-files.c */
 /* After the users exist: ownership left over from the files step, and

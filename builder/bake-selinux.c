@@ -33,14 +33,82 @@ selinux_contexts(struct bake *b)
 	return fc;
 }
 
+/* Files the account tools write beside the databases the users step
+ * lists, and the mail spool useradd may fill. */
+static const char *const account_extras[] = {
+	"/etc/passwd-",	 "/etc/group-",	    "/etc/shadow-", "/etc/gshadow",
+	"/etc/gshadow-", "/etc/subuid",	    "/etc/subuid-", "/etc/subgid",
+	"/etc/subgid-",	 "/var/spool/mail", "/var/mail",    NULL,
+};
+
+static void
+add_if_there(struct bake *b, const char *path, char ***v, size_t *n)
+{
+	bool ex;
+
+	if (image_exists(b->im, path, &ex) < 0 || !ex)
+		return;
+	*v = xrealloc(*v, (*n + 2) * sizeof(**v));
+	(*v)[(*n)++] = xstrdup(path);
+	(*v)[*n] = NULL;
+}
+
+/* What setfiles labels (each recursively): every mounted filesystem when
+ * the package manager or container images wrote into the guest (their
+ * files are listed nowhere), else only the paths the bake wrote and what
+ * the account tools wrote with them.  *ret_whole says which. */
+static void
+relabel_paths(struct bake *b, struct vmjob *j, char ***ret, size_t *ret_n,
+	      bool *ret_whole)
+{
+	char **v = NULL;
+	size_t n = 0;
+
+	*ret_whole = j->unlisted;
+	if (*ret_whole) {
+		image_mountpoints(b->im, ret, ret_n);
+		return;
+	}
+	for (size_t i = 0; i < j->nwritten; i++)
+		add_if_there(b, j->written[i], &v, &n);
+	for (size_t i = 0; j->vm->nusers > 0 && account_extras[i]; i++)
+		add_if_there(b, account_extras[i], &v, &n);
+	*ret = v;
+	*ret_n = n;
+}
+
+static int
+run_setfiles(struct bake *b, const char *setfiles, const char *fc, char **paths,
+	     size_t n)
+{
+	static const char *const head[] = {"-F",   "-e", "/proc", "-e",
+					   "/sys", "-e", "/dev"};
+	size_t nh = sizeof(head) / sizeof(head[0]), k = 0;
+	const char **argv = xcalloc(nh + n + 3, sizeof(*argv));
+	int r;
+
+	/* The guest's own setfiles and policy, once for every path; the
+	 * appliance's bind mounts are excluded. */
+	argv[k++] = setfiles;
+	for (size_t i = 0; i < nh; i++)
+		argv[k++] = head[i];
+	argv[k++] = fc;
+	for (size_t i = 0; i < n; i++)
+		argv[k++] = paths[i];
+	argv[k] = NULL;
+	r = n > 0 ? image_command(b->im, argv, NULL) : 0;
+	free(argv);
+	return r;
+}
+
 int
 bake_step_selinux(struct bake *b, struct vmjob *j, struct strbuf *detail)
 {
 	CLEANUP_FREE char *fc = selinux_contexts(b);
 	const char *setfiles = NULL;
-	char **mps = NULL;
-	size_t nmps = 0;
-	bool ex;
+	char **paths = NULL;
+	size_t npaths = 0;
+	bool ex, whole;
 	int r = 0;
 
 	if (fc == NULL) {
@@ -52,18 +120,9 @@ bake_step_selinux(struct bake *b, struct vmjob *j, struct strbuf *detail)
 		setfiles = "/usr/sbin/setfiles";
 	else if (image_exists(b->im, "/sbin/setfiles", &ex) == 0 && ex)
 		setfiles = "/sbin/setfiles";
-	image_mountpoints(b->im, &mps, &nmps);
-	for (size_t i = 0; setfiles != NULL && i < nmps; i++) {
-		/* The guest's own setfiles and policy, one mount point at a
-		 * time; the appliance's bind mounts are excluded. */
-		const char *argv[] = {setfiles, "-F",	"-e", "/proc",
-				      "-e",	"/sys", "-e", "/dev",
-				      fc,	mps[i], NULL};
-
-		r = image_command(b->im, argv, NULL);
-		if (r < 0)
-			break;
-	}
+	relabel_paths(b, j, &paths, &npaths, &whole);
+	if (setfiles != NULL)
+		r = run_setfiles(b, setfiles, fc, paths, npaths);
 	if (setfiles == NULL || r < 0) {
 		static const char relabel[] = "";
 
@@ -78,13 +137,15 @@ bake_step_selinux(struct bake *b, struct vmjob *j, struct strbuf *detail)
 		if (r == 0)
 			job_wrote(j, "/.autorelabel", true);
 		sb_puts(detail, "/.autorelabel");
+	} else if (whole) {
+		sb_printf(detail, "%s on", fc);
+		for (size_t i = 0; i < npaths; i++)
+			sb_printf(detail, " %s", paths[i]);
 	} else {
-		sb_printf(&detail[0], "%s on", fc);
-		for (size_t i = 0; i < nmps; i++)
-			sb_printf(detail, " %s", mps[i]);
+		sb_printf(detail, "%s on %zu written paths", fc, npaths);
 	}
-	for (size_t i = 0; i < nmps; i++)
-		free(mps[i]);
-	free(mps);
+	for (size_t i = 0; i < npaths; i++)
+		free(paths[i]);
+	free(paths);
 	return r;
 }

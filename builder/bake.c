@@ -208,6 +208,11 @@ run_step(struct bake *b, struct vmjob *j, enum step_kind k)
 	if (hook(b, plan_step_name(k)))
 		return -EIO;
 	b->bar_step = plan_step_name(k);
+	/* A step that writes files it does not list (a package manager):
+	 * SELinux then labels whole filesystems. */
+	if (k != STEP_FILES && k != STEP_OVERLAY && k != STEP_USERS &&
+	    k != STEP_UNITS && k != STEP_SELINUX)
+		j->unlisted = true;
 	switch (k) {
 	case STEP_PACKAGES:
 		/* Also the images' step: planned for services alone. */
@@ -274,29 +279,15 @@ stamp_and_list(struct bake *b, struct vmjob *j)
 	struct strbuf d = STRBUF_INIT;
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < j->nwritten; i++) {
-		bool ex;
-
-		r = image_exists(b->im, j->written[i], &ex);
-		if (r == 0 && ex)
-			r = image_set_mtime(b->im, j->written[i], b->o->epoch);
-		if (r < 0)
-			return bake_fail(b, j->vm->pos, r,
-					 "cannot set the time of '%s': %s",
-					 j->written[i], image_error(b->im));
-	}
 	manifest_release(&j->man);
 	j->man.vm = xstrdup(j->vm->name);
-	for (size_t i = 0; r == 0 && i < j->nwritten; i++) {
-		r = image_manifest_add(b->im, j->written[i], j->content[i],
-				       &j->man);
-		if (r == -ENOENT) /* written, then removed (policy-rc.d) */
-			r = 0;
-		else if (r < 0)
-			return bake_fail(b, j->vm->pos, r,
-					 "cannot read back '%s': %s",
-					 j->written[i], image_error(b->im));
-	}
+	/* Written, then removed (policy-rc.d): left out. */
+	r = image_manifest_many(b->im, j->written, j->content, j->nwritten,
+				b->o->epoch, &j->man);
+	if (r < 0)
+		return bake_fail(b, j->vm->pos, r,
+				 "cannot read back the written paths: %s",
+				 image_error(b->im));
 	manifest_finish(&j->man);
 	sb_printf(&d, "%zu paths, sha256:%.16s", j->man.n, j->man.digest);
 	report(b, j, "manifest", d.buf, t0);
@@ -330,11 +321,11 @@ bake_one(struct bake *b, struct vmjob *j)
 	if (r < 0)
 		return bake_fail(b, j->vm->pos, r, "cannot mount '%s': %s",
 				 j->os.root, image_error(b->im));
-	if (grown && strcmp(j->os.root_fs, "btrfs") == 0) {
-		r = image_btrfs_grow(b->im, "/");
+	if (grown) {
+		r = image_grow_fs(b->im, idx);
 		if (r < 0)
 			return bake_fail(b, j->vm->pos, r,
-					 "cannot grow the btrfs root: %s",
+					 "cannot grow the root filesystem: %s",
 					 image_error(b->im));
 	}
 	if (grown) {
@@ -668,12 +659,9 @@ session(struct bake *b, struct bake_result *res)
 	if (interrupted)
 		return bake_fail(b, (struct srcpos){0}, -ECANCELED,
 				 "interrupted");
-	b->bar_step = "inspect";
-	r = image_inspect(b->im);
-	bake_bar_done(b);
+	r = bake_inspect(b);
 	if (r < 0)
-		return bake_fail(b, (struct srcpos){0}, r,
-				 "inspection failed: %s", image_error(b->im));
+		return r;
 	for (size_t i = 0; i < b->njobs && r == 0; i++)
 		if (!b->jobs[i].skip)
 			r = bake_one(b, &b->jobs[i]);
@@ -684,7 +672,11 @@ session(struct bake *b, struct bake_result *res)
 				 "interrupted");
 	if (hook(b, "shutdown"))
 		return -EIO;
+	t0 = bake_now();
 	r = image_shutdown(b->im);
+	if (r == 0 && b->o->step != NULL)
+		b->o->step(b->o->opaque, "image", "shutdown", "sync, stop",
+			   bake_now() - t0);
 	if (r < 0)
 		return bake_fail(b, (struct srcpos){0}, r,
 				 "the appliance did not shut down cleanly, the "

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "bake.h"
 #include "cmd.h"
 #include "lock.h"
 #include "outputs.h"
+#include "phases.h"
 #include "recipe.h"
 #include "schema.h"
 #include "util.h"
@@ -19,10 +21,29 @@ static void
 on_step(void *opaque, const char *vm, const char *step, const char *detail,
 	double seconds)
 {
-	(void)opaque;
+	phases_add(opaque, vm, step, seconds);
 	if (log_get_level() < LOG_NORMAL)
 		return;
 	fprintf(stderr, "[%s] %s: %s ... %.0f s\n", vm, step, detail, seconds);
+}
+
+/* -v: where the time went, and the peak memory of this process and of
+ * its largest child (the appliance's qemu). */
+static void
+report_phases(const struct phases *ph)
+{
+	CLEANUP_FREE char *t = phases_table(ph);
+	struct rusage self, kids;
+
+	if (log_get_level() < LOG_VERBOSE)
+		return;
+	if (t != NULL)
+		fprintf(stderr, "%s", t);
+	if (getrusage(RUSAGE_SELF, &self) == 0 &&
+	    getrusage(RUSAGE_CHILDREN, &kids) == 0)
+		log_verbose("peak resident memory: sbx-build %ld MiB, largest "
+			    "child (the appliance) %ld MiB",
+			    self.ru_maxrss / 1024, kids.ru_maxrss / 1024);
 }
 
 static void
@@ -200,6 +221,7 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 		return CMD_ERROR;
 	}
 	o.lock = lk;
+	o.opaque = phases_new();
 	r = bake_vms(set, (const struct vm *const *)vms, n, &o, &res, &err);
 	if (r < 0) {
 		log_error("%s", err != NULL && *err ? err : strerror(-r));
@@ -207,6 +229,7 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 			log_info("nothing in '%s' was changed", out);
 		st = CMD_ERROR;
 	} else {
+		report_phases(o.opaque);
 		log_verbose("libguestfs appliance launches: %u (attempts: %u, "
 			    "%s)",
 			    res.launches, res.attempts,
@@ -238,6 +261,7 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	bake_result_release(&res);
 	lock_free(lk);
 	free(vms);
+	phases_free(o.opaque);
 	return st;
 }
 

@@ -1,5 +1,5 @@
 /* Names of filesystems as libguestfs gives them ("/dev/sda1",
- * "btrfsvol:/dev/sdb2/root"): pure helpers for image.c. */
+ * "btrfsvol:/dev/sdb2/root"): pure helpers for image-inspect.c. */
 #ifndef SBX_FSNAME_H
 #define SBX_FSNAME_H
 

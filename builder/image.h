@@ -1,9 +1,11 @@
-/* One libguestfs appliance for every VM being baked.  image.c is the only
- * file that includes guestfs.h; everyone else sees struct image.
+/* One libguestfs appliance for every VM being baked.  image*.c are the
+ * only files that include guestfs.h; everyone else sees struct image.
  *
  * Order: image_new → image_add_drive (one per VM) → image_launch →
- * image_inspect → per drive: image_mount, operations, image_umount →
- * image_shutdown (write errors surface there) → image_free.
+ * image_adopt (drives whose base was inspected before) → image_inspect
+ * (the others) → per drive: image_grow_root, image_mount, image_grow_fs,
+ * operations, image_umount → image_shutdown (write errors surface there)
+ * → image_free.
  *
  * Every function returns 0 or a negative errno; on failure image_error()
  * holds libguestfs' message for the last failed call.  Paths are guest
@@ -44,6 +46,8 @@ int image_launch(struct image *im, bool *ret_fell_back);
 /* Appliance launches attempted / succeeded by this process. */
 unsigned image_launch_attempts(void);
 unsigned image_launch_count(void);
+/* drive's device in the appliance ("/dev/sda"), once launched. */
+const char *image_drive_dev(const struct image *im, size_t drive);
 /* True when the appliance runs under TCG. */
 bool image_is_tcg(const struct image *im);
 const char *image_error(const struct image *im);
@@ -63,18 +67,51 @@ struct image_os {
 };
 void image_os_release(struct image_os *os);
 
-/* Inspects every drive.  A drive with no operating system (or more than
- * one) is an error when image_os() asks for it. */
+/* A drive's system and how its filesystems mount: what inspection found.
+ * Device names are the appliance's ("/dev/sda1", "btrfsvol:/dev/sdb4/root");
+ * inspcache.h keeps them relative to the drive. */
+struct image_desc {
+	struct image_os os;
+	char *uuid; /* of the root filesystem, "" when it has none */
+	/* The root's partition table ("gpt", "msdos"; "none": the root is
+	 * a whole disk), its partition number and whether it is the last. */
+	char *ptable;
+	int partnum;
+	bool last;
+	char **mps;  /* mount point, filesystem, ...: parents first */
+	size_t nmps; /* strings in mps: two per mount */
+};
+void image_desc_copy(const struct image_desc *from, struct image_desc *to);
+void image_desc_release(struct image_desc *d);
+
+/* The libguestfs version ("1.48.6"), once launched: inspection results
+ * are kept per version. */
+char *image_gfs_version(struct image *im);
+
+/* Inspects every drive not adopted (none: no call at all).  A drive with
+ * no operating system (or more than one) is an error when image_os() asks
+ * for it. */
 int image_inspect(struct image *im);
 /* What was found on drive; -ENOENT when nothing was (image_error says what
  * the drive holds). */
 int image_os(struct image *im, size_t drive, struct image_os *ret);
+int image_describe(struct image *im, size_t drive, struct image_desc *ret);
+/* Takes d, an earlier inspection of the same base, as drive's description
+ * instead of inspecting it, after a cheap check that its root filesystem
+ * is on the drive with d's type and UUID; -ESTALE when it is not. */
+int image_adopt(struct image *im, size_t drive, const struct image_desc *d);
 
-/* Grows the last partition of drive to the end of the disk and the
- * filesystem on it to the partition.  *ret_grown is false when there was
- * nothing to grow.  Call before image_mount. */
+/* Fills d's partition facts (ptable, partnum, last) from the drive:
+ * inspection does, for image_grow_root. */
+int image_root_partition(struct image *im, struct image_desc *d);
+/* Grows the last partition of drive to the end of the disk.  *ret_grown
+ * is false when there was nothing to grow.  Call before image_mount, then
+ * image_grow_fs. */
 int image_grow_root(struct image *im, size_t drive, bool *ret_grown,
 		    uint64_t *ret_fs_bytes);
+/* Grows the mounted drive's root filesystem to its partition, online
+ * (ext2/3/4, btrfs, xfs). */
+int image_grow_fs(struct image *im, size_t drive);
 
 /* Mounts drive's filesystems as its /etc/fstab says, at "/".  Only one
  * drive is mounted at a time: image_umount before the next. */
@@ -82,9 +119,6 @@ int image_mount(struct image *im, size_t drive);
 int image_umount(struct image *im);
 /* The mount points of the mounted drive ("/", "/home", ...), sorted. */
 int image_mountpoints(struct image *im, char ***ret, size_t *ret_n);
-/* Grows the mounted btrfs at path to its device (after image_grow_root
- * grew the partition). */
-int image_btrfs_grow(struct image *im, const char *path);
 
 int image_exists(struct image *im, const char *path, bool *ret);
 int image_is_dir(struct image *im, const char *path, bool *ret);
@@ -125,6 +159,13 @@ struct manifest;
  * when path does not exist. */
 int image_manifest_add(struct image *im, const char *path, bool content,
 		       struct manifest *m);
+
+/* The manifest entries of paths[0..n) (content[i] as above) in a few
+ * calls per directory, missing paths left out; stamp >= 0 also sets the
+ * access and modification times of each (but symlinks) to it. */
+int image_manifest_many(struct image *im, char *const *paths,
+			const bool *content, size_t n, int64_t stamp,
+			struct manifest *m);
 
 /* Syncs and stops the appliance; a failure here means the images may be
  * incomplete. */

@@ -1,7 +1,7 @@
 /* Manifests: what a build wrote into an image, one entry per path, and one
  * digest over all of it.  Two clean builds from the same inputs give equal
  * manifests even though the qcow2 bytes differ.  Pure: the entries are
- * collected from the image by image.c. */
+ * collected from the image by image-fs.c. */
 #ifndef SBX_MANIFEST_H
 #define SBX_MANIFEST_H
 

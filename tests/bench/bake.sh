@@ -5,6 +5,14 @@
 # Packages are left out of both (no network), so the figures compare the
 # appliance work itself: sbx-build launches one appliance for every VM,
 # virt-customize one per image.
+#
+# sbx-build runs four times: a first 'all' (nothing kept: it inspects the
+# bases), 'all --force' (a rebuild: the inspection kept from the first),
+# 'all' with nothing changed, and 'all' after one byte of the dev VM's
+# overlay changed.  Printed: wall times, the ratio sbx-build /
+# virt-customize (target <= 0.5), appliance launches, the '-v' phase
+# table of each bake and the peak resident memory of sbx-build and of its
+# largest child (the appliance's qemu).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/image/lib-fixtures.sh
@@ -21,12 +29,27 @@ sed -i '/^packages:/d' "$P"/recipes/*.yaml
 export XDG_CACHE_HOME=$W/xdg
 [ "$ACCEL" = tcg ] && export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 
-s=$(date +%s.%N)
-./sbx-build -v -C "$P" all --accel "$ACCEL" >"$W/sbx.log" 2>&1 ||
-	{ cat "$W/sbx.log"; exit 1; }
-e=$(date +%s.%N)
-sbx=$(echo "$e - $s" | bc)
-sbx_launches=$(sed -n 's/.*launches: \([0-9]*\).*/\1/p' "$W/sbx.log")
+# sbx LOG ARGS...: seconds of one 'sbx-build -v ARGS', its log in $W/LOG.
+sbx() {
+	log=$1
+	shift
+	s=$(date +%s.%N)
+	./sbx-build -v -C "$P" "$@" --accel "$ACCEL" >"$W/$log" 2>&1 ||
+		{ cat "$W/$log" >&2; exit 1; }
+	e=$(date +%s.%N)
+	echo "$e - $s" | bc
+}
+launches() { sed -n 's/.*appliance launches: \([0-9]*\).*/\1/p' "$W/$1"; }
+rss() { sed -n 's/.*peak resident memory: //p' "$W/$1"; }
+# The phase table: from the "phase" header to the "total" row.
+table() { sed -n '/^phase /,/^total /p' "$W/$1"; }
+
+cold=$(sbx cold.log all) || exit 1
+warm=$(sbx warm.log all --force) || exit 1
+noop=$(sbx noop.log all) || exit 1
+printf 'X' | dd of="$P/overlays/dev/etc/dev-overlay.txt" bs=1 seek=0 \
+	conv=notrunc 2>/dev/null
+one=$(sbx one.log all) || exit 1
 
 # virt-customize: the same changes, from each VM's plan.
 vc_args() { # VM
@@ -64,7 +87,18 @@ for vm in dev proxy; do
 	vc=$(echo "$vc + $e - $s" | bc)
 	n=$((n + 1))
 done
-echo "accelerator:    $ACCEL"
-echo "sbx-build all:  ${sbx} s, appliance launches: $sbx_launches"
-echo "virt-customize: ${vc} s, appliance launches: $n"
-echo "ratio (virt-customize / sbx-build): $(echo "scale=2; $vc / $sbx" | bc)"
+ratio() { echo "scale=2; $1 / $2" | bc; }
+echo "accelerator:        $ACCEL"
+echo "virt-customize:     ${vc} s, appliance launches: $n"
+echo "sbx-build all:      ${cold} s (bases inspected), launches: $(launches cold.log)," \
+	"ratio to virt-customize: $(ratio "$cold" "$vc")"
+echo "sbx-build all -f:   ${warm} s (inspection kept), launches: $(launches warm.log)," \
+	"ratio to virt-customize: $(ratio "$warm" "$vc")"
+echo "one VM changed:     ${one} s, launches: $(launches one.log)," \
+	"ratio to a full all: $(ratio "$one" "$warm")"
+echo "nothing changed:    $(echo "$noop * 1000 / 1" | bc) ms, launches: $(launches noop.log)"
+echo "peak memory (first all): $(rss cold.log)"
+for l in cold warm one; do
+	echo "phases ($l, seconds):"
+	table $l.log
+done

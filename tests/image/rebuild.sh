@@ -17,7 +17,8 @@
 #    registry on 127.0.0.1 the test starts, then stopped).       [0 launches]
 # 4. The same offline build with the warm cache succeeds, and its
 #    manifests equal A's for both VMs (an offline rebuild from the lock
-#    gives the content of the online build).                     [1 launch]
+#    gives the content of the online build), with the inspection of both
+#    bases kept from step 1 instead of inspecting again.         [1 launch]
 # 5. One byte of dev's overlay changed: the offline rebuild rebuilds dev
 #    only; dev's inputs digest and manifest change at exactly that path,
 #    proxy's stay.                                               [1 launch]
@@ -81,6 +82,8 @@ check "sbx.lock says which package list the pins were made for" \
 	grep -q 'for: .podman nftables.' "$A/sbx.lock"
 check "manifests list the written paths with digests" \
 	grep -q 'path: /etc/sbx/dev.conf' "$A/out/dev.manifest"
+check "first build inspects the bases" \
+	grep -q '^\[image\] inspect: libguestfs inspection' "$W/a.log"
 check "/etc/shadow listed, content excluded" \
 	sh -c "grep -A7 'path: /etc/shadow' '$A/out/proxy.manifest' |
 	       grep -q 'sha256: excluded'"
@@ -159,6 +162,10 @@ echo "# offline build (both VMs), warm cache: exit $st in $(since "$s") s"
 show "$W/b.log"
 check "offline build under unshare -n succeeds" test $st -eq 0
 check "offline build: one launch" test "$(launches "$W/b.log")" = 1
+check "offline build: both inspections kept, none run" sh -c \
+	"grep -q '^\[dev\] inspect: kept' '$W/b.log' &&
+	 grep -q '^\[proxy\] inspect: kept' '$W/b.log' &&
+	 ! grep -q '^\[image\] inspect' '$W/b.log'"
 for vm in dev proxy; do
 	check "$vm: offline manifest equals the online one" \
 		cmp "$A/out/$vm.manifest" "$B/out/$vm.manifest"

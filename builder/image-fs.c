@@ -1,0 +1,432 @@
+/* Files of the mounted drive: reading, writing, owners, labels, and the
+ * manifest entries read back from them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image-int.h"
+#include "manifest.h"
+
+int
+image_exists(struct image *im, const char *path, bool *ret)
+{
+	int e = guestfs_exists(im->g, path);
+	int l;
+
+	if (e == -1)
+		return image_gfs_fail(im);
+	if (e == 0) {
+		/* A dangling symlink still takes the name. */
+		l = guestfs_is_symlink(im->g, path);
+		if (l == -1)
+			return image_gfs_fail(im);
+		e = l;
+	}
+	*ret = e != 0;
+	return 0;
+}
+
+int
+image_is_dir(struct image *im, const char *path, bool *ret)
+{
+	int d = guestfs_is_dir_opts(im->g, path,
+				    GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS, 0, -1);
+
+	if (d == -1)
+		return image_gfs_fail(im);
+	*ret = d != 0;
+	return 0;
+}
+
+int
+image_read(struct image *im, const char *path, char **ret, size_t *len)
+{
+	size_t n;
+	char *d = guestfs_read_file(im->g, path, &n);
+	char *s;
+
+	if (d == NULL)
+		return image_gfs_fail(im);
+	s = xmalloc(n + 1);
+	memcpy(s, d, n);
+	s[n] = '\0';
+	free(d);
+	*ret = s;
+	if (len != NULL)
+		*len = n;
+	return 0;
+}
+
+int
+image_write(struct image *im, const char *path, const void *data, size_t len)
+{
+	if (guestfs_write(im->g, path, data, len) == -1)
+		return image_gfs_fail(im);
+	return 0;
+}
+
+int
+image_mkdir_p(struct image *im, const char *path)
+{
+	if (guestfs_mkdir_p(im->g, path) == -1)
+		return image_gfs_fail(im);
+	return 0;
+}
+
+int
+image_mkdir(struct image *im, const char *path, unsigned mode)
+{
+	if (guestfs_mkdir_mode(im->g, path, (int)mode) == -1)
+		return image_gfs_fail(im);
+	return 0;
+}
+
+int
+image_chmod(struct image *im, const char *path, unsigned mode)
+{
+	if (guestfs_chmod(im->g, (int)mode, path) == -1)
+		return image_gfs_fail(im);
+	return 0;
+}
+
+int
+image_chown(struct image *im, const char *path, int uid, int gid)
+{
+	if (guestfs_lchown(im->g, uid, gid, path) == -1)
+		return image_gfs_fail(im);
+	return 0;
+}
+
+int
+image_symlink(struct image *im, const char *target, const char *link)
+{
+	if (guestfs_ln_s(im->g, target, link) == -1)
+		return image_gfs_fail(im);
+	return 0;
+}
+
+int
+image_rm_f(struct image *im, const char *path)
+{
+	if (guestfs_rm_f(im->g, path) == -1)
+		return image_gfs_fail(im);
+	return 0;
+}
+
+int
+image_upload(struct image *im, const char *host, const char *guest)
+{
+	if (guestfs_upload(im->g, host, guest) == -1)
+		return image_gfs_fail(im);
+	return 0;
+}
+
+int
+image_copy_out(struct image *im, const char *guest, const char *host)
+{
+	if (guestfs_copy_out(im->g, guest, host) == -1)
+		return image_gfs_fail(im);
+	return 0;
+}
+
+int
+image_copy_in(struct image *im, const char *host, const char *guest)
+{
+	if (guestfs_copy_in(im->g, host, guest) == -1)
+		return image_gfs_fail(im);
+	return 0;
+}
+
+int
+image_command(struct image *im, const char *const *argv, char **ret_out)
+{
+	char *out = guestfs_command(im->g, (char *const *)argv);
+
+	if (out == NULL)
+		return image_gfs_fail(im);
+	if (ret_out != NULL)
+		*ret_out = out;
+	else
+		free(out);
+	return 0;
+}
+
+int
+image_selinux_label(struct image *im, const char *path, char **ret)
+{
+	size_t n;
+	char *v;
+
+	guestfs_push_error_handler(im->g, NULL, NULL);
+	v = guestfs_lgetxattr(im->g, path, "security.selinux", &n);
+	guestfs_pop_error_handler(im->g);
+	if (v == NULL) {
+		*ret = NULL;
+		return 0;
+	}
+	*ret = xstrndup(v, n);
+	free(v);
+	return 0;
+}
+
+int
+image_set_mtime(struct image *im, const char *path, int64_t secs)
+{
+	int l = guestfs_is_symlink(im->g, path);
+
+	if (l == -1)
+		return image_gfs_fail(im);
+	if (l == 1)
+		return 0;
+	if (guestfs_utimens(im->g, path, secs, 0, secs, 0) == -1)
+		return image_gfs_fail(im);
+	return 0;
+}
+
+int
+image_sha256(struct image *im, const char *path, char hex[65])
+{
+	char *c = guestfs_checksum(im->g, "sha256", path);
+
+	if (c == NULL)
+		return image_gfs_fail(im);
+	snprintf(hex, 65, "%s", c);
+	free(c);
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+image_find_files(struct image *im, const char *dir, char ***ret)
+{
+	char **names, **v;
+	size_t n = 0, k = 0;
+	int d = guestfs_is_dir_opts(im->g, dir,
+				    GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS, 0, -1);
+
+	if (d == -1)
+		return image_gfs_fail(im);
+	if (d == 0) {
+		*ret = xcalloc(1, sizeof(**ret));
+		return 0;
+	}
+	names = guestfs_find(im->g, dir);
+	if (names == NULL)
+		return image_gfs_fail(im);
+	while (names[n] != NULL)
+		n++;
+	v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		/* guestfs_find names start with '/'. */
+		CLEANUP_FREE char *p = xasprintf(
+			"%s%s%s", dir, names[i][0] == '/' ? "" : "/", names[i]);
+		int f = guestfs_is_file_opts(
+			im->g, p, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 0, -1);
+
+		if (f == -1) {
+			image_free_strv(names);
+			image_free_strv(v);
+			return image_gfs_fail(im);
+		}
+		if (f == 1) {
+			v[k++] = p;
+			p = NULL;
+		}
+	}
+	image_free_strv(names);
+	qsort(v, k, sizeof(*v), cmp_str);
+	*ret = v;
+	return 0;
+}
+
+/* path's entry from its lstat: type, mode, owner, size and SHA-256 (a
+ * regular file, unless !content), symlink target (*target_wanted: the
+ * caller reads it). */
+static struct mentry *
+add_entry(struct image *im, const char *path, const struct guestfs_statns *st,
+	  bool content, struct manifest *m, int *r)
+{
+	unsigned fmt = (unsigned)st->st_mode & 0170000;
+	char type = fmt == 0040000 ? 'd' : fmt == 0120000 ? 'l' : 'f';
+	struct mentry *e = manifest_add(m, path, type);
+
+	e->mode = (unsigned)st->st_mode & 07777;
+	e->uid = (unsigned)st->st_uid;
+	e->gid = (unsigned)st->st_gid;
+	*r = 0;
+	if (type == 'f' && fmt == 0100000) {
+		/* Content left out: size 0, sha256 "excluded". */
+		e->size = content ? (uint64_t)st->st_size : 0;
+		if (content)
+			*r = image_sha256(im, path, e->sha256);
+		else
+			snprintf(e->sha256, sizeof(e->sha256), "excluded");
+	}
+	return e;
+}
+
+static void
+set_label(struct mentry *e, const char *v, size_t n)
+{
+	CLEANUP_FREE char *label = xstrndup(v, n);
+
+	/* The attribute holds a trailing NUL. */
+	label[strcspn(label, "\n")] = '\0';
+	if (*label != '\0')
+		manifest_entry_set_label(e, label);
+}
+
+int
+image_manifest_add(struct image *im, const char *path, bool content,
+		   struct manifest *m)
+{
+	struct guestfs_statns *st;
+	struct mentry *e;
+	char *label;
+	int r = 0;
+
+	guestfs_push_error_handler(im->g, NULL, NULL);
+	st = guestfs_lstatns(im->g, path);
+	guestfs_pop_error_handler(im->g);
+	if (st == NULL) {
+		int ex = guestfs_exists(im->g, path) == 1 ||
+			 guestfs_is_symlink(im->g, path) == 1;
+
+		if (!ex) {
+			image_set_err(im, "'%s' does not exist", path);
+			return -ENOENT;
+		}
+		return image_gfs_fail(im);
+	}
+	e = add_entry(im, path, st, content, m, &r);
+	if (r == 0 && e->type == 'l') {
+		char *t = guestfs_readlink(im->g, path);
+
+		if (t == NULL)
+			r = image_gfs_fail(im);
+		manifest_entry_set_target(e, t);
+		free(t);
+	}
+	guestfs_free_statns(st);
+	if (r < 0)
+		return r;
+	r = image_selinux_label(im, path, &label);
+	if (r == 0 && label != NULL)
+		set_label(e, label, strlen(label));
+	free(label);
+	return r;
+}
+
+/* Paths by parent directory: the length of their parent, then its name. */
+static size_t
+parent_len(const char *p)
+{
+	return (size_t)(strrchr(p, '/') - p);
+}
+
+static int
+cmp_parent(const void *a, const void *b, void *arg)
+{
+	char *const *paths = arg;
+	const char *x = paths[*(const size_t *)a],
+		   *y = paths[*(const size_t *)b];
+	size_t lx = parent_len(x), ly = parent_len(y);
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return strncmp(x, y, lx);
+}
+
+/* The entries of names (all in dir) from one lstat, one xattr and, when
+ * one is a symlink, one readlink call. */
+static int
+manifest_dir(struct image *im, const char *dir, char **names,
+	     const bool *content, int64_t stamp, struct manifest *m)
+{
+	struct guestfs_statns_list *st = guestfs_lstatnslist(im->g, dir, names);
+	struct guestfs_xattr_list *xa = guestfs_lxattrlist(im->g, dir, names);
+	char **links = NULL;
+	size_t x = 0;
+	int r = 0;
+
+	if (st == NULL || xa == NULL)
+		r = image_gfs_fail(im);
+	for (size_t i = 0; r == 0 && i < st->len; i++)
+		if ((st->val[i].st_mode & 0170000) == 0120000 &&
+		    st->val[i].st_ino != -1 && links == NULL &&
+		    (links = guestfs_readlinklist(im->g, dir, names)) == NULL)
+			r = image_gfs_fail(im);
+	for (size_t i = 0; r == 0 && i < st->len; i++) {
+		CLEANUP_FREE char *path = xasprintf(
+			"%s/%s", strcmp(dir, "/") == 0 ? "" : dir, names[i]);
+		struct mentry *e = NULL;
+		size_t nattr = 0;
+
+		/* lxattrlist: a ("", count) entry before each name's. */
+		if (x < xa->len && xa->val[x].attrname[0] == '\0')
+			nattr = strtoul(xa->val[x++].attrval, NULL, 10);
+		if (st->val[i].st_ino != -1) {
+			e = add_entry(im, path, &st->val[i], content[i], m, &r);
+			if (r == 0 && e->type != 'l' && stamp >= 0 &&
+			    guestfs_utimens(im->g, path, stamp, 0, stamp, 0) ==
+				    -1)
+				r = image_gfs_fail(im);
+			if (e->type == 'l')
+				manifest_entry_set_target(e, links[i]);
+		}
+		for (size_t k = 0; k < nattr && x < xa->len; k++, x++)
+			if (e != NULL && strcmp(xa->val[x].attrname,
+						"security.selinux") == 0)
+				set_label(e, xa->val[x].attrval,
+					  xa->val[x].attrval_len);
+	}
+	image_free_strv(links);
+	if (st != NULL)
+		guestfs_free_statns_list(st);
+	if (xa != NULL)
+		guestfs_free_xattr_list(xa);
+	return r;
+}
+
+int
+image_manifest_many(struct image *im, char *const *paths, const bool *content,
+		    size_t n, int64_t stamp, struct manifest *m)
+{
+	size_t *idx = xcalloc(n + 1, sizeof(*idx));
+	char **names = xcalloc(n + 1, sizeof(*names));
+	bool *cont = xcalloc(n + 1, sizeof(*cont));
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		idx[i] = i;
+		if (paths[i][0] != '/' || strcmp(paths[i], "/") == 0) {
+			image_set_err(im, "'%s' is no path below /", paths[i]);
+			r = -EINVAL;
+		}
+	}
+	qsort_r(idx, n, sizeof(*idx), cmp_parent, (void *)paths);
+	for (size_t i = 0, k; r == 0 && i < n; i = k) {
+		size_t dl = parent_len(paths[idx[i]]), nn = 0;
+		CLEANUP_FREE char *dir =
+			dl ? xstrndup(paths[idx[i]], dl) : xstrdup("/");
+
+		for (k = i;
+		     k < n && cmp_parent(&idx[i], &idx[k], (void *)paths) == 0;
+		     k++) {
+			cont[nn] = content[idx[k]];
+			names[nn++] = paths[idx[k]] + dl + 1;
+		}
+		names[nn] = NULL;
+		r = manifest_dir(im, dir, names, cont, stamp, m);
+	}
+	free(idx);
+	free(names);
+	free(cont);
+	return r;
+}
