@@ -82,12 +82,6 @@ write_scripts(const struct recipe_set *set, const struct vm **vms, size_t n,
 int
 cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 {
-	static const struct option opts[] = {
-		{"offline", no_argument, NULL, 'o'},
-		{"force", no_argument, NULL, 'f'},
-		{"accel", required_argument, NULL, 'a'},
-		{NULL, 0, NULL, 0},
-	};
 	struct bake_opts o = {
 		.accel = IMAGE_ACCEL_AUTO,
 		.step = on_step,
@@ -107,7 +101,7 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, argc, argv)) != -1) {
 		switch (c) {
 		case 'o':
 			o.offline = true;
@@ -215,6 +209,16 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	return st;
 }
 
+const struct cmd_option cmd_bake_options[] = {
+	{"offline", 'o', false, NULL,
+	 "open no connection: bases and packages come from the cache as "
+	 "sbx.lock pins them"},
+	{"force", 'f', false, NULL, "rebuild even a VM that is up to date"},
+	{"accel", 'a', false, "kvm|tcg",
+	 "the appliance's accelerator (default: KVM, then TCG if it fails)"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 static enum cmd_status
 exec_build(int argc, char **argv)
 {
@@ -228,5 +232,12 @@ const struct cmd_entry cmd_build_entry = {
 	.min_args = 1,
 	.max_args = -1,
 	.flags = CMD_NEEDS_RECIPES,
+	.options = cmd_bake_options,
+	.operands = CMD_OPERAND_VM,
+	.writes = "out/VM.qcow2 (an overlay on the cached base), "
+		  "out/VM.manifest, out/VM.inputs, out/run-VM.sh, out/VM.xml, "
+		  "out/run-all.sh, out/host/; generated passwords in "
+		  "out/secrets/; package pins in sbx.lock",
+	.example = "sbx-build build dev --accel tcg",
 	.exec = exec_build,
 };

@@ -206,13 +206,15 @@ clean_subdir(const char *out, int outfd, const char *sub,
 	return r;
 }
 
+static const struct cmd_option clean_options[] = {
+	{"all", 'a', false, NULL,
+	 "remove the generated secrets in out/secrets/ too"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 static enum cmd_status
 exec_clean(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"all", no_argument, NULL, 'a'},
-		{NULL, 0, NULL, 0},
-	};
 	CLEANUP_FREE char *out = path_join(globals.dir, "out");
 	struct names files = {0}, vms = {0};
 	bool all = false, kept = false;
@@ -222,7 +224,7 @@ exec_clean(int argc, char **argv)
 	int c, fd, r = 0;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_clean_entry, argc, argv)) != -1) {
 		if (c != 'a')
 			return cmd_bad_option(&cmd_clean_entry);
 		all = true;
@@ -314,6 +316,10 @@ const struct cmd_entry cmd_clean_entry = {
 	.summary = "remove generated files from out/ (--all: secrets too)",
 	.min_args = 0,
 	.max_args = 0,
+	.options = clean_options,
+	.writes = "removes what sbx-build wrote in out/ (recorded in "
+		  "out/.sbx-outputs); keeps other files",
+	.example = "sbx-build clean\nsbx-build clean --all",
 	.flags = 0,
 	.exec = exec_clean,
 };

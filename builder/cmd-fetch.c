@@ -88,16 +88,20 @@ fetch_one(struct lock *lk, struct fetch_ctx *ctx, const struct base *b,
 	return 0;
 }
 
+static const struct cmd_option fetch_options[] = {
+	{"offline", 'o', false, NULL,
+	 "open no connection: check the cache against sbx.lock"},
+	{"cache", 'c', false, "DIR",
+	 "the cache (default $XDG_CACHE_HOME/sbx-build)"},
+	{"allow-http", 'H', false, NULL, "allow plain http URLs"},
+	{"from", 'f', false, "FILE",
+	 "import FILE, copied by hand, as the one BASE named"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 static enum cmd_status
 exec_fetch(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"offline", no_argument, NULL, 'o'},
-		{"cache", required_argument, NULL, 'c'},
-		{"from", required_argument, NULL, 'f'},
-		{"allow-http", no_argument, NULL, 'H'},
-		{NULL, 0, NULL, 0},
-	};
 	const struct recipe_set *set = globals.recipes;
 	struct fetch_opts o = {0};
 	const struct base **want;
@@ -109,7 +113,7 @@ exec_fetch(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_fetch_entry, argc, argv)) != -1) {
 		switch (c) {
 		case 'o':
 			o.flags |= FETCH_OFFLINE;
@@ -205,6 +209,12 @@ const struct cmd_entry cmd_fetch_entry = {
 	.summary = "download and verify base images into the cache",
 	.min_args = 0,
 	.max_args = -1,
+	.options = fetch_options,
+	.operands = CMD_OPERAND_BASE,
+	.writes = "the base images into the cache; their pins into sbx.lock",
+	.example = "sbx-build fetch\nsbx-build fetch --from "
+		   "~/Downloads/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2 "
+		   "fedora-44",
 	.flags = CMD_NEEDS_RECIPES,
 	.exec = exec_fetch,
 };

@@ -75,18 +75,23 @@ lock_one(struct lock *lk, struct fetch_ctx *ctx, const struct base *b,
 	return 0;
 }
 
+static const struct cmd_option lock_options[] = {
+	{"update", 'u', false, NULL,
+	 "pin what is published now, and drop the package pins"},
+	{"release", 'r', false, "N", "pin Fedora release N (releases.json)"},
+	{"key", 'k', false, "FINGERPRINT",
+	 "the OpenPGP key a new Fedora release is signed with"},
+	{"cache", 'c', false, "DIR",
+	 "the cache (default $XDG_CACHE_HOME/sbx-build)"},
+	{"allow-http", 'H', false, NULL, "allow plain http URLs"},
+	{"releases-url", 'R', false, "URL",
+	 "where Fedora's releases.json is (for a mirror)"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 static enum cmd_status
 exec_lock(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"update", no_argument, NULL, 'u'},
-		{"release", required_argument, NULL, 'r'},
-		{"key", required_argument, NULL, 'k'},
-		{"cache", required_argument, NULL, 'c'},
-		{"allow-http", no_argument, NULL, 'H'},
-		{"releases-url", required_argument, NULL, 'R'},
-		{NULL, 0, NULL, 0},
-	};
 	const struct recipe_set *set = globals.recipes;
 	struct lock_opts o = {.releases_url = FEDORA_RELEASES_URL};
 	struct fetch_ctx *ctx = NULL;
@@ -96,7 +101,7 @@ exec_lock(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_lock_entry, argc, argv)) != -1) {
 		switch (c) {
 		case 'u':
 			o.update = true;
@@ -201,6 +206,10 @@ const struct cmd_entry cmd_lock_entry = {
 	.summary = "write or refresh sbx.lock",
 	.min_args = 0,
 	.max_args = -1,
+	.options = lock_options,
+	.operands = CMD_OPERAND_BASE,
+	.writes = "sbx.lock",
+	.example = "sbx-build lock\nsbx-build lock --release 44 fedora-44",
 	.flags = CMD_NEEDS_RECIPES,
 	.exec = exec_lock,
 };

@@ -30,7 +30,7 @@ exec_seed(int argc, char **argv)
 	int r;
 
 	optind = 0;
-	if (getopt_long(argc, argv, "", cmd_no_options, NULL) != -1)
+	if (cmd_getopt(&cmd_seed_entry, argc, argv) != -1)
 		return cmd_bad_option(&cmd_seed_entry);
 	if (!cmd_operands_ok(&cmd_seed_entry, argc - optind))
 		return CMD_USAGE;
@@ -108,6 +108,9 @@ const struct cmd_entry cmd_seed_entry = {
 	.summary = "write a cloud-init NoCloud seed ISO for VM",
 	.min_args = 1,
 	.max_args = 1,
+	.operands = CMD_OPERAND_VM,
+	.writes = "out/VM-seed.iso",
+	.example = "sbx-build seed dev",
 	.flags = CMD_NEEDS_RECIPES,
 	.exec = exec_seed,
 };

@@ -1,5 +1,6 @@
 /* The setup every command shares; the table itself is in main.c. */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,7 +63,34 @@ cmd_operands_ok(const struct cmd_entry *cmd, int n)
 	return false;
 }
 
-const struct option cmd_no_options[] = {{0}};
+const struct cmd_entry *const *
+cmd_get_table(void)
+{
+	return cmd_table;
+}
+
+int
+cmd_getopt(const struct cmd_entry *cmd, int argc, char **argv)
+{
+	struct option lo[CMD_MAX_OPTIONS + 1] = {{0}};
+	char so[3 * CMD_MAX_OPTIONS + 1] = "";
+	size_t n = 0, k = 0;
+
+	for (const struct cmd_option *o = cmd->options; o && o->name; o++) {
+		if (n == CMD_MAX_OPTIONS)
+			abort(); /* a programming error: raise the limit */
+		lo[n++] = (struct option){
+			o->name, o->arg ? required_argument : no_argument, NULL,
+			o->val};
+		if (o->short_too) {
+			so[k++] = (char)o->val;
+			if (o->arg)
+				so[k++] = ':';
+		}
+	}
+	so[k] = '\0';
+	return getopt_long(argc, argv, so, lo, NULL);
+}
 
 enum cmd_status
 cmd_bad_option(const struct cmd_entry *cmd)

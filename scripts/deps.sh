@@ -31,16 +31,19 @@ FEDORA_KERNEL=kernel-core
 # The tests: cmocka, the real readers of generated files (tinyproxy, nft,
 # ShellCheck, virt-xml-validate), keys made at test time (gpg, openssl),
 # fixture images (debootstrap, guestfish, syslinux, mtools, dosfstools,
-# cpio), the bench's virt-customize, and the end-to-end test's servers.
+# cpio), the bench's virt-customize, the end-to-end test's servers, and
+# bash-completion (check-cli runs the generated completion).
 DEBIAN_TEST_PKGS="
 libcmocka-dev gnupg zstd curl python3 openssl iproute2 util-linux bc podman
 tinyproxy nftables shellcheck libvirt-clients libxml2-utils
 debootstrap libguestfs-tools guestfs-tools syslinux mtools dosfstools cpio
+bash-completion
 "
 FEDORA_TEST_PKGS="
 libcmocka-devel gnupg2 zstd curl python3 openssl iproute util-linux bc podman
 tinyproxy nftables ShellCheck libvirt-client libxml2
 debootstrap guestfs-tools syslinux mtools dosfstools cpio glibc-static
+bash-completion
 "
 # Packages whose installation enables services the tests must not leave
 # running (PACKAGE:UNIT,UNIT...): the tests start their own tinyproxy, and
