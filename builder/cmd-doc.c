@@ -50,16 +50,13 @@ cmd_doc_help(FILE *f, const struct cmd_entry *cmd)
 	fputs("usage: ", f);
 	print_synopsis(f, cmd);
 	fprintf(f, "\n\n%s\n", cmd->summary);
-	if (cmd->options != NULL && cmd->options->name != NULL) {
-		fputs("\noptions:\n", f);
-		for (const struct cmd_option *o = cmd->options; o->name; o++) {
-			option_label(o, label, sizeof(label));
-			if (strlen(label) > 22)
-				fprintf(f, "  %s\n  %-22s  %s\n", label, "",
-					o->help);
-			else
-				fprintf(f, "  %-22s  %s\n", label, o->help);
-		}
+	fputs("\noptions:\n", f);
+	for (const struct cmd_option *o = cmd->options; o && o->name; o++) {
+		option_label(o, label, sizeof(label));
+		if (strlen(label) > 22)
+			fprintf(f, "  %s\n  %-22s  %s\n", label, "", o->help);
+		else
+			fprintf(f, "  %-22s  %s\n", label, o->help);
 	}
 	fprintf(f, "  %-22s  %s\n", "--help", "this help");
 	if (cmd->writes != NULL)

@@ -69,6 +69,35 @@ cmd_get_table(void)
 	return cmd_table;
 }
 
+/* getopt_long takes any unambiguous prefix of a long option ("fetch
+ * --all" would be --allow-http): refuse a long option that is not
+ * spelled out.  true when argv has none. */
+static bool
+abbreviated(const struct cmd_entry *cmd, int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+		size_t n = strcspn(a, "=");
+		const struct cmd_option *o = cmd->options;
+
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		while (o != NULL && o->name != NULL &&
+		       !(strlen(o->name) == n - 2 &&
+			 strncmp(o->name, a + 2, n - 2) == 0))
+			o++;
+		if (o != NULL && o->name != NULL) {
+			if (o->arg != NULL && a[n] == '\0')
+				i++; /* its argument may start with "--" */
+			continue;
+		}
+		/* getopt's own words, so every unknown option reads alike. */
+		fprintf(stderr, "%s: unrecognized option '%s'\n", argv[0], a);
+		return true;
+	}
+	return false;
+}
+
 int
 cmd_getopt(const struct cmd_entry *cmd, int argc, char **argv)
 {
@@ -76,6 +105,10 @@ cmd_getopt(const struct cmd_entry *cmd, int argc, char **argv)
 	char so[3 * CMD_MAX_OPTIONS + 1] = "";
 	size_t n = 0, k = 0;
 
+	if (optind == 0 && abbreviated(cmd, argc, argv)) {
+		optind = argc;
+		return '?';
+	}
 	for (const struct cmd_option *o = cmd->options; o && o->name; o++) {
 		if (n == CMD_MAX_OPTIONS)
 			abort(); /* a programming error: raise the limit */

@@ -88,7 +88,8 @@ bool cmd_operands_ok(const struct cmd_entry *cmd, int n);
 enum cmd_status cmd_bad_option(const struct cmd_entry *cmd);
 /* getopt_long over cmd->options (none when NULL): every command takes
  * its options anywhere among its operands (GNU style); "--" ends them.
- * The caller sets optind = 0 before the first call. */
+ * A long option must be spelled out (no abbreviations).  The caller sets
+ * optind = 0 before the first call. */
 int cmd_getopt(const struct cmd_entry *cmd, int argc, char **argv);
 /* The table main.c handed over, for cmd-doc.c. */
 const struct cmd_entry *const *cmd_get_table(void);

@@ -61,20 +61,114 @@ expect 0 '' -- -q -C "$tmp/sp" scripts dev
 expect 0 '' -- -q check
 [ -s "$tmp/out" ] && { echo "FAIL: -q check printed '$(cat "$tmp/out")'"; fails=$((fails + 1)); }
 
-# Every command of the table answers 'help CMD' and is in --help.
-for c in all build check clean fetch help lock pack plan render scripts seed unpack verify; do
+# Every command, from the table (--help lists it): 'help CMD' and
+# 'CMD --help' print the same help, with its options, what it writes and
+# an example; each option in that help is in the usage line; an unknown
+# option before or after the operands, or a missing operand, is a usage
+# error (exit 2, the command's usage line); after '--' nothing is an option.
+cmds=$("$SBX" --help | sed -n 's/^  \([a-z]*\) .*/\1/p')
+[ "$(echo "$cmds" | wc -w)" -ge 14 ] || { echo "FAIL: --help lists $(echo $cmds)"; fails=$((fails + 1)); }
+for c in $cmds; do
 	expect 0 '' -- help "$c"
-	"$SBX" --help | grep -q "^  $c " ||
-		{ echo "FAIL: --help lacks '$c'"; fails=$((fails + 1)); }
+	cp "$tmp/out" "$tmp/help-$c"
+	expect 0 '' -- "$c" --help
+	cmp -s "$tmp/out" "$tmp/help-$c" ||
+		{ echo "FAIL: '$c --help' differs from 'help $c'"; fails=$((fails + 1)); }
+	for part in "^usage: sbx-build $c" '^writes:' '^example:' "^  sbx-build.* $c"; do
+		grep -q "$part" "$tmp/help-$c" ||
+			{ echo "FAIL: help $c lacks '$part'"; fails=$((fails + 1)); }
+	done
+	usage=$(sed -n 1p "$tmp/help-$c")
+	sed -n '/^options:/,/^$/s/^  \(\(-.\), \)\{0,1\}\(--[a-z-]*\).*/\3 \2/p' \
+		"$tmp/help-$c" >"$tmp/opts"
+	while read -r long short; do
+		[ "$long" = --help ] && continue
+		case "$usage" in *"$long"* | *"${short:-$long}"*) ;; *)
+			echo "FAIL: help $c: option $long is not in '$usage'"
+			fails=$((fails + 1)) ;; esac
+	done <"$tmp/opts"
+	expect 2 "usage: sbx-build $c" -- "$c" --bogus
+	grep -q "unrecognized option '--bogus'" "$tmp/err" ||
+		{ echo "FAIL: $c --bogus: $(head -1 "$tmp/err")"; fails=$((fails + 1)); }
+	expect 2 "usage: sbx-build $c" -- "$c" a b c --bogus
+	# No abbreviations: '--al' is not --all or --allow-http.
+	expect 2 "unrecognized option '--al'" -- "$c" --al
+	# A command that takes no such option refuses it (exit 2) before
+	# doing anything.
+	for o in --offline --force --accel=kvm --secrets --all; do
+		grep -q "^  \(-., \)\{0,1\}${o%%=*}\b" "$tmp/help-$c" && continue
+		expect 2 "unrecognized option '$o'" -- "$c" "$o"
+	done
 done
+expect 2 'missing operand' -- build
+expect 2 'usage: sbx-build render' -- render proxy
+expect 1 "no VM named '--force'" -- plan -- --force
+expect 2 'too many operands' -- check -- x
+expect 2 "usage: sbx-build help" -- help --markdown plan
 
-# README, --help and the man page name the same commands.
-for c in $("$SBX" --help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
+# README, the man page and the completion are what the table prints.
+scripts/gen-docs --check >"$tmp/gen" 2>&1 ||
+	{ echo "FAIL: scripts/gen-docs --check:"; cat "$tmp/gen"; fails=$((fails + 1)); }
+for c in $cmds; do
 	grep -q "^| \`$c" README.md ||
 		{ echo "FAIL: README.md lacks command '$c'"; fails=$((fails + 1)); }
 	grep -Eq "^\.B[IR]* \"?$c( |\"|\$)" doc/sbx-build.1 ||
 		{ echo "FAIL: doc/sbx-build.1 lacks command '$c'"; fails=$((fails + 1)); }
 done
+grep -q '^| `lock` | `--releases-url URL`' README.md ||
+	{ echo "FAIL: README lacks lock --releases-url"; fails=$((fails + 1)); }
+if command -v shellcheck >/dev/null 2>&1; then
+	shellcheck -s bash contrib/sbx-build.bash ||
+		{ echo "FAIL: shellcheck contrib/sbx-build.bash"; fails=$((fails + 1)); }
+fi
+
+# The completion itself, run by bash with bash-completion: a command's
+# options are exactly those its help lists; VM names where a VM goes, and
+# never after --accel.
+bc=/usr/share/bash-completion/bash_completion
+if [ -r "$bc" ]; then
+	# complete WORD...: what the completion offers for the last word.
+	complete() {
+		bash -c '. "$1"; . contrib/sbx-build.bash; shift
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+			COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+			_sbx_build sbx-build "${COMP_WORDS[COMP_CWORD]}" \
+				"${COMP_WORDS[COMP_CWORD - 1]}"
+			printf "%s\n" "${COMPREPLY[@]}"' sh "$bc" sbx-build "$@" |
+			sort | tr '\n' ' ' | sed 's/ $//'
+	}
+	# compl_is WANT WORD...
+	compl_is() {
+		want=$1
+		shift
+		got=$(complete "$@")
+		[ "$got" = "$want" ] ||
+			{ echo "FAIL: completion of '$*': '$got', expected '$want'"; fails=$((fails + 1)); }
+	}
+	for c in $cmds; do
+		want=$(sed -n '/^options:/,/^$/s/^  \(-\(.\), \)\{0,1\}\(--[a-z-]*\).*/-\2 \3/p' \
+			"$tmp/help-$c" | tr ' ' '\n' | grep -v '^-$' | sort | tr '\n' ' ' | sed 's/ $//')
+		compl_is "$want" "$c" -
+	done
+	compl_is 'dev proxy' build ''
+	compl_is 'dev proxy' build --force ''
+	compl_is 'kvm tcg' build --accel ''
+	compl_is 'kvm tcg' verify --accel ''
+	compl_is '' plan dev ''
+	compl_is 'dev proxy' render ''
+	compl_is '--force --help --secrets -f -s' render -
+	compl_is 'debian-13 fedora-44' fetch ''
+	compl_is '' lock --release ''
+	compl_is 'fetch' help fe
+	compl_is 'check' ch
+	compl_is '' nosuch ''
+	compl_is 'check clean' -C . c
+elif [ "${SBX_TEST_STRICT:-0}" = 1 ]; then
+	echo "FAIL: no $bc (make test-deps)"
+	fails=$((fails + 1))
+else
+	echo "check-cli: completion not run: no $bc (make test-deps)"
+fi
 
 # make install honours DESTDIR and PREFIX.
 make -s install DESTDIR="$tmp/dest" PREFIX=/opt/sbx >/dev/null 2>&1 ||
