@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmd-bases.h"
 #include "cmd.h"
 #include "fetch.h"
 #include "lock.h"
@@ -109,7 +110,7 @@ exec_fetch(int argc, char **argv)
 	struct lock *lk = NULL;
 	CLEANUP_FREE char *cache = NULL, *lock_path = NULL;
 	enum cmd_status st = CMD_OK;
-	size_t n = 0;
+	size_t n = 0, m;
 	int c, r;
 
 	optind = 0;
@@ -134,9 +135,10 @@ exec_fetch(int argc, char **argv)
 	if (!cmd_operands_ok(&cmd_fetch_entry, argc - optind))
 		return CMD_USAGE;
 
-	want = xcalloc(set->nbases + (size_t)(argc - optind) + 1,
-		       sizeof(*want));
+	/* No BASE: the bases the VMs use. */
+	n = cmd_bases_used(set, (size_t)(argc - optind), &want);
 	if (optind < argc) {
+		n = 0;
 		for (int i = optind; i < argc; i++) {
 			const struct base *b = recipe_find_base(set, argv[i]);
 
@@ -144,29 +146,37 @@ exec_fetch(int argc, char **argv)
 				log_error("no base named '%s' in the recipes",
 					  argv[i]);
 				st = CMD_ERROR;
-			} else if (b->url == NULL) {
-				log_error("base '%s' is the local file '%s'; "
-					  "there is nothing to fetch",
-					  b->name, b->path);
-				st = CMD_ERROR;
 			} else {
 				want[n++] = b;
 			}
 		}
-	} else {
-		for (size_t i = 0; i < set->nbases; i++)
-			if (set->bases[i].url != NULL)
-				want[n++] = &set->bases[i];
 	}
 	if (st != CMD_OK)
 		goto out;
-	if (o.from != NULL && n != 1) {
+	if (o.from != NULL && argc - optind != 1) {
 		log_error("fetch: --from imports one image: name exactly one "
 			  "BASE");
 		cmd_usage(&cmd_fetch_entry);
 		st = CMD_USAGE;
 		goto out;
 	}
+	/* A local base is checked, not fetched (cmd-bases.h). */
+	m = n;
+	n = 0;
+	for (size_t i = 0; i < m; i++) {
+		if (want[i]->url != NULL) {
+			want[n++] = want[i];
+		} else if (o.from != NULL) {
+			log_error("fetch: base '%s' is the local file '%s'; "
+				  "--from is for a downloaded base",
+				  want[i]->name, want[i]->path);
+			st = CMD_USAGE;
+		} else if (cmd_base_check_local(globals.dir, want[i]) < 0) {
+			st = CMD_ERROR;
+		}
+	}
+	if (st != CMD_OK || n == 0)
+		goto out;
 
 	r = fetch_cache_dir(o.cache, &cache);
 	if (r < 0) {

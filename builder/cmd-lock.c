@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd-bases.h"
 #include "cmd.h"
 #include "distro.h"
 #include "fetch.h"
@@ -98,6 +99,8 @@ exec_lock(int argc, char **argv)
 	struct lock *lk = NULL;
 	CLEANUP_FREE char *cache = NULL, *lock_path = NULL;
 	enum cmd_status st = CMD_OK;
+	const struct base **want = NULL;
+	size_t n;
 	int c, r;
 
 	optind = 0;
@@ -136,12 +139,8 @@ exec_lock(int argc, char **argv)
 		return CMD_USAGE;
 	}
 	for (int i = optind; i < argc; i++) {
-		const struct base *b = recipe_find_base(set, argv[i]);
-
-		if (b == NULL || b->url == NULL) {
-			log_error("no downloadable base named '%s' in the "
-				  "recipes",
-				  argv[i]);
+		if (recipe_find_base(set, argv[i]) == NULL) {
+			log_error("no base named '%s' in the recipes", argv[i]);
 			return CMD_ERROR;
 		}
 	}
@@ -159,16 +158,23 @@ exec_lock(int argc, char **argv)
 
 	ctx = fetch_ctx_new(cache, o.flags);
 	fetch_ctx_set_dir(ctx, globals.dir);
+	/* No BASE: the bases the VMs use. */
+	n = cmd_bases_used(set, (size_t)(argc - optind), &want);
 	if (optind < argc) {
+		n = 0;
 		for (int i = optind; i < argc; i++)
-			if (lock_one(lk, ctx, recipe_find_base(set, argv[i]),
-				     &o) < 0)
-				st = CMD_ERROR;
-	} else {
-		for (size_t i = 0; i < set->nbases; i++)
-			if (set->bases[i].url != NULL &&
-			    lock_one(lk, ctx, &set->bases[i], &o) < 0)
-				st = CMD_ERROR;
+			want[n++] = recipe_find_base(set, argv[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (want[i]->url == NULL)
+			log_info("base '%s' is the local file '%s': not pinned "
+				 "(its path, size and time go into "
+				 "out/VM.inputs)",
+				 want[i]->name, want[i]->path);
+		else if (lock_one(lk, ctx, want[i], &o) < 0)
+			st = CMD_ERROR;
+	}
+	if (optind == argc) {
 		/* Forget bases the recipes no longer define. */
 		for (size_t i = lock_nbases(lk); i-- > 0;) {
 			const struct base *b =
@@ -196,6 +202,7 @@ exec_lock(int argc, char **argv)
 	}
 	fetch_ctx_free(ctx);
 	lock_free(lk);
+	free(want);
 	return st;
 }
 
