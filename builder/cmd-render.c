@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "overlay-files.h"
+#include "plan.h"
 #include "prepare.h"
 #include "recipe.h"
 #include "secrets.h"
@@ -243,6 +245,14 @@ exec_render(int argc, char **argv)
 		return CMD_ERROR;
 	}
 	diag_list_free(diags);
+	r = overlay_add_files(&plan.files, &plan.overlay, &bad);
+	if (r < 0) {
+		log_error("cannot read the overlay file '%s': %s", bad,
+			  strerror(-r));
+		free(bad);
+		plan_release(&plan);
+		return CMD_ERROR;
+	}
 	r = write_tree(argv[optind + 1], &plan.files, force, &bad);
 	plan_release(&plan);
 	if (r == -ENOTEMPTY) {

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "overlay-files.h"
+#include "plan.h"
 #include "prepare.h"
 #include "recipe.h"
 #include "secrets.h"
@@ -58,6 +60,15 @@ exec_seed(int argc, char **argv)
 		return CMD_ERROR;
 	}
 	diag_list_free(diags);
+	r = overlay_add_files(&plan.files, &plan.overlay, &bad);
+	if (r < 0) {
+		log_error("cannot read the overlay file '%s': %s", bad,
+			  strerror(-r));
+		free(bad);
+		plan_release(&plan);
+		secret_store_release(&secrets);
+		return CMD_ERROR;
+	}
 	hashes = xcalloc(vm->nusers + 1, sizeof(*hashes));
 	for (size_t i = 0; i < vm->nusers; i++) {
 		const struct user *u = &vm->users[i];
