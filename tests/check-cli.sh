@@ -50,6 +50,22 @@ expect 0 '' -- render proxy "$tmp/r-after" --force
 	{ echo "FAIL: render VM DIR --force wrote nothing"; fails=$((fails + 1)); }
 expect 0 '' -- plan -- proxy
 
+# render writes the overlay's files too, byte for byte, root-owned in
+# .owners; an overlay file replaces the rendered file of its path.
+expect 0 '' -- render proxy "$tmp/r-ov"
+cmp -s overlays/proxy/etc/sbx/containers/tinyproxy/Containerfile \
+	"$tmp/r-ov/etc/sbx/containers/tinyproxy/Containerfile" ||
+	{ echo "FAIL: render proxy lacks the overlay's Containerfile"; fails=$((fails + 1)); }
+grep -q '^0644 root:root file /etc/sbx/containers/tinyproxy/Containerfile$' "$tmp/r-ov/.owners" ||
+	{ echo "FAIL: .owners lacks the overlay's Containerfile"; fails=$((fails + 1)); }
+mkdir -p "$tmp/ovp/overlays/dev/etc" && cp -r recipes "$tmp/ovp/"
+echo overlay-host >"$tmp/ovp/overlays/dev/etc/hostname"
+expect 0 '' -- -C "$tmp/ovp" render dev "$tmp/r-ov2"
+[ "$(cat "$tmp/r-ov2/etc/hostname")" = overlay-host ] ||
+	{ echo "FAIL: the overlay's /etc/hostname did not win in render"; fails=$((fails + 1)); }
+[ "$(grep -c ' /etc/hostname$' "$tmp/r-ov2/.owners")" = 1 ] ||
+	{ echo "FAIL: .owners lists /etc/hostname other than once"; fails=$((fails + 1)); }
+
 # scripts says what it wrote, and -q silences it.
 mkdir -p "$tmp/sp" && cp -r recipes "$tmp/sp/"
 expect 0 "wrote '$tmp/sp/out/run-dev.sh' and '$tmp/sp/out/dev.xml'" -- \
@@ -105,6 +121,31 @@ expect 2 'usage: sbx-build render' -- render proxy
 expect 1 "no VM named '--force'" -- plan -- --force
 expect 2 'too many operands' -- check -- x
 expect 2 "usage: sbx-build help" -- help --markdown plan
+
+# fetch and lock act on the bases the VMs use, and treat a local base
+# alike: fetch checks it (exit 0, or 1 naming the file), lock says it is
+# not pinned.  The unused bases point at a closed local port: touching
+# one fails.
+lp=$tmp/localbase
+mkdir -p "$lp/images" && cp -r recipes "$lp/"
+sed -i 's#https://[^ ]*#https://127.0.0.1:9/x#' "$lp/recipes/bases.yaml"
+head -c 1024 /dev/zero >"$lp/images/mine.qcow2"
+printf '  mine:\n    distro: fedora\n    path: images/mine.qcow2\n    checksum: sha256:%s\n' \
+	"$(sha256sum "$lp/images/mine.qcow2" | cut -c1-64)" >>"$lp/recipes/bases.yaml"
+sed -i 's/^base: .*/base: mine/' "$lp/recipes/dev.yaml" "$lp/recipes/proxy.yaml"
+expect 0 "base 'mine' is the local file '.*', matching its checksum" -- -C "$lp" fetch --offline
+expect 0 "local file" -- -C "$lp" fetch
+expect 0 "base 'mine' is the local file 'images/mine.qcow2': not pinned" -- -C "$lp" lock
+[ -e "$lp/sbx.lock" ] && { echo "FAIL: lock of a local base wrote sbx.lock"; fails=$((fails + 1)); }
+expect 0 "not pinned" -- -C "$lp" lock mine
+expect 1 "cannot lock base 'fedora-44'" -- -C "$lp" lock fedora-44
+expect 1 "no base named 'nosuch'" -- -C "$lp" lock nosuch
+expect 2 "'mine' is the local file 'images/mine.qcow2'; --from is for a downloaded base" -- \
+	-C "$lp" fetch --from /dev/null mine
+printf 'x' | dd of="$lp/images/mine.qcow2" conv=notrunc 2>/dev/null
+expect 1 "base 'mine': '.*mine.qcow2' has sha256:.*, not the recipe's" -- -C "$lp" fetch --offline
+rm "$lp/images/mine.qcow2"
+expect 1 "base 'mine' is the local file '.*mine.qcow2': No such file" -- -C "$lp" fetch mine
 
 # README, the man page and the completion are what the table prints.
 scripts/gen-docs --check >"$tmp/gen" 2>&1 ||
