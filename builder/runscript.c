@@ -309,6 +309,7 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 		"esac\n"
 		"cpu=max\n"
 		"if [ \"$accel\" = kvm ]; then cpu=host; fi\n");
+	sb_puts(&sb, runscript_disk_check());
 
 	/* The link's client side: reconnect where QEMU can. */
 	if (client) {

@@ -476,6 +476,56 @@ test_moved_out(void **state)
 	argv_free(&av);
 }
 
+/* A qcow2 header (no qemu-img needed) naming backing file NAME. */
+static void
+write_overlay(const char *path, const char *name)
+{
+	unsigned char h[512] = {'Q', 'F', 'I', 0xfb, 0, 0, 0, 3};
+	size_t n = strlen(name);
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	h[14] = 1; /* offset 0x100, big-endian */
+	h[19] = (unsigned char)n;
+	memcpy(h + 256, name, n);
+	assert_int_equal(fwrite(h, 1, sizeof(h), f), sizeof(h));
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A disk whose base is gone: the script names the base and how to get it
+ * back, before QEMU runs; with the base there (absolute or relative to
+ * the disk), QEMU runs. */
+static void
+test_missing_backing(void **state)
+{
+	struct ctx *c = *state;
+	CLEANUP_FREE char *disk = path_join(c->dir, "out/proxy.qcow2");
+	CLEANUP_FREE char *base = path_join(c->dir, "base.qcow2");
+	CLEANUP_FREE char *err = NULL;
+	CLEANUP_FREE char *want = NULL;
+
+	write_overlay(disk, base);
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 1);
+	err = file_in(c, "stderr");
+	want = xasprintf("proxy: the disk '%s' is an overlay on the base image "
+			 "'%s', which is missing: rebuild the disk with "
+			 "'sbx-build build proxy'",
+			 disk, base);
+	assert_contains(err, want);
+	assert_contains(err, "'qemu-img rebase -u -F qcow2 -b COPY ");
+	assert_int_equal(test_sh("test ! -e %s/fake/proxy.argv", c->dir), 0);
+	test_write(base, "");
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	write_overlay(disk, "../base.qcow2");
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	assert_int_equal(unlink(base), 0);
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 1);
+	assert_int_equal(test_sh("grep -q \"base image '../base.qcow2', which "
+				 "is missing\" %s/stderr",
+				 c->dir),
+			 0);
+}
+
 static void
 test_ssh_key(void **state)
 {
@@ -756,6 +806,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_moved_out, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ssh_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_backing, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_accel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_image, setup,
 						teardown),
