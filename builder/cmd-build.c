@@ -35,6 +35,29 @@ on_warn(void *opaque, const char *vm, const char *msg)
 		log_warn("%s", msg);
 }
 
+/* The bake's error, one line per problem: each once, even when several
+ * VMs met it (two VMs on one missing base). */
+static void
+log_error_lines(const char *err)
+{
+	const char *p = err;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		bool seen = false;
+
+		for (const char *q = err; q < p && !seen;) {
+			size_t m = strcspn(q, "\n");
+
+			seen = m == n && memcmp(q, p, n) == 0;
+			q += m + (q[m] == '\n');
+		}
+		if (!seen && n > 0)
+			log_error("%.*s", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
 /* SOURCE_DATE_EPOCH (reproducible-builds.org), default 0: the mtime of
  * every path the bake writes.  false when it is set but not a number. */
 static bool
@@ -170,7 +193,7 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	o.lock = lk;
 	r = bake_vms(set, (const struct vm *const *)vms, n, &o, &res, &err);
 	if (r < 0) {
-		log_error("%s", err != NULL && *err ? err : strerror(-r));
+		log_error_lines(err != NULL && *err ? err : strerror(-r));
 		if (r != -ECANCELED)
 			log_info("nothing in '%s' was changed", out);
 		st = CMD_ERROR;

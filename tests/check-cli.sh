@@ -147,6 +147,34 @@ expect 1 "base 'mine': '.*mine.qcow2' has sha256:.*, not the recipe's" -- -C "$l
 rm "$lp/images/mine.qcow2"
 expect 1 "base 'mine' is the local file '.*mine.qcow2': No such file" -- -C "$lp" fetch mine
 
+# Each error once: two VMs on one missing base name it once (offline and
+# with an empty cache, nothing starts an appliance), and no failing
+# command repeats a line.
+ep=$tmp/errs
+mkdir -p "$ep/cache" && cp -r recipes "$ep/"
+once() {
+	if [ -n "$(sort "$tmp/err" | uniq -d)" ]; then
+		echo "FAIL: sbx-build $*: a line printed twice:"
+		sort "$tmp/err" | uniq -d | sed 's/^/  /'
+		fails=$((fails + 1))
+	fi
+}
+# (an empty cache of our own: a cached base would start a real build)
+saved_cache=${XDG_CACHE_HOME-unset}
+XDG_CACHE_HOME=$ep/cache
+export XDG_CACHE_HOME
+expect 1 "is not in the cache '$ep/cache/sbx-build'" -- -C "$ep" all --offline
+[ "$(grep -c "cannot get base 'fedora-44'" "$tmp/err")" = 1 ] ||
+	{ echo "FAIL: all --offline: the base error is not printed once"; fails=$((fails + 1)); }
+once all --offline
+expect 1 "cannot get base 'fedora-44'" -- -C "$ep" build --offline proxy dev
+once build --offline proxy dev
+expect 1 "cannot fetch base 'fedora-44' offline" -- -C "$ep" fetch --offline
+once fetch --offline
+if [ "$saved_cache" = unset ]; then unset XDG_CACHE_HOME; else XDG_CACHE_HOME=$saved_cache; fi
+expect 1 "unknown key 'pakages'" -- -C tests/fixtures/recipes/unknown-key check
+once check
+
 # README, the man page and the completion are what the table prints.
 scripts/gen-docs --check >"$tmp/gen" 2>&1 ||
 	{ echo "FAIL: scripts/gen-docs --check:"; cat "$tmp/gen"; fails=$((fails + 1)); }
