@@ -239,6 +239,12 @@ else
 	echo "check-cli: completion not run: no $bc (make test-deps)"
 fi
 
+# images/, where the README suggests local bases go, is not committed.
+if git rev-parse --git-dir >/dev/null 2>&1; then
+	git check-ignore -q images/my.qcow2 ||
+		{ echo "FAIL: images/ is not in .gitignore"; fails=$((fails + 1)); }
+fi
+
 # make install honours DESTDIR and PREFIX.
 make -s install DESTDIR="$tmp/dest" PREFIX=/opt/sbx >/dev/null 2>&1 ||
 	{ echo "FAIL: make install"; fails=$((fails + 1)); }
