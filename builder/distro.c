@@ -73,7 +73,7 @@ static const struct distro_info table[] = {
 		},
 };
 
-/* Same order as enum distro: recipe.c stores the index. */
+/* Same order as enum distro: recipe-schema.c stores the index. */
 const char *const distro_names[] = {"fedora", "debian", NULL};
 
 const struct distro_info *

@@ -1,6 +1,6 @@
 /* What differs between the distributions a base may hold, in one table:
  * adding one (Ubuntu, CentOS Stream) is one entry in distro.c, its name in
- * recipe.c's enum, and tests.  An unknown distribution is an error where
+ * recipe.h's enum, and tests.  An unknown distribution is an error where
  * it is looked up, never a silent default.  Pure: no I/O. */
 #ifndef SBX_DISTRO_H
 #define SBX_DISTRO_H

@@ -24,7 +24,7 @@ test_entries_complete(void **state)
 		const struct distro_info *d = distro_find(distro_names[i]);
 
 		assert_non_null(d);
-		/* recipe.c stores the index of the name as enum distro. */
+		/* recipe-schema.c stores the index of the name as enum distro. */
 		assert_int_equal(d->id, i);
 		assert_ptr_equal(distro_get(d->id), d);
 		assert_string_equal(d->name, distro_names[i]);

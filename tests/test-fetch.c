@@ -1,4 +1,4 @@
-/* fetch.c against a real HTTP server on 127.0.0.1 (a thread of this test)
+/* fetch*.c against a real HTTP server on 127.0.0.1 (a thread of this test)
  * and a real OpenPGP key made by gpg at test time.  The server serves a
  * document root and can redirect, drop a connection mid-file, ignore Range
  * and go slowly. */

@@ -1,4 +1,4 @@
-/* pack.c: bundles made from a real (tiny) out/, unpacked for real, and
+/* pack*.c: bundles made from a real (tiny) out/, unpacked for real, and
  * hostile bundles crafted here with libarchive. */
 #include <dirent.h>
 #include <errno.h>
