@@ -69,31 +69,49 @@ cmd_get_table(void)
 	return cmd_table;
 }
 
+/* The option named NAME (n bytes), or, when n is 0, the short option
+ * -C; NULL when cmd has none. */
+static const struct cmd_option *
+find_option(const struct cmd_entry *cmd, const char *name, size_t n, char c)
+{
+	for (const struct cmd_option *o = cmd->options; o && o->name; o++)
+		if (n > 0 ? strlen(o->name) == n &&
+				    strncmp(o->name, name, n) == 0
+			  : o->short_too && o->val == c)
+			return o;
+	return NULL;
+}
+
 /* getopt_long takes any unambiguous prefix of a long option ("fetch
  * --all" would be --allow-http): refuse a long option that is not
- * spelled out.  true when argv has none. */
+ * spelled out.  true (after saying so) when argv has one. */
 static bool
 abbreviated(const struct cmd_entry *cmd, int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		const char *a = argv[i];
 		size_t n = strcspn(a, "=");
-		const struct cmd_option *o = cmd->options;
+		const struct cmd_option *o;
 
-		if (strncmp(a, "--", 2) != 0)
+		if (a[0] != '-' || a[1] == '\0') {
 			continue;
-		while (o != NULL && o->name != NULL &&
-		       !(strlen(o->name) == n - 2 &&
-			 strncmp(o->name, a + 2, n - 2) == 0))
-			o++;
-		if (o != NULL && o->name != NULL) {
-			if (o->arg != NULL && a[n] == '\0')
-				i++; /* its argument may start with "--" */
+		} else if (a[1] != '-') {
+			/* "-o FILE": FILE may start with "--". */
+			o = a[2] == '\0' ? find_option(cmd, NULL, 0, a[1])
+					 : NULL;
+			i += o != NULL && o->arg != NULL;
 			continue;
 		}
-		/* getopt's own words, so every unknown option reads alike. */
-		fprintf(stderr, "%s: unrecognized option '%s'\n", argv[0], a);
-		return true;
+		o = find_option(cmd, a + 2, n - 2, 0);
+		if (o == NULL || n == 2) {
+			/* getopt's own words: every unknown option reads
+			 * alike. */
+			fprintf(stderr, "%s: unrecognized option '%s'\n",
+				argv[0], a);
+			return true;
+		}
+		/* "--from FILE": FILE may start with "--". */
+		i += o->arg != NULL && a[n] == '\0';
 	}
 	return false;
 }

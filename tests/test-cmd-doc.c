@@ -111,6 +111,7 @@ test_getopt(void **state)
 	char *ok[] = {"fake", "a",	 "-o",		"F",
 		      "b",    "--plain", "--accel=kvm", NULL};
 	char *abbr[] = {"fake", "--pla", NULL};
+	char *dashed[] = {"fake", "-o", "--weird", "--dir", "--x", NULL};
 	int c, seen = 0;
 
 	(void)state;
@@ -120,6 +121,12 @@ test_getopt(void **state)
 	assert_int_equal(seen, 7);
 	optind = 0;
 	assert_int_equal(cmd_getopt(&fake, 2, abbr), '?');
+	/* An option's argument may look like an option. */
+	optind = 0;
+	assert_int_equal(cmd_getopt(&fake, 5, dashed), 'o');
+	assert_string_equal(optarg, "--weird");
+	assert_int_equal(cmd_getopt(&fake, 5, dashed), 'd');
+	assert_string_equal(optarg, "--x");
 }
 
 int
