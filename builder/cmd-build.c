@@ -99,9 +99,90 @@ write_scripts(const struct recipe_set *set, const struct vm **vms, size_t n,
 	return r < 0 ? CMD_ERROR : CMD_OK;
 }
 
-/* Long (about 130 lines) on purpose: option parsing, then the bake and
- * its report in one read from top to bottom; split it with the next
- * option it gains. */
+/* The options into *o; CMD_OK, or what the command returns. */
+static enum cmd_status
+parse_bake_options(const struct cmd_entry *cmd, int argc, char **argv,
+		   struct bake_opts *o)
+{
+	int c;
+
+	optind = 0;
+	while ((c = cmd_getopt(cmd, argc, argv)) != -1) {
+		switch (c) {
+		case 'o':
+			o->offline = true;
+			break;
+		case 'f':
+			o->force = true;
+			break;
+		case 'a':
+			if (strcmp(optarg, "kvm") == 0) {
+				o->accel = IMAGE_ACCEL_KVM;
+			} else if (strcmp(optarg, "tcg") == 0) {
+				o->accel = IMAGE_ACCEL_TCG;
+			} else {
+				log_error("--accel must be 'kvm' or 'tcg', not "
+					  "'%s'",
+					  optarg);
+				cmd_usage(cmd);
+				return CMD_USAGE;
+			}
+			break;
+		default:
+			return cmd_bad_option(cmd);
+		}
+	}
+	if (!cmd_operands_ok(cmd, argc - optind))
+		return CMD_USAGE;
+	if (!source_date_epoch(&o->epoch)) {
+		log_error("SOURCE_DATE_EPOCH must be seconds since 1970, not "
+			  "'%s'",
+			  getenv("SOURCE_DATE_EPOCH"));
+		return CMD_ERROR;
+	}
+	return CMD_OK;
+}
+
+/* The VMs named by the operands (each once), or all; NULL after saying
+ * why. */
+static const struct vm **
+select_vms(const struct recipe_set *set, int argc, char **argv, bool all,
+	   size_t *ret_n)
+{
+	const struct vm **vms;
+	size_t n = 0;
+
+	vms = xcalloc(all ? set->nvms + 1 : (size_t)(argc - optind) + 1,
+		      sizeof(*vms));
+	if (all) {
+		for (size_t i = 0; i < set->nvms; i++)
+			vms[n++] = &set->vms[i];
+	} else {
+		for (int i = optind; i < argc; i++) {
+			const struct vm *vm = recipe_find_vm(set, argv[i]);
+			bool dup = false;
+
+			if (vm == NULL) {
+				log_error("no VM named '%s' in the recipes",
+					  argv[i]);
+				free(vms);
+				return NULL;
+			}
+			for (size_t k = 0; k < n; k++)
+				dup |= vms[k] == vm;
+			if (!dup)
+				vms[n++] = vm;
+		}
+	}
+	if (n == 0) {
+		log_error("no VM to build");
+		free(vms);
+		return NULL;
+	}
+	*ret_n = n;
+	return vms;
+}
+
 int
 cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 {
@@ -119,72 +200,17 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	CLEANUP_FREE char *lock_path = path_join(globals.dir, LOCK_FILE);
 	CLEANUP_FREE char *err = NULL;
 	struct lock *lk = NULL;
-	enum cmd_status st = CMD_OK;
+	enum cmd_status st;
 	size_t n = 0;
-	int c, r;
+	int r;
 
-	optind = 0;
-	while ((c = cmd_getopt(cmd, argc, argv)) != -1) {
-		switch (c) {
-		case 'o':
-			o.offline = true;
-			break;
-		case 'f':
-			o.force = true;
-			break;
-		case 'a':
-			if (strcmp(optarg, "kvm") == 0) {
-				o.accel = IMAGE_ACCEL_KVM;
-			} else if (strcmp(optarg, "tcg") == 0) {
-				o.accel = IMAGE_ACCEL_TCG;
-			} else {
-				log_error("--accel must be 'kvm' or 'tcg', not "
-					  "'%s'",
-					  optarg);
-				cmd_usage(cmd);
-				return CMD_USAGE;
-			}
-			break;
-		default:
-			return cmd_bad_option(cmd);
-		}
-	}
-	if (!cmd_operands_ok(cmd, argc - optind))
-		return CMD_USAGE;
-	if (!source_date_epoch(&o.epoch)) {
-		log_error("SOURCE_DATE_EPOCH must be seconds since 1970, not "
-			  "'%s'",
-			  getenv("SOURCE_DATE_EPOCH"));
-		return CMD_ERROR;
-	}
+	st = parse_bake_options(cmd, argc, argv, &o);
+	if (st != CMD_OK)
+		return st;
 	o.out_dir = out;
-	vms = xcalloc(all ? set->nvms + 1 : (size_t)(argc - optind) + 1,
-		      sizeof(*vms));
-	if (all) {
-		for (size_t i = 0; i < set->nvms; i++)
-			vms[n++] = &set->vms[i];
-	} else {
-		for (int i = optind; i < argc; i++) {
-			const struct vm *vm = recipe_find_vm(set, argv[i]);
-			bool dup = false;
-
-			if (vm == NULL) {
-				log_error("no VM named '%s' in the recipes",
-					  argv[i]);
-				free(vms);
-				return CMD_ERROR;
-			}
-			for (size_t k = 0; k < n; k++)
-				dup |= vms[k] == vm;
-			if (!dup)
-				vms[n++] = vm;
-		}
-	}
-	if (n == 0) {
-		log_error("no VM to build");
-		free(vms);
+	vms = select_vms(set, argc, argv, all, &n);
+	if (vms == NULL)
 		return CMD_ERROR;
-	}
 	lk = cmd_lock_load(lock_path);
 	if (lk == NULL) {
 		free(vms);

@@ -97,7 +97,7 @@ exec_seed(int argc, char **argv)
 	}
 	r = seed_write_iso(iso, &docs, &bad);
 	if (r < 0) {
-		log_error("cannot write '%s': %s (%s)", iso, strerror(-r), bad);
+		log_error("%s", bad);
 		free(bad);
 		goto out;
 	}

@@ -5,13 +5,17 @@
  * Error text travels two ways in sbx-build (HACKING.md, "Errors"):
  * - about recipe, overlay or sbx.lock input: a diag here, with the node's
  *   position (renderers through r_error/r_refuse);
- * - anything else: the engine returns a negative errno and one allocated
- *   message (char **ret_err; older modules name it ret_why or ret_msg,
- *   same contract; fetch and image keep it in their context, fetch_error
- *   and image_error), lower-case, no trailing period, prefixed with the
- *   recipe position that asked for the work when there is one.  A failed
- *   program is described by run_failure (run.h).  The command logs it
- *   once. */
+ * - anything else: the engine returns a negative errno and one whole
+ *   allocated message through its last parameter, char **ret_err (may be
+ *   NULL: the caller wants no words), filled on failure.  The one
+ *   exception: a module with a context that lives across calls keeps the
+ *   message there (fetch_error, image_error; valid until the next call).
+ *   The message starts with what failed, the subject in quotes, is
+ *   lower-case, has no trailing period, and is prefixed with the recipe
+ *   position that asked for the work when there is one (bake_fail).  A
+ *   failed program is described by run_failure (run.h).  The command logs
+ *   it once (log_error("%s", err)) and returns CMD_ERROR; nothing below a
+ *   command prints an error itself. */
 #ifndef SBX_DIAG_H
 #define SBX_DIAG_H
 

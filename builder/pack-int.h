@@ -1,7 +1,7 @@
 /* Between the bundle modules only (pack.c, pack-unpack.c, pack-util.c,
  * pack-tools.c, pack-sums.c); other modules use pack.h.  Functions that
  * fail return a negative errno (or a program's exit status, where said)
- * and, when ret_why is not NULL, set *ret_why to an allocated message. */
+ * and, when ret_err is not NULL, set *ret_err to an allocated message. */
 #ifndef SBX_PACK_INT_H
 #define SBX_PACK_INT_H
 
@@ -21,8 +21,8 @@
 #define SIZE_PREFIX "# size "
 
 /* pack-util.c */
-/* Sets *ret_why (when asked for) and returns r. */
-int pack_fail(char **ret_why, int r, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* Sets *ret_err (when asked for) and returns r. */
+int pack_fail(char **ret_err, int r, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* Trailing whitespace off, for one-line messages from tools. */
 char *pack_chomp(char *s);
 /* A bundle member name: 1..128 of [A-Za-z0-9._+-], not starting with '.'
@@ -36,15 +36,15 @@ mode_t pack_member_mode(const char *name);
 /* qemu-img convert src_path (qcow2, size bytes) to a compressed qcow2
  * dst_path, showing progress under label. */
 int pack_convert_image(const char *src_path, const char *dst_path,
-		       const char *label, uint64_t size, char **ret_why);
+		       const char *label, uint64_t size, char **ret_err);
 /* ssh-keygen -Y sign -f key file: writes file.sig. */
-int pack_ssh_sign(const char *key, const char *file, char **ret_why);
+int pack_ssh_sign(const char *key, const char *file, char **ret_err);
 /* Verifies sig over the file msg; sets *ret_signer to the principal. */
 int pack_ssh_verify(const char *allowed, const char *identity, const char *msg,
-		    const char *sig, char **ret_signer, char **ret_why);
+		    const char *sig, char **ret_signer, char **ret_err);
 /* Without allowed signers: at least a well-formed signature, in our
  * namespace, by the key it names, over exactly msg. */
-int pack_ssh_check(const char *msg, const char *sig, char **ret_why);
+int pack_ssh_check(const char *msg, const char *sig, char **ret_err);
 
 /* pack-sums.c */
 struct sum {
@@ -64,8 +64,8 @@ void pack_sums_free(struct sums *s);
 struct sum *pack_sums_find(struct sums *s, const char *name);
 /* Strict: "<64 lower-case hex>  <name>\n" lines, names unique and valid,
  * and for each name a "# size <bytes>  <name>\n" line; other lines that
- * start with '#' are comments.  -EINVAL with *ret_why otherwise. */
+ * start with '#' are comments.  -EINVAL with *ret_err otherwise. */
 int pack_sums_parse(const char *text, size_t len, struct sums *s,
-		    char **ret_why);
+		    char **ret_err);
 
 #endif

@@ -57,7 +57,7 @@ size_line(const char *p, const char *nl, uint64_t *ret_size,
  * and for each name a "# size <bytes>  <name>\n" line; other lines that
  * start with '#' are comments. */
 int
-pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_why)
+pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_err)
 {
 	const char *p = text, *end = text + len;
 	struct sums sizes = {0};
@@ -73,7 +73,7 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_why)
 
 		line++;
 		if (nl == NULL) {
-			r = pack_fail(ret_why, -EBADMSG,
+			r = pack_fail(ret_err, -EBADMSG,
 				      "SHA256SUMS line %u: no final newline",
 				      line);
 			break;
@@ -81,7 +81,7 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_why)
 		if (*p == '#') {
 			k = size_line(p, nl, &size, &name);
 			if (k < 0) {
-				r = pack_fail(ret_why, -EBADMSG,
+				r = pack_fail(ret_err, -EBADMSG,
 					      "SHA256SUMS line %u: not '# size "
 					      "<bytes>  <name>'",
 					      line);
@@ -89,7 +89,7 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_why)
 			}
 			if (k > 0 && !pack_name_ok(name, (size_t)(nl - name))) {
 				r = pack_fail(
-					ret_why, -EBADMSG,
+					ret_err, -EBADMSG,
 					"SHA256SUMS line %u: unsafe file name",
 					line);
 				break;
@@ -98,7 +98,7 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_why)
 				n = xstrndup(name, (size_t)(nl - name));
 				if (pack_sums_find(&sizes, n) != NULL) {
 					r = pack_fail(
-						ret_why, -EBADMSG,
+						ret_err, -EBADMSG,
 						"SHA256SUMS line %u: size of "
 						"'%s' given twice",
 						line, n);
@@ -116,14 +116,14 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_why)
 		if (nl - p < SHA256_HEX + 3 || p[SHA256_HEX] != ' ' ||
 		    p[SHA256_HEX + 1] != ' ' ||
 		    strspn(p, "0123456789abcdef") != SHA256_HEX) {
-			r = pack_fail(ret_why, -EBADMSG,
+			r = pack_fail(ret_err, -EBADMSG,
 				      "SHA256SUMS line %u: not '<sha256>  "
 				      "<name>'",
 				      line);
 			break;
 		}
 		if (!pack_name_ok(name, (size_t)(nl - name))) {
-			r = pack_fail(ret_why, -EBADMSG,
+			r = pack_fail(ret_err, -EBADMSG,
 				      "SHA256SUMS line %u: unsafe file name",
 				      line);
 			break;
@@ -132,7 +132,7 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_why)
 		if (strcmp(n, PACK_SUMS_NAME) == 0 ||
 		    strcmp(n, PACK_SIG_NAME) == 0 ||
 		    pack_sums_find(s, n) != NULL) {
-			r = pack_fail(ret_why, -EBADMSG,
+			r = pack_fail(ret_err, -EBADMSG,
 				      "SHA256SUMS line %u: '%s' listed twice "
 				      "or reserved",
 				      line, n);
@@ -147,12 +147,12 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_why)
 		p = nl + 1;
 	}
 	if (r == 0 && s->n == 0)
-		r = pack_fail(ret_why, -EBADMSG, "SHA256SUMS is empty");
+		r = pack_fail(ret_err, -EBADMSG, "SHA256SUMS is empty");
 	for (size_t i = 0; r == 0 && i < sizes.n; i++) {
 		struct sum *m = pack_sums_find(s, sizes.v[i].name);
 
 		if (m == NULL) {
-			r = pack_fail(ret_why, -EBADMSG,
+			r = pack_fail(ret_err, -EBADMSG,
 				      "SHA256SUMS gives a size for '%s' but no "
 				      "checksum",
 				      sizes.v[i].name);
@@ -164,7 +164,7 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_why)
 	for (size_t i = 0; r == 0 && i < s->n; i++)
 		if (!s->v[i].sized)
 			r = pack_fail(
-				ret_why, -EBADMSG,
+				ret_err, -EBADMSG,
 				"SHA256SUMS gives no size for '%s' (a bundle "
 				"from sbx-build before sizes were recorded: "
 				"pack it again)",

@@ -77,7 +77,7 @@ qemu_path(const char *path)
 
 int
 pack_convert_image(const char *src_path, const char *dst_path,
-		   const char *label, uint64_t size, char **ret_why)
+		   const char *label, uint64_t size, char **ret_err)
 {
 	CLEANUP_FREE char *src = qemu_path(src_path);
 	CLEANUP_FREE char *dst = qemu_path(dst_path);
@@ -94,10 +94,10 @@ pack_convert_image(const char *src_path, const char *dst_path,
 		progress_update(cp.p, size);
 	progress_done(cp.p);
 	if (r < 0)
-		r = pack_fail(ret_why, r, "cannot run 'qemu-img': %s",
+		r = pack_fail(ret_err, r, "cannot run 'qemu-img': %s",
 			      strerror(-r));
 	else if (r > 0)
-		r = pack_fail(ret_why, -EIO, "cannot convert '%s': %s",
+		r = pack_fail(ret_err, -EIO, "cannot convert '%s': %s",
 			      src_path,
 			      tool_msg(&err, "qemu-img convert failed"));
 	sb_release(&err);
@@ -105,7 +105,7 @@ pack_convert_image(const char *src_path, const char *dst_path,
 }
 
 int
-pack_ssh_sign(const char *key, const char *file, char **ret_why)
+pack_ssh_sign(const char *key, const char *file, char **ret_err)
 {
 	char *argv[] = {"ssh-keygen", "-q",	   "-Y", "sign",
 			"-f",	      (char *)key, "-n", PACK_SIG_NAMESPACE,
@@ -115,10 +115,10 @@ pack_ssh_sign(const char *key, const char *file, char **ret_why)
 
 	r = run(argv, NULL, NULL, NULL, NULL, &err);
 	if (r < 0)
-		r = pack_fail(ret_why, r, "cannot run 'ssh-keygen': %s",
+		r = pack_fail(ret_err, r, "cannot run 'ssh-keygen': %s",
 			      strerror(-r));
 	else if (r > 0)
-		r = pack_fail(ret_why, -EPERM, "cannot sign with '%s': %s", key,
+		r = pack_fail(ret_err, -EPERM, "cannot sign with '%s': %s", key,
 			      tool_msg(&err, "ssh-keygen -Y sign failed"));
 	sb_release(&err);
 	return r;
@@ -127,7 +127,7 @@ pack_ssh_sign(const char *key, const char *file, char **ret_why)
 /* Verifies sig over the file msg; sets *ret_signer to the principal. */
 int
 pack_ssh_verify(const char *allowed, const char *identity, const char *msg,
-		const char *sig, char **ret_signer, char **ret_why)
+		const char *sig, char **ret_signer, char **ret_err)
 {
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	char *who = NULL;
@@ -139,14 +139,14 @@ pack_ssh_verify(const char *allowed, const char *identity, const char *msg,
 
 		r = run(argv, NULL, &out, NULL, NULL, &err);
 		if (r < 0) {
-			r = pack_fail(ret_why, r, "cannot run 'ssh-keygen': %s",
+			r = pack_fail(ret_err, r, "cannot run 'ssh-keygen': %s",
 				      strerror(-r));
 			goto out;
 		}
 		if (out.buf != NULL)
 			who = xstrndup(out.buf, strcspn(out.buf, "\r\n"));
 		if (r > 0 || who == NULL || *who == '\0') {
-			r = pack_fail(ret_why, -EPERM,
+			r = pack_fail(ret_err, -EPERM,
 				      "bad signature: no principal in '%s' "
 				      "matches the signing key",
 				      allowed);
@@ -165,10 +165,10 @@ pack_ssh_verify(const char *allowed, const char *identity, const char *msg,
 		r = run(argv, msg, &out, NULL, NULL, &err);
 	}
 	if (r < 0) {
-		r = pack_fail(ret_why, r, "cannot run 'ssh-keygen': %s",
+		r = pack_fail(ret_err, r, "cannot run 'ssh-keygen': %s",
 			      strerror(-r));
 	} else if (r > 0) {
-		r = pack_fail(ret_why, -EPERM, "bad signature for '%s': %s",
+		r = pack_fail(ret_err, -EPERM, "bad signature for '%s': %s",
 			      who,
 			      tool_msg(&err, "could not verify signature"));
 	} else {
@@ -185,7 +185,7 @@ out:
 /* Without allowed signers: at least a well-formed signature, in our
  * namespace, by the key it names, over exactly msg. */
 int
-pack_ssh_check(const char *msg, const char *sig, char **ret_why)
+pack_ssh_check(const char *msg, const char *sig, char **ret_err)
 {
 	char *argv[] = {"ssh-keygen",	    "-Y", "check-novalidate", "-n",
 			PACK_SIG_NAMESPACE, "-s", (char *)sig,	      NULL};
@@ -194,10 +194,10 @@ pack_ssh_check(const char *msg, const char *sig, char **ret_why)
 
 	r = run(argv, msg, &out, NULL, NULL, &err);
 	if (r < 0)
-		r = pack_fail(ret_why, r, "cannot run 'ssh-keygen': %s",
+		r = pack_fail(ret_err, r, "cannot run 'ssh-keygen': %s",
 			      strerror(-r));
 	else if (r > 0)
-		r = pack_fail(ret_why, -EPERM, "bad signature: %s",
+		r = pack_fail(ret_err, -EPERM, "bad signature: %s",
 			      tool_msg(&err, "not a valid signature over "
 					     "SHA256SUMS"));
 	sb_release(&out);

@@ -12,20 +12,20 @@
 #include "pack.h"
 #include "util.h"
 
-/* Sets *ret_why (when asked for) and returns r. */
+/* Sets *ret_err (when asked for) and returns r. */
 int
-pack_fail(char **ret_why, int r, const char *fmt, ...)
+pack_fail(char **ret_err, int r, const char *fmt, ...)
 {
 	va_list ap;
 	struct strbuf sb = STRBUF_INIT;
 
-	if (ret_why == NULL)
+	if (ret_err == NULL)
 		return r;
 	va_start(ap, fmt);
 	sb_vprintf(&sb, fmt, ap);
 	va_end(ap);
-	free(*ret_why);
-	*ret_why = sb_detach(&sb, NULL);
+	free(*ret_err);
+	*ret_err = sb_detach(&sb, NULL);
 	return r;
 }
 

@@ -83,7 +83,7 @@ regular_file(const char *path, uint64_t *ret_size)
 
 /* The VM names: every out/<vm>.qcow2, sorted. */
 static int
-list_vms(const char *out_dir, char ***ret_vms, size_t *ret_n, char **ret_why)
+list_vms(const char *out_dir, char ***ret_vms, size_t *ret_n, char **ret_err)
 {
 	DIR *d = opendir(out_dir);
 	struct dirent *de;
@@ -92,7 +92,7 @@ list_vms(const char *out_dir, char ***ret_vms, size_t *ret_n, char **ret_why)
 	int r = 0;
 
 	if (d == NULL)
-		return pack_fail(ret_why, -errno, "cannot open '%s': %s",
+		return pack_fail(ret_err, -errno, "cannot open '%s': %s",
 				 out_dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
@@ -101,7 +101,7 @@ list_vms(const char *out_dir, char ***ret_vms, size_t *ret_n, char **ret_why)
 		    de->d_name[0] == '.')
 			continue;
 		if (!pack_name_ok(de->d_name, len)) {
-			r = pack_fail(ret_why, -EINVAL,
+			r = pack_fail(ret_err, -EINVAL,
 				      "'%s/%s': unusable image name (letters, "
 				      "digits and ._+- only)",
 				      out_dir, de->d_name);
@@ -112,7 +112,7 @@ list_vms(const char *out_dir, char ***ret_vms, size_t *ret_n, char **ret_why)
 	}
 	closedir(d);
 	if (r == 0 && n == 0)
-		r = pack_fail(ret_why, -ENOENT,
+		r = pack_fail(ret_err, -ENOENT,
 			      "no images in '%s'; run 'sbx-build build' first",
 			      out_dir);
 	if (r < 0) {
@@ -177,7 +177,7 @@ readme_text(char **vms, size_t n_vms, bool is_signed)
  * catch a file that changed since SHA256SUMS was written. */
 static int
 write_member(struct archive *a, const struct member *m, int64_t mtime,
-	     struct progress *p, uint64_t *done, char **ret_why)
+	     struct progress *p, uint64_t *done, char **ret_err)
 {
 	struct archive_entry *e = NULL;
 	struct digest *d = NULL;
@@ -189,15 +189,15 @@ write_member(struct archive *a, const struct member *m, int64_t mtime,
 
 	fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return pack_fail(ret_why, -errno, "cannot open '%s': %s",
+		return pack_fail(ret_err, -errno, "cannot open '%s': %s",
 				 m->path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = pack_fail(ret_why, -EINVAL, "'%s' is not a regular file",
+		r = pack_fail(ret_err, -EINVAL, "'%s' is not a regular file",
 			      m->path);
 		goto out;
 	}
 	if (m->size != UINT64_MAX && (uint64_t)st.st_size != m->size) {
-		r = pack_fail(ret_why, -EAGAIN, "'%s' changed while packing",
+		r = pack_fail(ret_err, -EAGAIN, "'%s' changed while packing",
 			      m->path);
 		goto out;
 	}
@@ -210,7 +210,7 @@ write_member(struct archive *a, const struct member *m, int64_t mtime,
 	archive_entry_set_gid(e, 0);
 	archive_entry_set_mtime(e, (time_t)mtime, 0);
 	if (archive_write_header(a, e) != ARCHIVE_OK) {
-		r = pack_fail(ret_why, -EIO,
+		r = pack_fail(ret_err, -EIO,
 			      "cannot write '%s' to the bundle: %s", m->name,
 			      archive_error_string(a));
 		goto out;
@@ -224,14 +224,14 @@ write_member(struct archive *a, const struct member *m, int64_t mtime,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			r = pack_fail(ret_why, n < 0 ? -errno : -EIO,
+			r = pack_fail(ret_err, n < 0 ? -errno : -EIO,
 				      "cannot read '%s': %s", m->path,
 				      n < 0 ? strerror(errno) : "file shrank");
 			goto out;
 		}
 		digest_update(d, buf, (size_t)n);
 		if (archive_write_data(a, buf, (size_t)n) != n) {
-			r = pack_fail(ret_why, -EIO,
+			r = pack_fail(ret_err, -EIO,
 				      "cannot write '%s' to the bundle: %s",
 				      m->name, archive_error_string(a));
 			goto out;
@@ -242,7 +242,7 @@ write_member(struct archive *a, const struct member *m, int64_t mtime,
 	}
 	digest_final_hex(d, hex);
 	if (strcmp(hex, m->hex) != 0)
-		r = pack_fail(ret_why, -EAGAIN, "'%s' changed while packing",
+		r = pack_fail(ret_err, -EAGAIN, "'%s' changed while packing",
 			      m->path);
 out:
 	digest_free(d);
@@ -255,7 +255,7 @@ out:
 static int
 write_bundle(const char *bundle, const char *label, struct member *sums,
 	     struct member *sig, struct members *rest, int64_t mtime,
-	     char **ret_why)
+	     char **ret_err)
 {
 	CLEANUP_FREE char *tmp = xasprintf("%s.tmp-XXXXXX", bundle);
 	struct archive *a = NULL;
@@ -265,7 +265,7 @@ write_bundle(const char *bundle, const char *label, struct member *sums,
 
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return pack_fail(ret_why, -errno, "cannot create '%s': %s", tmp,
+		return pack_fail(ret_err, -errno, "cannot create '%s': %s", tmp,
 				 strerror(errno));
 	for (size_t i = 0; i < rest->n; i++) {
 		uint64_t sz = 0;
@@ -277,33 +277,33 @@ write_bundle(const char *bundle, const char *label, struct member *sums,
 	if (archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
 	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-		r = pack_fail(ret_why, -EIO, "cannot start '%s': %s", tmp,
+		r = pack_fail(ret_err, -EIO, "cannot start '%s': %s", tmp,
 			      archive_error_string(a));
 		goto out;
 	}
 	p = progress_new(label, total);
-	r = write_member(a, sums, mtime, NULL, &(uint64_t){0}, ret_why);
+	r = write_member(a, sums, mtime, NULL, &(uint64_t){0}, ret_err);
 	if (r == 0 && sig != NULL)
-		r = write_member(a, sig, mtime, NULL, &(uint64_t){0}, ret_why);
+		r = write_member(a, sig, mtime, NULL, &(uint64_t){0}, ret_err);
 	for (size_t i = 0; r == 0 && i < rest->n; i++)
-		r = write_member(a, &rest->v[i], mtime, p, &done, ret_why);
+		r = write_member(a, &rest->v[i], mtime, p, &done, ret_err);
 	if (r == 0 && archive_write_close(a) != ARCHIVE_OK)
-		r = pack_fail(ret_why, -EIO, "cannot finish '%s': %s", tmp,
+		r = pack_fail(ret_err, -EIO, "cannot finish '%s': %s", tmp,
 			      archive_error_string(a));
 	if (r == 0 && fchmod(fd, 0644) < 0)
-		r = pack_fail(ret_why, -errno, "cannot chmod '%s': %s", tmp,
+		r = pack_fail(ret_err, -errno, "cannot chmod '%s': %s", tmp,
 			      strerror(errno));
 	if (r == 0 && fsync(fd) < 0)
-		r = pack_fail(ret_why, -errno, "cannot write '%s': %s", tmp,
+		r = pack_fail(ret_err, -errno, "cannot write '%s': %s", tmp,
 			      strerror(errno));
 out:
 	progress_done(p);
 	archive_write_free(a);
 	if (close(fd) < 0 && r == 0)
-		r = pack_fail(ret_why, -errno, "cannot write '%s': %s", tmp,
+		r = pack_fail(ret_err, -errno, "cannot write '%s': %s", tmp,
 			      strerror(errno));
 	if (r == 0 && rename(tmp, bundle) < 0)
-		r = pack_fail(ret_why, -errno, "cannot rename '%s' to '%s': %s",
+		r = pack_fail(ret_err, -errno, "cannot rename '%s' to '%s': %s",
 			      tmp, bundle, strerror(errno));
 	if (r < 0)
 		unlink(tmp);
@@ -311,22 +311,22 @@ out:
 }
 
 static int
-pack_target_ok(const char *bundle, char **ret_why)
+pack_target_ok(const char *bundle, char **ret_err)
 {
 	struct stat st;
 
 	if (lstat(bundle, &st) < 0)
 		return errno == ENOENT ? 0
-				       : pack_fail(ret_why, -errno,
+				       : pack_fail(ret_err, -errno,
 						   "cannot access '%s': %s",
 						   bundle, strerror(errno));
 	if (S_ISLNK(st.st_mode) && stat(bundle, &st) < 0)
 		return errno == ENOENT ? 0
-				       : pack_fail(ret_why, -errno,
+				       : pack_fail(ret_err, -errno,
 						   "cannot access '%s': %s",
 						   bundle, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return pack_fail(ret_why, -EEXIST,
+		return pack_fail(ret_err, -EEXIST,
 				 "'%s' exists and is not a regular file; not "
 				 "replacing it",
 				 bundle);
@@ -337,7 +337,7 @@ pack_target_ok(const char *bundle, char **ret_why)
  * VM's run script (required), domain XML and manifest, and sbx.lock. */
 static int
 collect_extras(const char *out_dir, const char *lock_path, char **vms,
-	       size_t n_vms, struct members *rest, char **ret_why)
+	       size_t n_vms, struct members *rest, char **ret_err)
 {
 	int r;
 
@@ -351,14 +351,14 @@ collect_extras(const char *out_dir, const char *lock_path, char **vms,
 
 			r = regular_file(path, NULL);
 			if (r < 0) {
-				r = pack_fail(ret_why, -EINVAL,
+				r = pack_fail(ret_err, -EINVAL,
 					      "'%s' is not a regular file",
 					      path);
 				free(path);
 				return r;
 			}
 			if (r == 0 && j == 0) {
-				r = pack_fail(ret_why, -ENOENT,
+				r = pack_fail(ret_err, -ENOENT,
 					      "'%s' is missing; every image "
 					      "needs its run script",
 					      path);
@@ -375,7 +375,7 @@ collect_extras(const char *out_dir, const char *lock_path, char **vms,
 	if (lock_path != NULL) {
 		r = regular_file(lock_path, NULL);
 		if (r < 0)
-			return pack_fail(ret_why, -EINVAL,
+			return pack_fail(ret_err, -EINVAL,
 					 "'%s' is not a regular file",
 					 lock_path);
 		if (r > 0)
@@ -388,7 +388,7 @@ collect_extras(const char *out_dir, const char *lock_path, char **vms,
  * lost. */
 static int
 convert_images(const char *out_dir, const char *work, char **vms, size_t n_vms,
-	       struct members *rest, char **ret_why)
+	       struct members *rest, char **ret_err)
 {
 	int r;
 
@@ -402,9 +402,9 @@ convert_images(const char *out_dir, const char *work, char **vms, size_t n_vms,
 		members_add(rest, name, dst, 0644);
 		r = regular_file(src, &size);
 		if (r <= 0)
-			return pack_fail(ret_why, -EINVAL,
+			return pack_fail(ret_err, -EINVAL,
 					 "'%s' is not a regular file", src);
-		r = pack_convert_image(src, dst, label, size, ret_why);
+		r = pack_convert_image(src, dst, label, size, ret_err);
 		if (r < 0)
 			return r;
 	}
@@ -416,7 +416,7 @@ convert_images(const char *out_dir, const char *work, char **vms, size_t n_vms,
  * may write before it reads one byte of it. */
 static int
 write_sums(const char *work, struct members *rest, struct member *sums,
-	   char **ret_why)
+	   char **ret_err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int r = 0;
@@ -426,7 +426,7 @@ write_sums(const char *work, struct members *rest, struct member *sums,
 		uint64_t size = 0;
 
 		if (regular_file(rest->v[i].path, &size) <= 0) {
-			r = pack_fail(ret_why, -EINVAL,
+			r = pack_fail(ret_err, -EINVAL,
 				      "'%s' is not a regular file",
 				      rest->v[i].path);
 			goto out;
@@ -439,7 +439,7 @@ write_sums(const char *work, struct members *rest, struct member *sums,
 		r = digest_file_hex(DIGEST_SHA256, rest->v[i].path,
 				    rest->v[i].hex);
 		if (r < 0) {
-			r = pack_fail(ret_why, r, "cannot read '%s': %s",
+			r = pack_fail(ret_err, r, "cannot read '%s': %s",
 				      rest->v[i].path, strerror(-r));
 			goto out;
 		}
@@ -452,7 +452,7 @@ write_sums(const char *work, struct members *rest, struct member *sums,
 	digest_buffer_hex(DIGEST_SHA256, sb.buf, sb.len, sums->hex);
 	r = write_file_atomic(sums->path, sb.buf, sb.len, 0644);
 	if (r < 0)
-		r = pack_fail(ret_why, r, "cannot write '%s': %s", sums->path,
+		r = pack_fail(ret_err, r, "cannot write '%s': %s", sums->path,
 			      strerror(-r));
 out:
 	sb_release(&sb);
@@ -462,7 +462,7 @@ out:
 /* work/SHA256SUMS.sig, made with key, into *sig. */
 static int
 sign_sums(const char *key, const char *work, const struct member *sums,
-	  struct member *sig, char **ret_why)
+	  struct member *sig, char **ret_err)
 {
 	int r;
 
@@ -470,19 +470,19 @@ sign_sums(const char *key, const char *work, const struct member *sums,
 			       .path = path_join(work, PACK_SIG_NAME),
 			       .mode = 0644,
 			       .size = UINT64_MAX};
-	r = pack_ssh_sign(key, sums->path, ret_why);
+	r = pack_ssh_sign(key, sums->path, ret_err);
 	if (r < 0)
 		return r;
 	r = digest_file_hex(DIGEST_SHA256, sig->path, sig->hex);
 	if (r < 0)
-		return pack_fail(ret_why, r, "cannot read '%s': %s", sig->path,
+		return pack_fail(ret_err, r, "cannot read '%s': %s", sig->path,
 				 strerror(-r));
 	return 0;
 }
 
 int
 pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
-	    const struct pack_options *opts, char **ret_why)
+	    const struct pack_options *opts, char **ret_err)
 {
 	struct members rest = {0};
 	struct member sums = {0}, sig = {0};
@@ -491,33 +491,33 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 	char *work = NULL, *text = NULL;
 	int r;
 
-	if (ret_why != NULL)
-		*ret_why = NULL;
+	if (ret_err != NULL)
+		*ret_err = NULL;
 	/* The bundle replaces a regular file or nothing: renaming over a
 	 * device, fifo or directory (as root: /dev/null) must not happen. */
-	r = pack_target_ok(bundle, ret_why);
+	r = pack_target_ok(bundle, ret_err);
 	if (r < 0)
 		return r;
 	/* Before the slow part: a key that is not there cannot sign. */
 	if (opts->sign_key != NULL && access(opts->sign_key, R_OK) < 0)
-		return pack_fail(ret_why, -errno, "cannot read key '%s': %s",
+		return pack_fail(ret_err, -errno, "cannot read key '%s': %s",
 				 opts->sign_key, strerror(errno));
-	r = list_vms(out_dir, &vms, &n_vms, ret_why);
+	r = list_vms(out_dir, &vms, &n_vms, ret_err);
 	if (r < 0)
 		return r;
-	r = collect_extras(out_dir, lock_path, vms, n_vms, &rest, ret_why);
+	r = collect_extras(out_dir, lock_path, vms, n_vms, &rest, ret_err);
 	if (r < 0)
 		goto out;
 
 	work = xasprintf("%s.work-XXXXXX", bundle);
 	if (mkdtemp(work) == NULL) {
-		r = pack_fail(ret_why, -errno, "cannot create '%s': %s", work,
+		r = pack_fail(ret_err, -errno, "cannot create '%s': %s", work,
 			      strerror(errno));
 		free(work);
 		work = NULL;
 		goto out;
 	}
-	r = convert_images(out_dir, work, vms, n_vms, &rest, ret_why);
+	r = convert_images(out_dir, work, vms, n_vms, &rest, ret_err);
 	if (r < 0)
 		goto out;
 
@@ -526,13 +526,13 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 	r = write_file_atomic(rest.v[rest.n - 1].path, text, strlen(text),
 			      0644);
 	if (r < 0) {
-		r = pack_fail(ret_why, r, "cannot write '%s': %s",
+		r = pack_fail(ret_err, r, "cannot write '%s': %s",
 			      rest.v[rest.n - 1].path, strerror(-r));
 		goto out;
 	}
-	r = write_sums(work, &rest, &sums, ret_why);
+	r = write_sums(work, &rest, &sums, ret_err);
 	if (r == 0 && opts->sign_key != NULL)
-		r = sign_sums(opts->sign_key, work, &sums, &sig, ret_why);
+		r = sign_sums(opts->sign_key, work, &sums, &sig, ret_err);
 	if (r < 0)
 		goto out;
 	{
@@ -542,7 +542,7 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 
 		r = write_bundle(bundle, label, &sums,
 				 opts->sign_key ? &sig : NULL, &rest,
-				 opts->mtime, ret_why);
+				 opts->mtime, ret_err);
 	}
 out:
 	if (work != NULL)

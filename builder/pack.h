@@ -64,10 +64,10 @@ int pack_parse_epoch(const char *s, int64_t *ret);
  * success); an existing bundle that is not a regular file (a device, fifo,
  * directory, or a symlink to one) is refused with -EEXIST.  lock_path (may be
  * NULL or missing) is packed as sbx.lock. On failure returns a negative errno
- * and, when ret_why is not NULL, sets *ret_why to a detailed reason (caller
+ * and, when ret_err is not NULL, sets *ret_err to a detailed reason (caller
  * frees) or NULL. */
 int pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
-		const struct pack_options *opts, char **ret_why);
+		const struct pack_options *opts, char **ret_err);
 
 /* Streams bundle, checks the signature (before any other member is
  * read: against opts->allowed_signers, or without them at least that it
@@ -80,7 +80,7 @@ int pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
  * NULL. */
 int unpack_bundle(const char *bundle, const char *target,
 		  const struct unpack_options *opts,
-		  struct unpack_info *ret_info, char **ret_why);
+		  struct unpack_info *ret_info, char **ret_err);
 
 void unpack_info_clear(struct unpack_info *info);
 

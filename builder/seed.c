@@ -302,7 +302,7 @@ seed_docs_release(struct seed_docs *d)
 }
 
 int
-seed_write_iso(const char *iso, const struct seed_docs *d, char **ret_msg)
+seed_write_iso(const char *iso, const struct seed_docs *d, char **ret_err)
 {
 	CLEANUP_FREE char *copy = xstrdup(iso);
 	CLEANUP_FREE char *tmpl = xasprintf("%s/.seed-XXXXXX", dirname(copy));
@@ -320,20 +320,24 @@ seed_write_iso(const char *iso, const struct seed_docs *d, char **ret_msg)
 
 	if (mkdtemp(tmpl) == NULL) {
 		r = -errno;
-		if (ret_msg != NULL)
-			*ret_msg = xstrdup(tmpl);
+		if (ret_err != NULL)
+			*ret_err = xasprintf("cannot create '%s': %s", tmpl,
+					     strerror(-r));
 		return r;
 	}
 	files = path_join(tmpl, "cidata");
 	out = path_join(tmpl, "seed.iso");
 	r = mkdir(files, 0700) < 0 ? -errno : 0;
+	if (r < 0)
+		msg = xasprintf("cannot create '%s': %s", files, strerror(-r));
 	for (size_t i = 0; i < ARRAY_SIZE(docs) && r == 0; i++) {
 		CLEANUP_FREE char *p = path_join(files, docs[i].name);
 
 		r = write_file_atomic(p, docs[i].text, strlen(docs[i].text),
 				      0600);
 		if (r < 0)
-			msg = xstrdup(p);
+			msg = xasprintf("cannot write '%s': %s", p,
+					strerror(-r));
 	}
 	if (r == 0) {
 		const char *argv[] = {
@@ -354,15 +358,21 @@ seed_write_iso(const char *iso, const struct seed_docs *d, char **ret_msg)
 			r = -EIO;
 		sb_release(&log);
 	}
-	if (r == 0 && chmod(out, 0600) < 0)
+	if (r == 0 && chmod(out, 0600) < 0) {
 		r = -errno;
+		msg = xasprintf("cannot change the mode of '%s': %s", out,
+				strerror(-r));
+	}
 	if (r == 0 && rename(out, iso) < 0) {
 		r = -errno;
-		msg = xstrdup(iso);
+		msg = xasprintf("cannot rename '%s' to '%s': %s", out, iso,
+				strerror(-r));
 	}
 	rm_rf(tmpl);
-	if (r < 0 && ret_msg != NULL)
-		*ret_msg = msg ? msg : xstrdup(iso);
+	if (r < 0 && ret_err != NULL)
+		*ret_err = msg ? msg
+			       : xasprintf("cannot write '%s': %s", iso,
+					   strerror(-r));
 	else
 		free(msg);
 	return r;

@@ -30,8 +30,8 @@ char *base64_encode(const void *data, size_t len);
 
 /* Writes the documents into the ISO 9660 image iso (Rock Ridge + Joliet,
  * volume id cidata, mode 0600: it holds password hashes) through xorriso,
- * under a temporary name renamed on success.  On failure *ret_msg (if
- * not NULL) holds xorriso's last message or the file at fault. */
-int seed_write_iso(const char *iso, const struct seed_docs *d, char **ret_msg);
+ * under a temporary name renamed on success.  On failure *ret_err (if
+ * not NULL) says what failed: the file at fault, or xorriso's message. */
+int seed_write_iso(const char *iso, const struct seed_docs *d, char **ret_err);
 
 #endif

@@ -77,6 +77,61 @@ expect 0 '' -- -q -C "$tmp/sp" scripts dev
 expect 0 '' -- -q check
 [ -s "$tmp/out" ] && { echo "FAIL: -q check printed '$(cat "$tmp/out")'"; fails=$((fails + 1)); }
 
+# The commands that need a network or an appliance, up to where they
+# would (issue 13: their argument handling and error paths).  A project
+# copy and its own cache: nothing here reads the user's cache or sbx.lock,
+# and nothing leaves 127.0.0.1 (file:// URLs, --offline).
+bp=$tmp/bp
+mkdir -p "$bp" && cp -r recipes "$bp/"
+printf 'not a disk\n' >"$bp/img.qcow2"
+sum=$(sha256sum "$bp/img.qcow2" | cut -d' ' -f1)
+sed -i "s/checksum: sha256:[0-9a-f]*/checksum: sha256:$sum/" "$bp/recipes/bases.yaml"
+printf '[{"version": "44", "arch": "x86_64", "variant": "Cloud", "subvariant": "Cloud_Base", "link": "https://h.invalid/x.qcow2", "sha256": "00"}]\n' >"$bp/rel.json"
+export XDG_CACHE_HOME="$tmp/xdg-cache"
+expect 2 'usage: sbx-build verify' -- verify
+expect 2 "--accel must be 'kvm' or 'tcg', not 'foo'" -- verify --accel foo x.qcow2
+expect 2 'unrecognized option' -- verify --bogus x.qcow2
+expect 1 "cannot read '$tmp/nosuch.manifest'" -- verify "$tmp/nosuch.qcow2"
+printf 'garbage\n' >"$tmp/bad.manifest"
+expect 1 "'paths' missing or not a list" -- verify --manifest "$tmp/bad.manifest" x.qcow2
+expect 2 'usage: sbx-build build' -- build
+expect 2 "--accel must be 'kvm' or 'tcg', not 'foo'" -- build --accel foo dev
+SOURCE_DATE_EPOCH=abc expect 1 "SOURCE_DATE_EPOCH must be seconds since 1970, not 'abc'" -- build dev
+# Offline with an empty cache: every missing input named, nothing built.
+expect 1 "cannot get base 'fedora-44'" -- -C "$bp" build --offline proxy dev
+grep -q "sbx.lock pins no package file for VM 'dev'" "$tmp/err" ||
+	{ echo "FAIL: build --offline did not name dev's missing pins"; fails=$((fails + 1)); }
+grep -q "nothing in '$bp/out' was changed" "$tmp/err" ||
+	{ echo "FAIL: build --offline did not say nothing changed"; fails=$((fails + 1)); }
+[ -e "$bp/out/dev.qcow2" ] && { echo "FAIL: build --offline made an image"; fails=$((fails + 1)); }
+expect 2 'unrecognized option' -- fetch --bogus
+expect 2 '--from imports one image: name exactly one BASE' -- fetch --from x
+expect 1 "no base named 'nosuch'" -- -C "$bp" fetch --offline nosuch
+expect 1 "cannot fetch base 'debian-13' offline" -- -C "$bp" fetch --offline debian-13
+expect 1 "cannot open '$tmp/nosuch.qcow2'" -- -C "$bp" fetch --offline --from "$tmp/nosuch.qcow2" fedora-44
+expect 1 'checksum mismatch' -- -C "$bp" fetch --offline --from "$tmp/bad.manifest" fedora-44
+# The pinned file imported, then found in the cache.
+expect 0 '' -- -C "$bp" fetch --offline --from "$bp/img.qcow2" fedora-44
+[ -f "$XDG_CACHE_HOME/sbx-build/sha256/$sum/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2" ] ||
+	{ echo "FAIL: fetch --from did not fill the cache"; ls -R "$XDG_CACHE_HOME"; fails=$((fails + 1)); }
+expect 0 '' -- -C "$bp" fetch --offline fedora-44
+expect 1 "is not in the cache '$tmp/c2'" -- -C "$bp" fetch --offline --cache "$tmp/c2" fedora-44
+expect 2 'unrecognized option' -- lock --bogus
+expect 2 "--release wants a Fedora release number, not 'abc'" -- lock --release abc
+expect 1 "no base named 'nosuch'" -- -C "$bp" lock nosuch
+expect 1 'lists no Cloud Base image for Fedora 41' -- -C "$bp" lock \
+	--releases-url "file://$bp/rel.json" --release 41 fedora-44
+[ -e "$bp/sbx.lock" ] && { echo "FAIL: a failed lock wrote sbx.lock"; fails=$((fails + 1)); }
+expect 2 'usage: sbx-build seed' -- seed
+expect 1 "no VM named 'nosuch'" -- seed nosuch
+# seed is host-side (xorriso, from make test-deps): the ISO, private.
+expect 0 "wrote '$bp/out/proxy-seed.iso'" -- -C "$bp" seed proxy
+[ "$(stat -c %a "$bp/out/proxy-seed.iso" 2>/dev/null)" = 600 ] ||
+	{ echo "FAIL: seed did not write a 0600 ISO"; fails=$((fails + 1)); }
+rm "$bp/out/proxy-seed.iso" && mkdir "$bp/out/proxy-seed.iso"
+expect 1 "cannot rename '.*' to '$bp/out/proxy-seed.iso'" -- -C "$bp" seed proxy
+unset XDG_CACHE_HOME
+
 # Every command, from the table (--help lists it): 'help CMD' and
 # 'CMD --help' print the same help, with its options, what it writes and
 # an example; each option in that help is in the usage line; an unknown

@@ -256,6 +256,9 @@ test_iso_failure(void **state)
 	assert_true(seed_write_iso("/nonexistent/dir/seed.iso", &c->docs,
 				   &msg) < 0);
 	assert_non_null(msg);
+	/* The whole message, naming what could not be made. */
+	assert_non_null(strstr(msg, "cannot create '/nonexistent/dir/.seed-"));
+	assert_non_null(strstr(msg, "No such file or directory"));
 	free(msg);
 }
 
