@@ -72,7 +72,7 @@ is "the stale temporary is gone" test ! -e "$tmpf"
 is "the temporary of a live process is kept" \
 	test -e "$P/out/.dev.qcow2.tmp-$live"
 left=$(find "$P/out" -maxdepth 1 -name '.dev.qcow2.tmp-*' | wc -l)
-is "one temporary left (the live one), not $left" test "$left" -eq 1
+is "one temporary left (the live one): $left" test "$left" -eq 1
 kill "$live" 2>/dev/null
 wait "$live" 2>/dev/null
 
