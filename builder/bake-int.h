@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "bake.h"
+#include "containers.h"
 #include "digest.h"
 #include "image.h"
 #include "lock.h"
@@ -48,6 +49,7 @@ struct vmjob {
 	struct lock_pkgs newpins; /* package pins found by this bake */
 	bool found_pins;	  /* newpins is the new list (maybe empty) */
 	struct manifest man;
+	struct ctimages images; /* the services' images, verified */
 };
 
 struct bake {
@@ -107,7 +109,8 @@ int bake_step_selinux(struct bake *b, struct vmjob *j,
 		      struct strbuf *detail); /* bake-selinux.c */
 /* bake-packages.c */
 int bake_step_packages(struct bake *b, struct vmjob *j);
-void bake_step_images(struct bake *b, struct vmjob *j, struct strbuf *detail);
+/* bake-images.c: the container images into RENDER_IMAGE_DIR. */
+int bake_step_images(struct bake *b, struct vmjob *j, struct strbuf *detail);
 /* Before the appliance starts: every pinned package file must be in the
  * host cache with its checksum (all that are not named in one message). */
 int bake_check_pins(struct bake *b, struct vmjob *j);

@@ -254,53 +254,6 @@ bake_step_packages(struct bake *b, struct vmjob *j)
 	return r;
 }
 
-/* Container images the services need, baked as oci-archive files for
- * Quadlet .image units.  Without a way to pull them the build says so and
- * the units pull at first boot. */
-void
-bake_step_images(struct bake *b, struct vmjob *j, struct strbuf *detail)
-{
-	const struct vm *vm = j->vm;
-	size_t want = 0;
-	bool ex = false;
-	const char *why;
-
-	for (size_t i = 0; i < vm->nservices; i++)
-		if (vm->services[i].build == NULL)
-			want++;
-	if (want == 0) {
-		sb_puts(detail, "none to pull");
-		return;
-	}
-	if (b->o->offline)
-		why = "offline";
-	else if (image_exists(b->im, "/usr/bin/podman", &ex) < 0 || !ex)
-		why = "no podman in the guest to pull with";
-	else
-		why = NULL;
-	for (size_t i = 0; i < vm->nservices; i++) {
-		const struct service *s = &vm->services[i];
-		const char *argv[] = {"podman", "pull", "--quiet", s->image,
-				      NULL};
-
-		if (s->build != NULL)
-			continue;
-		if (why == NULL && image_command(b->im, argv, NULL) < 0)
-			why = image_error(b->im);
-		/* Pulled images would be saved with podman save
-		 * --format oci-archive; the registry is unreachable here,
-		 * so nothing beyond the attempt is exercised. */
-		if (why == NULL)
-			why = "baking pulled images is not supported yet";
-		bake_warn(b, vm->name,
-			  "container image '%s' not baked (%s); its unit pulls "
-			  "it "
-			  "at first boot, which needs the internet",
-			  s->image, why);
-	}
-	sb_printf(detail, "%zu not baked, pulled at first boot", want);
-}
-
 /* sbx.lock's pins for vm when they were made for the recipe's package
  * list: 0; -ENOENT (none) or -ESTALE (made for another list). */
 static int

@@ -210,19 +210,23 @@ run_step(struct bake *b, struct vmjob *j, enum step_kind k)
 	b->bar_step = plan_step_name(k);
 	switch (k) {
 	case STEP_PACKAGES:
-		r = bake_step_packages(b, j);
+		/* Also the images' step: planned for services alone. */
+		if (vm->packages.n > 0)
+			r = bake_step_packages(b, j);
 		for (size_t i = 0; i < vm->packages.n; i++)
 			sb_printf(&d, "%s%s", i ? " " : "", vm->packages.v[i]);
 		if (r == 0 && vm->nservices > 0) {
 			struct strbuf di = STRBUF_INIT;
 			double t1 = bake_now();
 
-			report(b, j, "packages", d.buf, t0);
+			if (vm->packages.n > 0)
+				report(b, j, "packages", d.buf, t0);
 			sb_release(&d);
-			bake_step_images(b, j, &di);
-			report(b, j, "images", di.buf, t1);
+			r = bake_step_images(b, j, &di);
+			if (r == 0)
+				report(b, j, "images", di.buf, t1);
 			sb_release(&di);
-			return 0;
+			return r;
 		}
 		break;
 	case STEP_FILES:
@@ -389,6 +393,7 @@ jobs_release(struct bake *b)
 		free(j->content);
 		lock_pkgs_release(&j->newpins);
 		manifest_release(&j->man);
+		ctimages_release(&j->images);
 	}
 	free(b->jobs);
 }
@@ -409,6 +414,7 @@ job_inputs(struct bake *b, struct vmjob *j, char hex[DIGEST_HEX_MAX])
 
 	sb_printf(&extra, "epoch %lld\n", (long long)b->o->epoch);
 	bake_pins_text(b, j, &extra);
+	ctimages_text(&j->images, &extra);
 	r = inputs_digest(&j->plan, j->base_id, extra.buf, hex);
 	sb_release(&extra);
 	return r;
@@ -471,6 +477,38 @@ keep_err(struct bake *b, struct strbuf *all)
 	b->err = (struct strbuf)STRBUF_INIT;
 }
 
+/* The services' images, pinned and verified in the cache (containers.h);
+ * every one missing is named in b->err. */
+static int
+job_images(struct bake *b, struct vmjob *j)
+{
+	CLEANUP_FREE char *cache = NULL;
+	struct containers_opts co = {.mode = CONTAINERS_READY,
+				     .offline = b->o->offline};
+	struct lock *tmp = NULL, *lk = b->o->lock;
+	struct strbuf errs = STRBUF_INIT;
+	int r;
+
+	if (j->vm->nservices == 0)
+		return 0;
+	r = fetch_cache_dir(b->o->cache_dir, &cache);
+	if (r < 0)
+		return bake_fail(b, j->vm->pos, r, "no cache directory: %s",
+				 strerror(-r));
+	co.cache = cache;
+	if (lk == NULL)
+		lk = tmp = lock_new();
+	r = containers_vm(lk, b->set, j->vm, &co, &j->images, &errs);
+	if (r < 0 && b->err.len == 0) {
+		while (errs.len > 0 && errs.buf[errs.len - 1] == '\n')
+			errs.buf[--errs.len] = '\0';
+		sb_puts(&b->err, errs.buf);
+	}
+	sb_release(&errs);
+	lock_free(tmp);
+	return r;
+}
+
 static int
 prepare_jobs(struct bake *b)
 {
@@ -508,8 +546,13 @@ prepare_jobs(struct bake *b)
 			/* Gather every missing input, then fail once. */
 			keep_err(b, &all);
 			missing = r;
-			continue;
 		}
+		if (job_images(b, j) < 0) {
+			keep_err(b, &all);
+			missing = missing < 0 ? missing : -ENOENT;
+		}
+		if (missing < 0)
+			continue;
 		j->final = xasprintf("%s/%s.qcow2", b->o->out_dir, j->vm->name);
 		r = job_inputs(b, j, j->inputs);
 		if (r < 0)

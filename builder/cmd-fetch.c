@@ -8,6 +8,7 @@
 
 #include "cmd-bases.h"
 #include "cmd.h"
+#include "containers.h"
 #include "fetch.h"
 #include "lock.h"
 #include "recipe.h"
@@ -99,6 +100,35 @@ static const struct cmd_option fetch_options[] = {
 	 "import FILE, copied by hand, as the one BASE named"},
 	{NULL, 0, false, NULL, NULL},
 };
+
+/* Every VM's container images into the cache: pulled, built and
+ * verified as a build would (containers.h). */
+static int
+fetch_images(struct lock *lk, const char *cache, bool offline)
+{
+	const struct recipe_set *set = globals.recipes;
+	struct containers_opts co = {
+		.mode = CONTAINERS_READY, .cache = cache, .offline = offline};
+	struct strbuf errs = STRBUF_INIT;
+	int r = 0;
+
+	for (size_t i = 0; i < set->nvms; i++) {
+		struct ctimages got = {0};
+
+		if (containers_vm(lk, set, &set->vms[i], &co, &got, &errs) < 0)
+			r = -EIO;
+		for (size_t k = 0; k < got.n; k++)
+			log_info("container image '%s': %s", got.v[k].ref,
+				 got.v[k].digest);
+		ctimages_release(&got);
+	}
+	if (r < 0)
+		log_error("cannot fetch container images:\n%.*s",
+			  (int)(errs.len > 0 ? errs.len - 1 : 0),
+			  errs.buf ? errs.buf : "");
+	sb_release(&errs);
+	return r;
+}
 
 static enum cmd_status
 exec_fetch(int argc, char **argv)
@@ -197,6 +227,9 @@ exec_fetch(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		if (fetch_one(lk, ctx, want[i], o.from) < 0)
 			st = CMD_ERROR;
+	if (optind == argc && o.from == NULL &&
+	    fetch_images(lk, cache, o.flags & FETCH_OFFLINE) < 0)
+		st = CMD_ERROR;
 	if (lock_changed(lk)) {
 		r = lock_save(lk, lock_path);
 		if (r < 0) {
@@ -216,12 +249,14 @@ const struct cmd_entry cmd_fetch_entry = {
 	.name = "fetch",
 	.usage = "[--offline] [--cache DIR] [--allow-http] [--from FILE] "
 		 "[BASE...]",
-	.summary = "download and verify base images into the cache",
+	.summary = "download and verify base and container images into the "
+		   "cache",
 	.min_args = 0,
 	.max_args = -1,
 	.options = fetch_options,
 	.operands = CMD_OPERAND_BASE,
-	.writes = "the base images into the cache; their pins into sbx.lock",
+	.writes = "the base and container images into the cache; their pins "
+		  "into sbx.lock",
 	.example = "sbx-build fetch\nsbx-build fetch --from "
 		   "~/Downloads/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2 "
 		   "fedora-44",

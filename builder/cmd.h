@@ -112,6 +112,8 @@ extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_lock_entry;
 extern const struct cmd_entry cmd_pack_entry;
 extern const struct cmd_entry cmd_plan_entry;
+extern const struct cmd_entry cmd_pull_entry;
+extern const struct cmd_entry cmd_push_entry;
 extern const struct cmd_entry cmd_render_entry;
 extern const struct cmd_entry cmd_scripts_entry;
 extern const struct cmd_entry cmd_seed_entry;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "fetch.h"
+#include "images.h"
 #include "lock.h"
 #include "schema.h"
 #include "recipe.h"
@@ -97,6 +98,34 @@ check_pin(const struct ynode *key, const struct ynode *e,
 			 "'size' must be a number of bytes");
 }
 
+static void
+check_container(const struct ynode *key, const struct ynode *e,
+		struct diag_list *diags)
+{
+	if (e->kind != YNODE_MAP) {
+		diag_add(diags, e->pos,
+			 "container image '%s' must be a mapping", key->str);
+		return;
+	}
+	for (size_t i = 0; i + 1 < e->n; i += 2) {
+		const struct ynode *k = e->items[i], *v = e->items[i + 1];
+
+		if (strcmp(k->str, "digest") != 0 &&
+		    strcmp(k->str, "context") != 0)
+			diag_add(diags, k->pos,
+				 "unknown key '%s' in container image '%s'",
+				 k->str, key->str);
+		else if (v->kind != YNODE_SCALAR || !images_digest_ok(v->str))
+			diag_add(diags, v->pos,
+				 "'%s' must be sha256: and 64 lower-case hex "
+				 "digits",
+				 k->str);
+	}
+	if (scalar(e, "digest") == NULL)
+		diag_add(diags, key->pos,
+			 "container image '%s' has no 'digest'", key->str);
+}
+
 int
 lock_load(const char *path, struct diag_list *diags, struct lock **ret)
 {
@@ -137,6 +166,12 @@ lock_load(const char *path, struct diag_list *diags, struct lock **ret)
 	else if (bases != NULL)
 		for (size_t i = 0; i + 1 < bases->n; i += 2)
 			check_pin(bases->items[i], bases->items[i + 1], diags);
+	v = ynode_get(lk->root, "containers");
+	if (v != NULL && v->kind != YNODE_MAP)
+		diag_add(diags, v->pos, "'containers' must be a mapping");
+	else if (v != NULL)
+		for (size_t i = 0; i + 1 < v->n; i += 2)
+			check_container(v->items[i], v->items[i + 1], diags);
 	if (diag_count(diags) > before)
 		goto fail;
 	*ret = lk;
@@ -303,12 +338,85 @@ lock_mark_changed(struct lock *lk)
 	lk->changed = true;
 }
 
+static struct ynode *
+containers_map(const struct lock *lk)
+{
+	struct ynode *c = ynode_get(lk->root, "containers");
+
+	return c != NULL && c->kind == YNODE_MAP ? c : NULL;
+}
+
+int
+lock_get_container(const struct lock *lk, const char *ref,
+		   const char **ret_digest, const char **ret_context)
+{
+	const struct ynode *e = ynode_get(containers_map(lk), ref);
+	const char *d = scalar(e, "digest");
+
+	if (!images_digest_ok(d))
+		return -ENOENT;
+	*ret_digest = d;
+	*ret_context = scalar(e, "context");
+	return 0;
+}
+
+void
+lock_set_container(struct lock *lk, const char *ref, const char *digest,
+		   const char *context)
+{
+	struct ynode *sec = lock_section(lk, "containers", true);
+	struct ynode *e = ynode_new_map();
+	size_t i = map_index(sec, ref);
+
+	ynode_map_put_str(e, "digest", digest);
+	if (context != NULL)
+		ynode_map_put_str(e, "context", context);
+	if (i < sec->n) {
+		ynode_free(sec->items[i + 1]);
+		sec->items[i + 1] = e;
+	} else {
+		ynode_map_put(sec, ref, e);
+	}
+	lk->changed = true;
+}
+
+size_t
+lock_ncontainers(const struct lock *lk)
+{
+	const struct ynode *c = containers_map(lk);
+
+	return c != NULL ? ynode_map_len(c) : 0;
+}
+
+const char *
+lock_container_ref(const struct lock *lk, size_t i)
+{
+	return containers_map(lk)->items[2 * i]->str;
+}
+
+bool
+lock_remove_container(struct lock *lk, const char *ref)
+{
+	struct ynode *c = containers_map(lk);
+	size_t i;
+
+	if (c == NULL || (i = map_index(c, ref)) == c->n)
+		return false;
+	ynode_free(c->items[i]);
+	ynode_free(c->items[i + 1]);
+	memmove(&c->items[i], &c->items[i + 2],
+		(c->n - i - 2) * sizeof(*c->items));
+	c->n -= 2;
+	lk->changed = true;
+	return true;
+}
+
 int
 lock_save(struct lock *lk, const char *path)
 {
 	static const char header[] =
-		"# sbx.lock: the exact base images (and later packages and\n"
-		"# containers) this project builds from.  Written by "
+		"# sbx.lock: the exact base images, packages and container\n"
+		"# images this project builds from.  Written by "
 		"'sbx-build lock';\n# commit it.\n";
 	struct strbuf sb = STRBUF_INIT;
 	char *text;

@@ -20,8 +20,17 @@
  *         - {file: /var/cache/..., name: N, version: "V", arch: A,
  *            sha256: HEX}
  *
- * Sections this module does not know (containers:, ...) are kept as they
- * are when the file is written back. */
+ *   containers:           (the services' images, by reference as the
+ *                          recipe writes it, normalised)
+ *     docker.io/pihole/pihole:2025.08.0:
+ *       digest: sha256:HEX    (the linux/amd64 manifest)
+ *     localhost/sbx-tinyproxy:latest:
+ *       digest: sha256:HEX    (the image buildah made)
+ *       context: sha256:HEX   (what it was made from: the build
+ *                              directory and its FROM pins)
+ *
+ * Sections this module does not know are kept as they are when the file
+ * is written back. */
 #ifndef SBX_LOCK_H
 #define SBX_LOCK_H
 
@@ -90,6 +99,18 @@ int lock_get_pkgs(const struct lock *lk, const char *vm, const char *list,
 /* Records (or replaces) vm's package pins, made for list. */
 void lock_set_pkgs(struct lock *lk, const char *vm, const char *list,
 		   const struct lock_pkgs *p);
+
+/* A container image's pin: 0 with *ret_digest (and *ret_context, NULL
+ * for a pulled image) pointing into the lock, or -ENOENT. */
+int lock_get_container(const struct lock *lk, const char *ref,
+		       const char **ret_digest, const char **ret_context);
+/* Records (or replaces) one; context NULL for a pulled image. */
+void lock_set_container(struct lock *lk, const char *ref, const char *digest,
+			const char *context);
+/* The references recorded, in file order, and removing one. */
+size_t lock_ncontainers(const struct lock *lk);
+const char *lock_container_ref(const struct lock *lk, size_t i);
+bool lock_remove_container(struct lock *lk, const char *ref);
 
 /* Writes the lock atomically. */
 int lock_save(struct lock *lk, const char *path);

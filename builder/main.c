@@ -16,11 +16,23 @@
  * here, then run scripts/gen-docs: 'help', '--help', the completion and
  * the README and man page tables all come from the entry. */
 static const struct cmd_entry *const cmd_table[] = {
-	&cmd_all_entry,	   &cmd_build_entry,   &cmd_check_entry,
-	&cmd_clean_entry,  &cmd_fetch_entry,   &cmd_help_entry,
-	&cmd_lock_entry,   &cmd_pack_entry,    &cmd_plan_entry,
-	&cmd_render_entry, &cmd_scripts_entry, &cmd_seed_entry,
-	&cmd_unpack_entry, &cmd_verify_entry,  NULL,
+	&cmd_all_entry,
+	&cmd_build_entry,
+	&cmd_check_entry,
+	&cmd_clean_entry,
+	&cmd_fetch_entry,
+	&cmd_help_entry,
+	&cmd_lock_entry,
+	&cmd_pack_entry,
+	&cmd_plan_entry,
+	&cmd_pull_entry,
+	&cmd_push_entry,
+	&cmd_render_entry,
+	&cmd_scripts_entry,
+	&cmd_seed_entry,
+	&cmd_unpack_entry,
+	&cmd_verify_entry,
+	NULL,
 };
 
 static void

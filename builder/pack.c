@@ -254,8 +254,8 @@ out:
 
 static int
 write_bundle(const char *bundle, const char *label, struct member *sums,
-	     struct member *sig, struct members *rest, int64_t mtime,
-	     char **ret_err)
+	     struct member *sig, struct members *rest,
+	     const struct pack_options *opts, char **ret_err)
 {
 	CLEANUP_FREE char *tmp = xasprintf("%s.tmp-XXXXXX", bundle);
 	struct archive *a = NULL;
@@ -274,7 +274,8 @@ write_bundle(const char *bundle, const char *label, struct member *sums,
 			total += sz;
 	}
 	a = archive_write_new();
-	if (archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+	if ((!opts->plain_tar &&
+	     archive_write_add_filter_zstd(a) != ARCHIVE_OK) ||
 	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
 		r = pack_fail(ret_err, -EIO, "cannot start '%s': %s", tmp,
@@ -282,11 +283,13 @@ write_bundle(const char *bundle, const char *label, struct member *sums,
 		goto out;
 	}
 	p = progress_new(label, total);
-	r = write_member(a, sums, mtime, NULL, &(uint64_t){0}, ret_err);
+	r = write_member(a, sums, opts->mtime, NULL, &(uint64_t){0}, ret_err);
 	if (r == 0 && sig != NULL)
-		r = write_member(a, sig, mtime, NULL, &(uint64_t){0}, ret_err);
+		r = write_member(a, sig, opts->mtime, NULL, &(uint64_t){0},
+				 ret_err);
 	for (size_t i = 0; r == 0 && i < rest->n; i++)
-		r = write_member(a, &rest->v[i], mtime, p, &done, ret_err);
+		r = write_member(a, &rest->v[i], opts->mtime, p, &done,
+				 ret_err);
 	if (r == 0 && archive_write_close(a) != ARCHIVE_OK)
 		r = pack_fail(ret_err, -EIO, "cannot finish '%s': %s", tmp,
 			      archive_error_string(a));
@@ -541,8 +544,8 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 			xasprintf("packing %s", base ? base + 1 : bundle);
 
 		r = write_bundle(bundle, label, &sums,
-				 opts->sign_key ? &sig : NULL, &rest,
-				 opts->mtime, ret_err);
+				 opts->sign_key ? &sig : NULL, &rest, opts,
+				 ret_err);
 	}
 out:
 	if (work != NULL)

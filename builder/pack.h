@@ -1,6 +1,6 @@
 /* Bundles of prebuilt images: pack out/ into one signed tar.zst, verify and
- * unpack it elsewhere.  pack.c is the only builder file that includes
- * libarchive's headers.
+ * unpack it elsewhere.  Only pack*.c and tarindex.c (member offsets, for
+ * push) include libarchive's headers.
  *
  * A bundle is a zstd-compressed POSIX tar (pax, restricted) of regular files
  * only, all at its top level, in this order:
@@ -38,6 +38,8 @@ struct pack_options {
 	const char *sign_key;
 	/* The mtime of every member (SOURCE_DATE_EPOCH). */
 	int64_t mtime;
+	/* An uncompressed tar (push chunks it; unpack_bundle reads both). */
+	bool plain_tar;
 };
 
 struct unpack_options {

@@ -43,7 +43,9 @@ plan_build(const struct vm *vm, struct gfiles *files, struct overlay *overlay,
 	memset(overlay, 0, sizeof(*overlay));
 	p.steps = xcalloc(ARRAY_SIZE(order), sizeof(*p.steps));
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
-		if (order[i] == STEP_PACKAGES && vm->packages.n == 0)
+		/* The container images are baked in the packages step. */
+		if (order[i] == STEP_PACKAGES && vm->packages.n == 0 &&
+		    vm->nservices == 0)
 			continue;
 		if (order[i] == STEP_OVERLAY && p.overlay.n == 0)
 			continue;

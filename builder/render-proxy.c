@@ -1,5 +1,5 @@
 /* The proxy VM's services: tinyproxy configurations and allow-lists, the
- * Podman Quadlet units (network, image builds or archives, containers)
+ * Podman Quadlet units (network, baked images, containers)
  * and the root-only environment files that carry the service secrets. */
 #include <ctype.h>
 #include <string.h>
@@ -132,9 +132,8 @@ render_tinyproxy(struct rctx *c, const struct proxy_listener *l,
 	r_file(c, l->pos, conf, "root", "root", 0644, &sb);
 }
 
-/* "localhost/sbx-tinyproxy:latest" -> "sbx-tinyproxy" */
-static char *
-image_unit(const char *ref)
+char *
+render_image_name(const char *ref)
 {
 	const char *s = strrchr(ref, '/');
 	const char *e;
@@ -144,31 +143,25 @@ image_unit(const char *ref)
 	return e ? xstrndup(s, (size_t)(e - s)) : xstrdup(s);
 }
 
-/* The image source of a service: its Quadlet Image= value.  Adds the
- * .build or .image unit the first time an image is seen. */
+/* The image source of a service: its Quadlet Image= value, the .image
+ * unit that loads the baked image (added the first time it is seen). */
 static char *
 render_image(struct rctx *c, const struct service *s)
 {
-	CLEANUP_FREE char *unit = image_unit(s->image);
-	CLEANUP_FREE char *path = NULL;
+	CLEANUP_FREE char *unit = render_image_name(s->image);
+	CLEANUP_FREE char *path = xasprintf(QUADLET_DIR "/%s.image", unit);
 	struct strbuf sb = STRBUF_INIT;
-	bool baked = c->in->images == RENDER_IMAGES_BAKED;
-	const struct gfile *g;
+	const struct gfile *g = gfiles_find(c->f, path);
 
-	if (!baked && s->build == NULL)
-		return xstrdup(s->image);
-	path = xasprintf(QUADLET_DIR "/%s.%s", unit, baked ? "image" : "build");
-	g = gfiles_find(c->f, path);
 	if (g != NULL) {
 		/* Services sharing the image share its unit. */
 		if (strstr(g->data, s->image) == NULL ||
-		    (!baked && s->build != NULL &&
-		     strstr(g->data, s->build) == NULL))
+		    (s->build != NULL) != (strstr(g->data, "(built") != NULL))
 			r_error(c, s->pos,
 				"services '%s' and another one name different "
 				"images '%s' as one unit '%s'",
 				s->name, s->image, path);
-		return xasprintf("%s.%s", unit, baked ? "image" : "build");
+		return xasprintf("%s.image", unit);
 	}
 	if (s->build != NULL && s->build[0] != '/') {
 		r_error(c, s->pos,
@@ -177,30 +170,18 @@ render_image(struct rctx *c, const struct service *s)
 			s->name);
 		return xstrdup(s->image);
 	}
-	if (baked) {
-		r_header(&sb, c, "#",
-			 "Loads an image the build baked in as an OCI "
-			 "archive.");
-		sb_printf(&sb,
-			  "[Image]\n"
-			  "Image=oci-archive:" RENDER_IMAGE_DIR "/%s.tar\n"
-			  "ImageTag=%s\n",
-			  unit, s->image);
-	} else {
-		r_header(&sb, c, "#",
-			 "Builds an image at first boot (needs the uplink).");
-		sb_printf(&sb,
-			  "[Build]\n"
-			  "ImageTag=%s\n"
-			  "File=%s/Containerfile\n"
-			  "SetWorkingDirectory=%s\n"
-			  "\n"
-			  "[Service]\n"
-			  "TimeoutStartSec=900\n",
-			  s->image, s->build, s->build);
-	}
+	r_header(&sb, c, "#",
+		 "Loads an image the build baked in (pinned in sbx.lock).");
+	if (s->build != NULL)
+		sb_printf(&sb, "# (built from %s at build time)\n", s->build);
+	/* A tag cannot carry the recipe's digest: the name alone. */
+	sb_printf(&sb,
+		  "[Image]\n"
+		  "Image=dir:" RENDER_IMAGE_DIR "/%s\n"
+		  "ImageTag=%.*s\n",
+		  unit, (int)strcspn(s->image, "@"), s->image);
 	r_file(c, s->pos, path, "root", "root", 0644, &sb);
-	return xasprintf("%s.%s", unit, baked ? "image" : "build");
+	return xasprintf("%s.image", unit);
 }
 
 static const struct proxy_listener *
@@ -252,10 +233,12 @@ service_ok(struct rctx *c, const struct service *s)
 		r_refuse(c, s->pos, "service name", s->name,
 			 "is not a name ([A-Za-z0-9._@+-], not starting "
 			 "with '-' or '.')");
-	if (!esc_charset_ok(s->image, IMAGE_CHARS))
+	if (!esc_charset_ok(s->image, IMAGE_CHARS) || s->image[0] == '/' ||
+	    s->image[0] == '.' || strstr(s->image, "..") != NULL ||
+	    strstr(s->image, "//") != NULL)
 		r_refuse(c, s->pos, "image", s->image,
 			 "is not an image reference");
-	else if (!esc_filename_ok(unit = image_unit(s->image)))
+	else if (!esc_filename_ok(unit = render_image_name(s->image)))
 		r_refuse(c, s->pos, "image", s->image,
 			 "does not end in a name ([A-Za-z0-9._@+-])");
 	if (s->build != NULL && (!esc_guest_path_ok(s->build) ||
@@ -340,8 +323,7 @@ render_container(struct rctx *c, const struct service *s)
 		  "ContainerName=%s\n"
 		  "Image=%s\n",
 		  s->name, image);
-	if (c->in->images == RENDER_IMAGES_BAKED)
-		sb_puts(&sb, "Pull=never\n");
+	sb_puts(&sb, "Pull=never\n");
 	if (s->network != NULL)
 		sb_printf(&sb, "Network=%s.network\n", s->network);
 	if (s->ip != NULL && esc_ipv4(s->ip, ip))
@@ -394,7 +376,7 @@ render_container(struct rctx *c, const struct service *s)
 		  "\n"
 		  "[Service]\n"
 		  "Restart=%s\n"
-		  "# The first start may build or pull an image.\n"
+		  "# The first start loads the baked image.\n"
 		  "TimeoutStartSec=900\n"
 		  "\n"
 		  "[Install]\n"

@@ -45,16 +45,11 @@ struct render_secret {
 /* The secret name of a user's generated password: "user:" NAME. */
 #define RENDER_SECRET_USER "user:"
 
-/* Where container images come from in the guest. */
-enum render_images {
-	/* Quadlet .build units build the recipe's 'build' directories and
-	 * podman pulls the other images at first boot (needs the uplink). */
-	RENDER_IMAGES_FETCH = 0,
-	/* The bake stores every image as an OCI archive under
-	 * RENDER_IMAGE_DIR/UNIT.tar; Quadlet .image units load them and
-	 * containers never pull (Pull=never).  For issue 5. */
-	RENDER_IMAGES_BAKED,
-};
+/* Container images are baked: the build puts each one (containers' "dir:"
+ * layout, verified against sbx.lock's digest) in RENDER_IMAGE_DIR/NAME,
+ * NAME being render_image_name of its reference; a Quadlet .image unit
+ * loads it into podman's storage at boot and the containers never pull
+ * (Pull=never) and never build. */
 #define RENDER_IMAGE_DIR "/var/lib/sbx/images"
 
 struct render_input {
@@ -70,8 +65,12 @@ struct render_input {
 	const char *const *template_names;
 	const char *const *template_texts;
 	size_t ntemplates;
-	enum render_images images;
 };
+
+/* The guest directory name of an image: "localhost/sbx-tinyproxy:latest"
+ * -> "sbx-tinyproxy" (the last path component, tag or digest dropped);
+ * also the name of its Quadlet .image unit. */
+char *render_image_name(const char *ref);
 
 /* Renders every file of in->vm.  Problems with the recipe (a template
  * variable that does not exist, a missing secret) go to diags with their

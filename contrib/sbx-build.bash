@@ -19,7 +19,7 @@ _sbx_build()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="all build check clean fetch help lock pack plan render scripts seed unpack verify"
+	local commands="all build check clean fetch help lock pack plan pull push render scripts seed unpack verify"
 	local i cmd='' ci=0 dir=.
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -155,6 +155,52 @@ _sbx_build()
 		opts="--help"
 		argopts=" "
 		what='vm' max=1
+		;;
+	pull)
+		opts="-C --directory --allowed-signers -I --identity --tls-verify --help"
+		argopts=" -C --directory --allowed-signers -I --identity --tls-verify "
+		what='' max=1
+		case $prev in
+		-C | --directory)
+			_filedir -d
+			return
+			;;
+		esac
+		case $prev in
+		--allowed-signers)
+			_filedir
+			return
+			;;
+		esac
+		case $prev in
+		-I | --identity)
+			:
+			return
+			;;
+		esac
+		case $prev in
+		--tls-verify)
+			COMPREPLY=($(compgen -W "true false" -- "$cur"))
+			return
+			;;
+		esac
+		;;
+	push)
+		opts="--sign --tls-verify --help"
+		argopts=" --sign --tls-verify "
+		what='' max=1
+		case $prev in
+		--sign)
+			_filedir
+			return
+			;;
+		esac
+		case $prev in
+		--tls-verify)
+			COMPREPLY=($(compgen -W "true false" -- "$cur"))
+			return
+			;;
+		esac
 		;;
 	render)
 		opts="-f --force -s --secrets --help"

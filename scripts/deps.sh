@@ -11,19 +11,21 @@
 set -eu
 
 # Building sbx-build and running it: the libraries, QEMU (run scripts,
-# qemu-img), xorriso (seed), gpgv (fetch), ssh-keygen (pack).  libguestfs
+# qemu-img), xorriso (seed), gpgv (fetch), ssh-keygen (pack), skopeo
+# (the services' container images, push, pull) and buildah (building
+# them).  libguestfs
 # boots the host's kernel: a machine with none (a container) gets one.
 DEBIAN_PKGS="
 build-essential pkg-config make
 libguestfs-dev libyaml-dev libcurl4-openssl-dev libarchive-dev libssl-dev
 libcrypt-dev
-qemu-utils qemu-system-x86 xorriso gpgv openssh-client
+qemu-utils qemu-system-x86 xorriso gpgv openssh-client skopeo buildah
 "
 FEDORA_PKGS="
 gcc make pkgconf-pkg-config
 libguestfs-devel libyaml-devel libcurl-devel libarchive-devel openssl-devel
 libxcrypt-devel
-qemu-img qemu-system-x86 xorriso gnupg2 openssh-clients
+qemu-img qemu-system-x86 xorriso gnupg2 openssh-clients skopeo buildah
 "
 DEBIAN_KERNEL=linux-image-amd64
 FEDORA_KERNEL=kernel-core
@@ -31,25 +33,29 @@ FEDORA_KERNEL=kernel-core
 # The tests: cmocka, the real readers of generated files (tinyproxy, nft,
 # ShellCheck, virt-xml-validate), keys made at test time (gpg, openssl),
 # fixture images (debootstrap, guestfish, syslinux, mtools, dosfstools,
-# cpio), the bench's virt-customize, the end-to-end test's servers, and
-# bash-completion (check-cli runs the generated completion).
+# cpio), the bench's virt-customize, the end-to-end test's servers, and a
+# container registry with TLS and basic auth (docker-registry, htpasswd)
+# serving busybox images made at test time; bash-completion (check-cli
+# runs the generated completion).
 DEBIAN_TEST_PKGS="
 libcmocka-dev gnupg zstd curl python3 openssl iproute2 util-linux bc podman
 tinyproxy nftables shellcheck libvirt-clients libxml2-utils
 debootstrap libguestfs-tools guestfs-tools syslinux mtools dosfstools cpio
-bash-completion
+docker-registry busybox-static apache2-utils bash-completion
 "
 FEDORA_TEST_PKGS="
 libcmocka-devel gnupg2 zstd curl python3 openssl iproute util-linux bc podman
 tinyproxy nftables ShellCheck libvirt-client libxml2
 debootstrap guestfs-tools syslinux mtools dosfstools cpio glibc-static
-bash-completion
+docker-distribution busybox httpd-tools bash-completion
 "
 # Packages whose installation enables services the tests must not leave
 # running (PACKAGE:UNIT,UNIT...): the tests start their own tinyproxy, and
 # use podman only as a command.
 SERVICES="tinyproxy:tinyproxy
-podman:podman.socket,podman.service,podman-restart.service,podman-auto-update.timer"
+podman:podman.socket,podman.service,podman-restart.service,podman-auto-update.timer
+docker-registry:docker-registry
+docker-distribution:docker-distribution"
 
 test=0
 case ${1:-} in

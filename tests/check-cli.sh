@@ -101,6 +101,8 @@ SOURCE_DATE_EPOCH=abc expect 1 "SOURCE_DATE_EPOCH must be seconds since 1970, no
 expect 1 "cannot get base 'fedora-44'" -- -C "$bp" build --offline proxy dev
 grep -q "sbx.lock pins no package file for VM 'dev'" "$tmp/err" ||
 	{ echo "FAIL: build --offline did not name dev's missing pins"; fails=$((fails + 1)); }
+grep -q "recipes/proxy.yaml:[0-9]*:[0-9]*: container image 'docker.io/pihole/pihole:2025.08.0' is not pinned" "$tmp/err" ||
+	{ echo "FAIL: build --offline did not name the proxy's unpinned image"; fails=$((fails + 1)); }
 grep -q "nothing in '$bp/out' was changed" "$tmp/err" ||
 	{ echo "FAIL: build --offline did not say nothing changed"; fails=$((fails + 1)); }
 [ -e "$bp/out/dev.qcow2" ] && { echo "FAIL: build --offline made an image"; fails=$((fails + 1)); }
@@ -138,7 +140,7 @@ unset XDG_CACHE_HOME
 # option before or after the operands, or a missing operand, is a usage
 # error (exit 2, the command's usage line); after '--' nothing is an option.
 cmds=$("$SBX" --help | sed -n 's/^  \([a-z]*\) .*/\1/p')
-[ "$(echo "$cmds" | wc -w)" -ge 14 ] || { echo "FAIL: --help lists $(echo $cmds)"; fails=$((fails + 1)); }
+[ "$(echo "$cmds" | wc -w)" -ge 16 ] || { echo "FAIL: --help lists $(echo $cmds)"; fails=$((fails + 1)); }
 for c in $cmds; do
 	expect 0 '' -- help "$c"
 	cp "$tmp/out" "$tmp/help-$c"
@@ -190,9 +192,9 @@ printf '  mine:\n    distro: fedora\n    path: images/mine.qcow2\n    checksum: 
 sed -i 's/^base: .*/base: mine/' "$lp/recipes/dev.yaml" "$lp/recipes/proxy.yaml"
 expect 0 "base 'mine' is the local file '.*', matching its checksum" -- -C "$lp" fetch --offline
 expect 0 "local file" -- -C "$lp" fetch
-expect 0 "base 'mine' is the local file 'images/mine.qcow2': not pinned" -- -C "$lp" lock
+# (lock without BASE also pins container images, from the network)
+expect 0 "base 'mine' is the local file 'images/mine.qcow2': not pinned" -- -C "$lp" lock mine
 [ -e "$lp/sbx.lock" ] && { echo "FAIL: lock of a local base wrote sbx.lock"; fails=$((fails + 1)); }
-expect 0 "not pinned" -- -C "$lp" lock mine
 expect 1 "cannot lock base 'fedora-44'" -- -C "$lp" lock fedora-44
 expect 1 "no base named 'nosuch'" -- -C "$lp" lock nosuch
 expect 2 "'mine' is the local file 'images/mine.qcow2'; --from is for a downloaded base" -- \

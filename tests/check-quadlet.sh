@@ -1,15 +1,15 @@
 #!/bin/sh
-# The rendered Quadlet files (.network, .build, .container) through
+# The rendered Quadlet files (.network, .image, .container) through
 # podman's quadlet generator in dry-run mode, where podman has one.
-# Debian 12's podman 4.3 has none (Quadlet needs podman >= 4.4, .build
-# units >= 5.2), so here this check is skipped.
+# Debian 12's podman 4.3 has none (Quadlet needs podman >= 4.4, .image
+# units >= 4.8), so here this check is skipped.
 set -u
 SKIP_NAME=check-quadlet
 . tests/lib/skip.sh
 fail() { echo "check-quadlet: FAIL: $*" >&2; exit 1; }
 
 q=/usr/libexec/podman/quadlet
-[ -x "$q" ] || cannot "$q is missing (podman >= 4.4; .build units need >= 5.2)"
+[ -x "$q" ] || cannot "$q is missing (podman >= 4.4; .image units need >= 4.8)"
 [ -x ./sbx-build ] || fail "run from the top of the tree after make"
 work=$(mktemp -d /tmp/sbx-quadlet-XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -19,7 +19,8 @@ out=$(QUADLET_UNIT_DIRS="$work/proxy/etc/containers/systemd" \
 	printf '%s\n' "$out" >&2
 	fail "quadlet -dryrun rejects the proxy VM's Quadlet files"
 }
-for u in tinyproxy-http tinyproxy-ssh pihole sbx-network sbx-tinyproxy-build; do
+for u in tinyproxy-http tinyproxy-ssh pihole sbx-network sbx-tinyproxy-image \
+	pihole-image; do
 	printf '%s\n' "$out" | grep -q "^---$u.service---" ||
 		fail "quadlet made no $u.service"
 done

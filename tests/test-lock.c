@@ -161,7 +161,7 @@ test_other_sections_kept(void **state)
 			    "  - curl-8.6.0-1.fc44\n"
 			    "  - git-2.44.0-1.fc44\n"
 			    "bases: {}\n"
-			    "containers:\n"
+			    "future:\n"
 			    "  pihole: docker.io/pihole/pihole@sha256:abc\n");
 	lk = load_ok(t->path);
 	pin_fedora(&a);
@@ -173,7 +173,7 @@ test_other_sections_kept(void **state)
 	assert_non_null(strstr(text,
 			       "packages:\n  dev:\n  - curl-8.6.0-1.fc44\n"
 			       "  - git-2.44.0-1.fc44\n"));
-	assert_non_null(strstr(text, "containers:\n  pihole: "));
+	assert_non_null(strstr(text, "future:\n  pihole: "));
 	lk = load_ok(t->path);
 	pk = lock_section(lk, "packages", false);
 	assert_non_null(pk);
@@ -186,7 +186,7 @@ test_other_sections_kept(void **state)
 	assert_true(lock_remove_section(lk, "packages"));
 	assert_false(lock_remove_section(lk, "packages"));
 	assert_null(lock_section(lk, "packages", false));
-	assert_non_null(lock_section(lk, "containers", false));
+	assert_non_null(lock_section(lk, "future", false));
 	assert_int_equal(lock_nbases(lk), 1);
 	lock_free(lk);
 	fetch_pin_clear(&a);
@@ -301,6 +301,57 @@ test_malformed(void **state)
 	diag_list_free(d);
 }
 
+#define D1 "sha256:" HEX1
+#define D2 "sha256:" "1111111111111111111111111111111111111111111111111111111111111111"
+
+static void
+test_containers(void **state)
+{
+	struct t *t = *state;
+	struct lock *lk = lock_new();
+	struct diag_list *d;
+	const char *dg, *ctx;
+
+	assert_int_equal(lock_get_container(lk, "docker.io/x/y:1", &dg, &ctx),
+			 -ENOENT);
+	lock_set_container(lk, "docker.io/x/y:1", D1, NULL);
+	lock_set_container(lk, "localhost/b:latest", D1, D2);
+	lock_set_container(lk, "docker.io/x/y:1", D2, NULL);
+	assert_int_equal(lock_ncontainers(lk), 2);
+	assert_int_equal(lock_save(lk, t->path), 0);
+	lock_free(lk);
+
+	lk = load_ok(t->path);
+	assert_int_equal(lock_get_container(lk, "docker.io/x/y:1", &dg, &ctx),
+			 0);
+	assert_string_equal(dg, D2);
+	assert_null(ctx);
+	assert_int_equal(
+		lock_get_container(lk, "localhost/b:latest", &dg, &ctx), 0);
+	assert_string_equal(dg, D1);
+	assert_string_equal(ctx, D2);
+	assert_string_equal(lock_container_ref(lk, 1), "localhost/b:latest");
+	assert_true(lock_remove_container(lk, "docker.io/x/y:1"));
+	assert_false(lock_remove_container(lk, "docker.io/x/y:1"));
+	assert_int_equal(lock_ncontainers(lk), 1);
+	lock_free(lk);
+
+	/* A malformed digest, an unknown key, a missing digest. */
+	test_write(t->path, "containers:\n"
+			    "  a:1:\n"
+			    "    digest: sha256:00\n"
+			    "  b:1:\n"
+			    "    digets: " D1 "\n");
+	d = diag_list_new();
+	assert_int_equal(lock_load(t->path, d, &lk), -EINVAL);
+	assert_true(has_diag(d, ":3:13: 'digest' must be sha256:"));
+	assert_true(has_diag(d, ":5:5: unknown key 'digets' in container "
+				"image 'b:1'"));
+	assert_true(has_diag(d, ":4:3: container image 'b:1' has no "
+				"'digest'"));
+	diag_list_free(d);
+}
+
 static void
 test_recipe_url(void **state)
 {
@@ -400,6 +451,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_recipe_url, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_containers, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_base_records_size,
 						setup, teardown),

@@ -11,19 +11,18 @@
 #                      openssh, netcat-openbsd, curl, dig, nmap, waypipe.
 #                      Made through guestfish, never loop-mounted.
 #   images/*.tar       OCI archives made from one debootstrapped tree with
-#                      tinyproxy and dnsmasq (no registry is reachable):
+#                      tinyproxy and dnsmasq (no registry is reachable),
+#                      which run.sh serves from its own registry on
+#                      127.0.0.1 for the product to pull, build and bake:
 #                      - docker.io/library/alpine:3.22, the stand-in for
 #                        the base of overlays/proxy/.../tinyproxy/
 #                        Containerfile: tinyproxy is in it and 'apk' is a
-#                        no-op, so the product's Quadlet .build unit builds
-#                        localhost/sbx-tinyproxy at first boot, offline;
+#                        no-op, so the build's RUN step works offline;
 #                      - localhost/sbx-dns:latest, the Pi-hole stand-in
 #                        (dnsmasq with /etc/pihole/dnsmasq.conf, forwarding
 #                        nothing).
-#                      base.qcow2 holds them under /var/lib/sbx-e2e/images
-#                      with a unit that loads them into podman at boot,
-#                      before the Quadlet units (a VM with no Quadlet unit
-#                      skips it).
+#                      base.qcow2 holds no container image: the bake puts
+#                      them there.
 #
 # Usage: tests/e2e/build-base.sh [--boot-test]
 # Each stage is skipped when its output exists; delete $E2E_CACHE to
@@ -136,44 +135,6 @@ GRUB_TERMINAL=serial
 GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
 GRUB_DISABLE_OS_PROBER=true
 EOF
-	# The local container images, loaded at boot (no registry).
-	mkdir -p "$d/var/lib/sbx-e2e"
-	cp -a "$E2E_CACHE/images" "$d/var/lib/sbx-e2e/images"
-	cat >"$d/usr/local/sbin/sbx-e2e-load-images" <<'EOS'
-#!/bin/sh
-# sbx e2e stand-in: loads the local container images into podman (there is
-# no registry), each tagged with the name in its .name file.
-set -eu
-for f in /var/lib/sbx-e2e/images/*.tar; do
-	name=$(cat "${f%.tar}.name")
-	if podman image exists "$name"; then
-		continue
-	fi
-	id=$(podman load -q -i "$f" | sed -n 's/^Loaded image[^:]*: *//p' |
-		tail -n 1)
-	podman tag "$id" "$name"
-	echo "loaded $name ($id)"
-done
-EOS
-	chmod 0755 "$d/usr/local/sbin/sbx-e2e-load-images"
-	cat >"$d/etc/systemd/system/sbx-e2e-images.service" <<'EOS'
-[Unit]
-Description=sbx e2e stand-in: load the local container images
-ConditionPathExistsGlob=/etc/containers/systemd/*.container
-Before=network-online.target sbx-tinyproxy-build.service pihole.service
-Before=tinyproxy-http.service tinyproxy-ssh.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/usr/local/sbin/sbx-e2e-load-images
-
-[Install]
-WantedBy=multi-user.target
-EOS
-	mkdir -p "$d/etc/systemd/system/multi-user.target.wants"
-	ln -sf /etc/systemd/system/sbx-e2e-images.service \
-		"$d/etc/systemd/system/multi-user.target.wants/sbx-e2e-images.service"
 	rm -rf "$d"/var/cache/apt/archives/*.deb "$d"/var/lib/apt/lists/*
 	tar -C "$d" -cf "$E2E_CACHE/vm-tree.tar" .
 	rm -rf "$d"

@@ -4,7 +4,10 @@
 # Debian 13 stand-in for Fedora Cloud built by build-base.sh), boots both
 # headless under TCG through the generated out/run-proxy.sh and
 # out/run-dev.sh, and tries every way out of the dev VM (guest/probe.sh,
-# run at boot in the dev VM, results on its serial console).  The host
+# run at boot in the dev VM, results on its serial console).  The proxy VM
+# boots with its uplink unplugged (QMP set_link): the first round shows
+# its services up from the baked images alone; the host then plugs the
+# uplink in for the full matrix.  The host
 # side checks what arrived at its loopback servers (hostsrv.py), the
 # tinyproxy log, and that another host user cannot reach the VMs' sockets.
 #
@@ -38,7 +41,7 @@ now() { date +%s; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (debootstrap, guestfish, useradd)"
 need debootstrap guestfish qemu-system-x86_64 qemu-img openssl runuser \
-	useradd ss
+	useradd ss docker-registry skopeo buildah curl
 PY=/usr/bin/python3
 [ -x "$PY" ] || skip "no /usr/bin/python3"
 [ -x ./sbx-build ] || {
@@ -70,6 +73,7 @@ cleanup() {
 	fi
 	[ -n "${SRV_PID:-}" ] && kill "$SRV_PID" 2>/dev/null
 	[ -n "${MADE_USER:-}" ] && userdel "$OTHER" 2>/dev/null
+	command -v registry_stop >/dev/null 2>&1 && registry_stop
 	return 0
 }
 trap cleanup EXIT
@@ -94,12 +98,38 @@ cp -a overlays "$P/overlays"
 ln -s "$E2E_CACHE/base.qcow2" "$P/base.qcow2"
 sed "s/@TOKEN@/$TOKEN/" tests/e2e/guest/probe.sh >"$P/e2e/probe.sh"
 
+# The container images come the product's way: a registry on 127.0.0.1
+# (tests/lib/registry.sh) serves the stand-in images; 'sbx-build all'
+# pins them in sbx.lock, pulls the DNS stand-in, builds the overlay's
+# tinyproxy Containerfile (its RUN step runs here, on the build host) and
+# bakes both into the proxy VM.  Nothing loads them at boot but the
+# product's Quadlet .image units.
+. tests/lib/registry.sh
+registry_start "$W/registry" || {
+	say "the test's registry did not start"
+	exit 1
+}
+for n in alpine:library/alpine:3.22 sbx-dns:sbx-test/sbx-dns:latest; do
+	HOME=$REGISTRY_HOME skopeo copy -q \
+		"oci-archive:$E2E_CACHE/images/${n%%:*}.tar" \
+		"docker://$REGISTRY/${n#*:}" || {
+		say "cannot push the stand-in image ${n%%:*}"
+		exit 1
+	}
+done
+sed -i "s#localhost/sbx-dns:latest#$REGISTRY/sbx-test/sbx-dns:latest#" \
+	"$P/recipes/proxy.yaml"
+sed -i "s#^FROM docker.io/library/alpine:3.22#FROM $REGISTRY/library/alpine:3.22#" \
+	"$P/overlays/proxy/etc/sbx/containers/tinyproxy/Containerfile"
+
 # 3. The bake: the product's own command.
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
 export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS-force_tcg}
 t0=$(now)
 say "sbx-build all (one libguestfs appliance, TCG)"
-if ! ./sbx-build -C "$P" --no-progress all --accel tcg \
+# HOME only for containers' trust of the test's CA; the cache stays put.
+export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}
+if ! HOME=$REGISTRY_HOME ./sbx-build -C "$P" --no-progress all --accel tcg \
 	>"$W/bake.log" 2>&1; then
 	if grep -q 'not available yet' "$W/bake.log"; then
 		skip "$(cat "$W/bake.log")"
@@ -109,6 +139,7 @@ if ! ./sbx-build -C "$P" --no-progress all --accel tcg \
 	exit 1
 fi
 T_BAKE=$(($(now) - t0))
+registry_stop
 if [ ! -e "$OUT/run-proxy.sh" ]; then
 	# Until 'all' writes them itself.
 	say "sbx-build all wrote no run scripts: sbx-build scripts"
@@ -150,6 +181,37 @@ say "booting the proxy VM, then the dev VM (TCG)"
 	say "run-proxy.sh --daemon failed"
 	exit 1
 }
+# The proxy VM boots with its uplink unplugged: its link is set down
+# through QMP while the firmware still runs, and plugged in again when the
+# dev VM's probes say the offline round is done (E2E-OFFLINE-DONE).
+qmp_link() { # up|down: the proxy VM's uplink
+	"$PY" - "$OUT/run/proxy.qmp" "$1" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+json.loads(f.readline())
+up = sys.argv[2] == "up"
+for cmd in ({"execute": "qmp_capabilities"},
+            {"execute": "set_link",
+             "arguments": {"name": "uplink", "up": up}}):
+    f.write(json.dumps(cmd) + "\n")
+    f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "event" not in r:
+            break
+    if "error" in r:
+        sys.exit("set_link: " + r["error"].get("desc", "failed"))
+EOF
+}
+if qmp_link down 2>"$W/qmp.log"; then
+	row uplink-unplugged-at-boot pass pass "set_link uplink off via QMP"
+else
+	row uplink-unplugged-at-boot pass blocked "$(head -c 100 "$W/qmp.log")"
+fi
+UPLINK=down
 "$OUT/run-dev.sh" --daemon >"$W/run-dev.log" 2>&1 || {
 	cat "$W/run-dev.log" >&2
 	say "run-dev.sh --daemon failed"
@@ -210,7 +272,13 @@ while :; do
 	if [ -z "$T_PROXY_UP" ] && grep -q 'E2E-INFO proxies waited' \
 		"$DEVLOG" 2>/dev/null; then
 		T_PROXY_UP=$(($(now) - t0))
-		say "proxies up after $T_PROXY_UP s"
+		say "proxy ready after $T_PROXY_UP s (QEMU start to both proxies answering, uplink unplugged)"
+	fi
+	if [ "$UPLINK" = down ] && grep -q 'E2E-OFFLINE-DONE' "$DEVLOG" \
+		2>/dev/null; then
+		UPLINK=up
+		qmp_link up 2>>"$W/qmp.log" || say "cannot plug the uplink in"
+		say "offline round done after $(($(now) - t0)) s; uplink plugged in"
 	fi
 	grep -q 'E2E-END' "$DEVLOG" 2>/dev/null && break
 	if grep -aq 'Kernel panic' "$DEVLOG" "$OUT/logs/proxy.log" 2>/dev/null; then
@@ -250,6 +318,8 @@ found() { # NAME PATTERN: a row "pass" when PATTERN is in the proxy log
 		row "$1" pass blocked "no '$2' in out/logs/proxy.log"; fi
 }
 found tinyproxy-log-http "GET http://198.18.0.2/e2e-http-$TOKEN"
+# The offline round: the DNS stand-in answered from its own table.
+found offline-dns-standin-answers "config offline.sbx-e2e.test is"
 found tinyproxy-log-https "CONNECT 198.18.0.2:443"
 found tinyproxy-log-ssh-allowed "CONNECT github.com:22"
 found tinyproxy-log-ssh-filtered "blocked.example"

@@ -13,17 +13,29 @@
 # 3. An offline rebuild (no network at all: unshare -n; --force, as nothing
 #    changed) installs the pinned packages from the cache and then fails at the test hook SBX_TEST_FAIL_AT=
 #    shutdown: out/ is left exactly as it was, with no temporary file.
+#    The proxy's container image (a stand-in pushed to a registry on
+#    127.0.0.1 that the test starts, tests/lib/registry.sh) is pinned and
+#    baked by the first build; the offline one takes it from the cache with
+#    the registry stopped.
 # 4. SIGINT during a build: the same.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/image/lib-fixtures.sh
-fixtures_setup guestfish virt-make-fs debootstrap qemu-img unshare
+fixtures_setup guestfish virt-make-fs debootstrap qemu-img unshare \
+	docker-registry skopeo buildah openssl curl python3
+. tests/lib/registry.sh
 
 W=$PWD/tests/work/bake-test
 P=$W/proj
 rm -rf "$W" && mkdir -p "$P" || exit 1
 cp -a tests/fixtures/bake/recipes tests/fixtures/bake/overlays "$P/"
 ln -s "$FIX_CACHE" "$P/images"
+registry_start "$W/registry" || exit 1
+trap 'registry_stop' EXIT
+export HOME="$REGISTRY_HOME"
+STANDIN=$REGISTRY/sbx-test/pihole:1
+registry_busybox "$STANDIN" etc/standin=pihole >/dev/null || exit 1
+sed -i "s#docker.io/pihole/pihole:2025.08.0#$STANDIN#" "$P/recipes/proxy.yaml"
 export XDG_CACHE_HOME=$W/xdg SBX_KVM_TIMEOUT=${SBX_KVM_TIMEOUT:-30}
 PKG=$XDG_CACHE_HOME/sbx-build/packages
 # A package already in the cache is handed to dnf (copy-in).
@@ -69,8 +81,10 @@ check "apt kept the downloaded package in the cache" \
 	sh -c "ls '$PKG'/debian/var/cache/apt/archives/hello_*.deb"
 check "dnf's kept cache copied out" test -f \
 	"$PKG/fedora/var/cache/libdnf5/fixture-repo/packages/podman-1.0-1.fc44.x86_64.rpm"
-check "container image: the plain message" has "$W/all.log" \
-	"container image 'docker.io/pihole/pihole:2025.08.0' not baked"
+IMG=$(awk -v r="  $STANDIN:" '$0 == r { getline; print $2 }' "$P/sbx.lock")
+check "sbx.lock pins the container image" test -n "$IMG"
+check "the images step baked it" has "$W/all.log" \
+	"^\[proxy\] images: $STANDIN@${IMG%"${IMG#???????????????????}"}"
 check "sbx.lock pins the package file apt downloaded" \
 	grep -q 'file: /var/cache/apt/archives/hello_.*_amd64.deb' "$P/sbx.lock"
 check "sbx.lock pins the rpm files dnf kept" \
@@ -137,6 +151,7 @@ cat /var/log/dnf-stub.log
 lstatns /home/sbx
 lstatns /home/sbx/.config
 statvfs /
+checksum sha256 /var/lib/sbx/images/pihole/manifest.json
 part-list /dev/sdb
 blockdev-getsize64 /dev/sdb
 umount-all
@@ -262,6 +277,8 @@ check "proxy: written paths carry their file_contexts label" \
 	grep -q 'system_u:object_r:sbx_etc_t:s0' "$R"
 check "proxy: home file labelled user_home_t" \
 	grep -q 'unconfined_u:object_r:user_home_t:s0' "$R"
+check "proxy: the pinned image in /var/lib/sbx/images/pihole" \
+	has "$W/proxy.extra" "^${IMG#sha256:}$"
 check "var subvolume holds /var/lib/sbx/state" has "$R" '^on the var subvolume$'
 check "home subvolume holds /home/sbx/.config/note" has "$R" \
 	'^on the home subvolume$'
@@ -277,6 +294,7 @@ check "dev: ext4 grown to the disk (> 1.8 GiB)" \
 # --- 3. offline rebuild from the cache, failing at the last moment ---------
 snap() { (cd "$P/out" && ls -A && sha256sum ./*.qcow2 ./*.inputs ./*.manifest); }
 snap >"$W/before"
+registry_stop
 s=$(t)
 SBX_TEST_FAIL_AT=shutdown unshare -n ./sbx-build -C "$P" all --offline \
 	--force --accel tcg >"$W/fail.log" 2>&1
@@ -286,6 +304,8 @@ sed 's/^/#   /' "$W/fail.log"
 check "failure injected at shutdown: exit 1" test $st -eq 1
 check "offline: packages installed from the cache" \
 	has "$W/fail.log" '^\[dev\] packages: hello'
+check "offline: the container image from the cache" \
+	has "$W/fail.log" "^\[proxy\] images: $STANDIN@"
 check "the hook, not something else, failed" has "$W/fail.log" \
 	"SBX_TEST_FAIL_AT=shutdown"
 snap >"$W/after"

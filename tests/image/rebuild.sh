@@ -11,7 +11,8 @@
 #    name their recipe by the path sbx-build was given), has the same
 #    recipes, sbx.lock and secrets and no image.  Offline under 'unshare
 #    -n' with a cold cache: fails before any launch, naming every missing
-#    package file.                                              [0 launches]
+#    package file and the proxy's container image (served in step 1 by a
+#    registry on 127.0.0.1 the test starts, then stopped).       [0 launches]
 # 4. The same offline build with the warm cache succeeds, and its
 #    manifests equal A's for both VMs (an offline rebuild from the lock
 #    gives the content of the online build).                     [1 launch]
@@ -24,7 +25,9 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/image/lib-fixtures.sh
-fixtures_setup guestfish virt-make-fs debootstrap qemu-img unshare bc
+fixtures_setup guestfish virt-make-fs debootstrap qemu-img unshare bc \
+	docker-registry skopeo buildah openssl curl python3
+. tests/lib/registry.sh
 
 W=$PWD/tests/work/rebuild-test
 A=$W/proj
@@ -33,6 +36,12 @@ O=$W/online
 rm -rf "$W" && mkdir -p "$A" || exit 1
 cp -a tests/fixtures/bake/recipes tests/fixtures/bake/overlays "$A/"
 ln -s "$FIX_CACHE" "$A/images"
+registry_start "$W/registry" || exit 1
+trap 'registry_stop' EXIT
+export HOME="$REGISTRY_HOME"
+STANDIN=$REGISTRY/sbx-test/pihole:1
+registry_busybox "$STANDIN" etc/standin=pihole >/dev/null || exit 1
+sed -i "s#docker.io/pihole/pihole:2025.08.0#$STANDIN#" "$A/recipes/proxy.yaml"
 export XDG_CACHE_HOME=$W/xdg SBX_KVM_TIMEOUT=${SBX_KVM_TIMEOUT:-30}
 unset SOURCE_DATE_EPOCH
 
@@ -91,6 +100,7 @@ check "no-change rebuild under a second" \
 	test "$(echo "$noop < 1" | bc)" = 1
 
 # --- 3. offline, cold cache -----------------------------------------------
+registry_stop
 mv "$A" "$O" && mkdir -p "$B" || exit 1
 A=$O
 cp -a "$A/recipes" "$A/overlays" "$A/sbx.lock" "$B/"
@@ -108,6 +118,9 @@ check "cold cache: names dev's missing hello .deb" \
 	"$W/cold.log"
 check "cold cache: names proxy's missing podman .rpm" \
 	grep -q "missing '.*podman-1.0-1.fc44.x86_64.rpm'" "$W/cold.log"
+check "cold cache: names proxy's missing container image" \
+	grep -q "recipes/proxy.yaml:[0-9]*:[0-9]*: container image '$STANDIN'.*not in the cache" \
+	"$W/cold.log"
 check "cold cache: points at the recipe" \
 	grep -q "recipes/dev.yaml:[0-9]*:[0-9]*: [0-9]* pinned package file" \
 	"$W/cold.log"

@@ -58,11 +58,13 @@ retry() {
 	return 1
 }
 
-# The curl tests: through a proxy, the body must carry the path we asked.
+# The curl tests: through a proxy, the body must be the host server's
+# ("sbx-e2e PATH"), with the path we asked (an error page of the proxy may
+# quote the URL, token and all).
 http_via() { # PROXY URL
 	b=$(curl -sS -m 30 -x "$1" "$2") || return 1
 	echo "$b"
-	case $b in *"$TOKEN"*) return 0 ;; esac
+	case $b in "sbx-e2e /"*"$TOKEN"*) return 0 ;; esac
 	return 1
 }
 https_env() { # URL, with the proxy settings of /etc/environment
@@ -163,6 +165,44 @@ while ! { ready "$HTTP_PORT" && ready "$SSH_PORT"; } >/dev/null 2>&1; do
 done
 say "E2E-INFO proxies waited for: $(($(date +%s) - t0)) s"
 both_ready() { ready "$HTTP_PORT" && ready "$SSH_PORT"; }
+
+# Round 1: the proxy VM booted with its uplink unplugged (the host set the
+# link down before the guest started).  Its services come from the images
+# baked into it: both proxies must answer, the SSH filter refuse a host
+# off its list, the DNS stand-in answer tinyproxy's lookup of a name only
+# it knows (the host finds "config offline.sbx-e2e.test is" in the proxy
+# VM's log), and nothing reach the host's servers.
+http_answers() { # URL: 0 when the HTTP proxy itself answered
+	c=$(curl -sS -m 60 -x "http://$PROXY:$HTTP_PORT" -o /dev/null \
+		-w '%{http_code}' "$1" 2>&1)
+	echo "http_code=$c"
+	case $c in 000* | '') return 1 ;; esac
+	return 0
+}
+filtered() { # PROXYPORT HOST PORT: 0 when the proxy says 403
+	r=$(printf 'CONNECT %s:%s HTTP/1.0\r\n\r\n' "$2" "$3" |
+		nc -w 15 "$PROXY" "$1" 2>&1 | head -n 1)
+	echo "$r"
+	case $r in "HTTP/1."*" 403"*) return 0 ;; esac
+	return 1
+}
+probe offline-proxies-answer pass both_ready
+probe offline-http-proxy-answers pass http_answers \
+	"http://offline.sbx-e2e.test/e2e-offline-$TOKEN"
+probe offline-ssh-filter-refuses pass filtered "$SSH_PORT" blocked.example 22
+probe offline-uplink-down blocked http_via "http://$PROXY:$HTTP_PORT" \
+	"http://$HOST/e2e-offline-$TOKEN"
+# The host plugs the uplink in when it reads this line.
+say "E2E-OFFLINE-DONE $(date -u +%s)"
+t1=$(date +%s)
+until http_via "http://$PROXY:$HTTP_PORT" "http://$HOST/e2e-uplink-$TOKEN" \
+	>/dev/null 2>&1; do
+	if [ $(($(date +%s) - t1)) -gt 600 ]; then break; fi
+	sleep 5
+done
+say "E2E-INFO uplink back after: $(($(date +%s) - t1)) s"
+
+# Round 2: the uplink is in.
 probe proxies-answer pass retry both_ready
 # What the design lets out: HTTP(S) through tinyproxy-http, SSH to the
 # allow-list through tinyproxy-ssh.
