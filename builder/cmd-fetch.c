@@ -205,7 +205,9 @@ exec_fetch(int argc, char **argv)
 			st = CMD_ERROR;
 		}
 	}
-	if (st != CMD_OK || n == 0)
+	/* Without BASE, the container images follow even when every base
+	 * is local. */
+	if (st != CMD_OK || (n == 0 && optind < argc))
 		goto out;
 
 	r = fetch_cache_dir(o.cache, &cache);

@@ -190,8 +190,9 @@ head -c 1024 /dev/zero >"$lp/images/mine.qcow2"
 printf '  mine:\n    distro: fedora\n    path: images/mine.qcow2\n    checksum: sha256:%s\n' \
 	"$(sha256sum "$lp/images/mine.qcow2" | cut -c1-64)" >>"$lp/recipes/bases.yaml"
 sed -i 's/^base: .*/base: mine/' "$lp/recipes/dev.yaml" "$lp/recipes/proxy.yaml"
-expect 0 "base 'mine' is the local file '.*', matching its checksum" -- -C "$lp" fetch --offline
-expect 0 "local file" -- -C "$lp" fetch
+# (fetch without BASE also fetches container images, from the network)
+expect 0 "base 'mine' is the local file '.*', matching its checksum" -- -C "$lp" fetch --offline mine
+expect 0 "local file" -- -C "$lp" fetch mine
 # (lock without BASE also pins container images, from the network)
 expect 0 "base 'mine' is the local file 'images/mine.qcow2': not pinned" -- -C "$lp" lock mine
 [ -e "$lp/sbx.lock" ] && { echo "FAIL: lock of a local base wrote sbx.lock"; fails=$((fails + 1)); }
@@ -200,7 +201,7 @@ expect 1 "no base named 'nosuch'" -- -C "$lp" lock nosuch
 expect 2 "'mine' is the local file 'images/mine.qcow2'; --from is for a downloaded base" -- \
 	-C "$lp" fetch --from /dev/null mine
 printf 'x' | dd of="$lp/images/mine.qcow2" conv=notrunc 2>/dev/null
-expect 1 "base 'mine': '.*mine.qcow2' has sha256:.*, not the recipe's" -- -C "$lp" fetch --offline
+expect 1 "base 'mine': '.*mine.qcow2' has sha256:.*, not the recipe's" -- -C "$lp" fetch --offline mine
 rm "$lp/images/mine.qcow2"
 expect 1 "base 'mine' is the local file '.*mine.qcow2': No such file" -- -C "$lp" fetch mine
 
