@@ -16,5 +16,8 @@ const struct cmd_entry cmd_all_entry = {
 	.min_args = 0,
 	.max_args = 0,
 	.flags = CMD_NEEDS_RECIPES,
+	.options = cmd_bake_options,
+	.writes = "as 'build', for every VM; the bases into the cache",
+	.example = "sbx-build all\nsbx-build all --offline --force",
 	.exec = exec_all,
 };

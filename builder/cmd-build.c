@@ -56,6 +56,29 @@ on_warn(void *opaque, const char *vm, const char *msg)
 		log_warn("%s", msg);
 }
 
+/* The bake's error, one line per problem: each once, even when several
+ * VMs met it (two VMs on one missing base). */
+static void
+log_error_lines(const char *err)
+{
+	const char *p = err;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		bool seen = false;
+
+		for (const char *q = err; q < p && !seen;) {
+			size_t m = strcspn(q, "\n");
+
+			seen = m == n && memcmp(q, p, n) == 0;
+			q += m + (q[m] == '\n');
+		}
+		if (!seen && n > 0)
+			log_error("%.*s", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
 /* SOURCE_DATE_EPOCH (reproducible-builds.org), default 0: the mtime of
  * every path the bake writes.  false when it is set but not a number. */
 static bool
@@ -102,16 +125,10 @@ static enum cmd_status
 parse_bake_options(const struct cmd_entry *cmd, int argc, char **argv,
 		   struct bake_opts *o)
 {
-	static const struct option opts[] = {
-		{"offline", no_argument, NULL, 'o'},
-		{"force", no_argument, NULL, 'f'},
-		{"accel", required_argument, NULL, 'a'},
-		{NULL, 0, NULL, 0},
-	};
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(cmd, argc, argv)) != -1) {
 		switch (c) {
 		case 'o':
 			o->offline = true;
@@ -224,7 +241,7 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	o.opaque = phases_new();
 	r = bake_vms(set, (const struct vm *const *)vms, n, &o, &res, &err);
 	if (r < 0) {
-		log_error("%s", err != NULL && *err ? err : strerror(-r));
+		log_error_lines(err != NULL && *err ? err : strerror(-r));
 		if (r != -ECANCELED)
 			log_info("nothing in '%s' was changed", out);
 		st = CMD_ERROR;
@@ -265,6 +282,16 @@ cmd_bake(const struct cmd_entry *cmd, int argc, char **argv, bool all)
 	return st;
 }
 
+const struct cmd_option cmd_bake_options[] = {
+	{"offline", 'o', false, NULL,
+	 "open no connection: bases and packages come from the cache as "
+	 "sbx.lock pins them"},
+	{"force", 'f', false, NULL, "rebuild even a VM that is up to date"},
+	{"accel", 'a', false, "kvm|tcg",
+	 "the appliance's accelerator (default: KVM, then TCG if it fails)"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 static enum cmd_status
 exec_build(int argc, char **argv)
 {
@@ -278,5 +305,12 @@ const struct cmd_entry cmd_build_entry = {
 	.min_args = 1,
 	.max_args = -1,
 	.flags = CMD_NEEDS_RECIPES,
+	.options = cmd_bake_options,
+	.operands = CMD_OPERAND_VM,
+	.writes = "out/VM.qcow2 (an overlay on the cached base), "
+		  "out/VM.manifest, out/VM.inputs, out/run-VM.sh, out/VM.xml, "
+		  "out/run-all.sh, out/host/; generated passwords in "
+		  "out/secrets/; package pins in sbx.lock",
+	.example = "sbx-build build dev --accel tcg",
 	.exec = exec_build,
 };

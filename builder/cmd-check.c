@@ -22,7 +22,7 @@ exec_check(int argc, char **argv)
 	int r;
 
 	optind = 0;
-	if (getopt_long(argc, argv, "", cmd_no_options, NULL) != -1)
+	if (cmd_getopt(&cmd_check_entry, argc, argv) != -1)
 		return cmd_bad_option(&cmd_check_entry);
 	if (!cmd_operands_ok(&cmd_check_entry, argc - optind))
 		return CMD_USAGE;
@@ -56,6 +56,8 @@ const struct cmd_entry cmd_check_entry = {
 	.summary = "validate every recipe",
 	.min_args = 0,
 	.max_args = 0,
+	.writes = "nothing; every problem goes to stderr",
+	.example = "sbx-build check\nsbx-build -C ~/sandbox check",
 	.flags = CMD_NEEDS_RECIPES,
 	.exec = exec_check,
 };

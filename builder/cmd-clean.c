@@ -231,14 +231,17 @@ none_running(const char *out)
 	return n == 0;
 }
 
+static const struct cmd_option clean_options[] = {
+	{"all", 'a', false, NULL,
+	 "remove the generated secrets in out/secrets/ too"},
+	{"state", 's', false, NULL,
+	 "remove the VMs' state too (out/state/: their disks' writes)"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 static enum cmd_status
 exec_clean(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"all", no_argument, NULL, 'a'},
-		{"state", no_argument, NULL, 's'},
-		{NULL, 0, NULL, 0},
-	};
 	CLEANUP_FREE char *out = path_join(globals.dir, "out");
 	struct names files = {0}, vms = {0};
 	bool all = false, state = false, kept = false;
@@ -248,7 +251,7 @@ exec_clean(int argc, char **argv)
 	int c, fd, r = 0;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_clean_entry, argc, argv)) != -1) {
 		if (c == 'a')
 			all = true;
 		else if (c == 's')
@@ -355,6 +358,10 @@ const struct cmd_entry cmd_clean_entry = {
 		   "--state: the VMs' state)",
 	.min_args = 0,
 	.max_args = 0,
+	.options = clean_options,
+	.writes = "removes what sbx-build wrote in out/ (recorded in "
+		  "out/.sbx-outputs); keeps other files",
+	.example = "sbx-build clean\nsbx-build clean --all",
 	.flags = 0,
 	.exec = exec_clean,
 };

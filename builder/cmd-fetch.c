@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmd-bases.h"
 #include "cmd.h"
 #include "containers.h"
 #include "fetch.h"
@@ -89,6 +90,17 @@ fetch_one(struct lock *lk, struct fetch_ctx *ctx, const struct base *b,
 	return 0;
 }
 
+static const struct cmd_option fetch_options[] = {
+	{"offline", 'o', false, NULL,
+	 "open no connection: check the cache against sbx.lock"},
+	{"cache", 'c', false, "DIR",
+	 "the cache (default $XDG_CACHE_HOME/sbx-build)"},
+	{"allow-http", 'H', false, NULL, "allow plain http URLs"},
+	{"from", 'f', false, "FILE",
+	 "import FILE, copied by hand, as the one BASE named"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 /* Every VM's container images into the cache: pulled, built and
  * verified as a build would (containers.h). */
 static int
@@ -121,13 +133,6 @@ fetch_images(struct lock *lk, const char *cache, bool offline)
 static enum cmd_status
 exec_fetch(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"offline", no_argument, NULL, 'o'},
-		{"cache", required_argument, NULL, 'c'},
-		{"from", required_argument, NULL, 'f'},
-		{"allow-http", no_argument, NULL, 'H'},
-		{NULL, 0, NULL, 0},
-	};
 	const struct recipe_set *set = globals.recipes;
 	struct fetch_opts o = {0};
 	const struct base **want;
@@ -135,11 +140,11 @@ exec_fetch(int argc, char **argv)
 	struct lock *lk = NULL;
 	CLEANUP_FREE char *cache = NULL, *lock_path = NULL;
 	enum cmd_status st = CMD_OK;
-	size_t n = 0;
+	size_t n = 0, m;
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_fetch_entry, argc, argv)) != -1) {
 		switch (c) {
 		case 'o':
 			o.flags |= FETCH_OFFLINE;
@@ -160,9 +165,10 @@ exec_fetch(int argc, char **argv)
 	if (!cmd_operands_ok(&cmd_fetch_entry, argc - optind))
 		return CMD_USAGE;
 
-	want = xcalloc(set->nbases + (size_t)(argc - optind) + 1,
-		       sizeof(*want));
+	/* No BASE: the bases the VMs use. */
+	n = cmd_bases_used(set, (size_t)(argc - optind), &want);
 	if (optind < argc) {
+		n = 0;
 		for (int i = optind; i < argc; i++) {
 			const struct base *b = recipe_find_base(set, argv[i]);
 
@@ -170,29 +176,39 @@ exec_fetch(int argc, char **argv)
 				log_error("no base named '%s' in the recipes",
 					  argv[i]);
 				st = CMD_ERROR;
-			} else if (b->url == NULL) {
-				log_error("base '%s' is the local file '%s'; "
-					  "there is nothing to fetch",
-					  b->name, b->path);
-				st = CMD_ERROR;
 			} else {
 				want[n++] = b;
 			}
 		}
-	} else {
-		for (size_t i = 0; i < set->nbases; i++)
-			if (set->bases[i].url != NULL)
-				want[n++] = &set->bases[i];
 	}
 	if (st != CMD_OK)
 		goto out;
-	if (o.from != NULL && n != 1) {
+	if (o.from != NULL && argc - optind != 1) {
 		log_error("fetch: --from imports one image: name exactly one "
 			  "BASE");
 		cmd_usage(&cmd_fetch_entry);
 		st = CMD_USAGE;
 		goto out;
 	}
+	/* A local base is checked, not fetched (cmd-bases.h). */
+	m = n;
+	n = 0;
+	for (size_t i = 0; i < m; i++) {
+		if (want[i]->url != NULL) {
+			want[n++] = want[i];
+		} else if (o.from != NULL) {
+			log_error("fetch: base '%s' is the local file '%s'; "
+				  "--from is for a downloaded base",
+				  want[i]->name, want[i]->path);
+			st = CMD_USAGE;
+		} else if (cmd_base_check_local(globals.dir, want[i]) < 0) {
+			st = CMD_ERROR;
+		}
+	}
+	/* Without BASE, the container images follow even when every base
+	 * is local. */
+	if (st != CMD_OK || (n == 0 && optind < argc))
+		goto out;
 
 	r = fetch_cache_dir(o.cache, &cache);
 	if (r < 0) {
@@ -239,6 +255,13 @@ const struct cmd_entry cmd_fetch_entry = {
 		   "cache",
 	.min_args = 0,
 	.max_args = -1,
+	.options = fetch_options,
+	.operands = CMD_OPERAND_BASE,
+	.writes = "the base and container images into the cache; their pins "
+		  "into sbx.lock",
+	.example = "sbx-build fetch\nsbx-build fetch --from "
+		   "~/Downloads/Fedora-Cloud-Base-Generic-44-1.7.x86_64.qcow2 "
+		   "fedora-44",
 	.flags = CMD_NEEDS_RECIPES,
 	.exec = exec_fetch,
 };

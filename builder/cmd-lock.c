@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd-bases.h"
 #include "cmd.h"
 #include "containers.h"
 #include "distro.h"
@@ -76,6 +77,20 @@ lock_one(struct lock *lk, struct fetch_ctx *ctx, const struct base *b,
 	return 0;
 }
 
+static const struct cmd_option lock_options[] = {
+	{"update", 'u', false, NULL,
+	 "pin what is published now, and drop the package pins"},
+	{"release", 'r', false, "N", "pin Fedora release N (releases.json)"},
+	{"key", 'k', false, "FINGERPRINT",
+	 "the OpenPGP key a new Fedora release is signed with"},
+	{"cache", 'c', false, "DIR",
+	 "the cache (default $XDG_CACHE_HOME/sbx-build)"},
+	{"allow-http", 'H', false, NULL, "allow plain http URLs"},
+	{"releases-url", 'R', false, "URL",
+	 "where Fedora's releases.json is (for a mirror)"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 /* Pins every VM's container images (and their Containerfiles' FROMs). */
 static int
 lock_images(struct lock *lk, const struct recipe_set *set, const char *cache,
@@ -104,25 +119,18 @@ lock_images(struct lock *lk, const struct recipe_set *set, const char *cache,
 static enum cmd_status
 exec_lock(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"update", no_argument, NULL, 'u'},
-		{"release", required_argument, NULL, 'r'},
-		{"key", required_argument, NULL, 'k'},
-		{"cache", required_argument, NULL, 'c'},
-		{"allow-http", no_argument, NULL, 'H'},
-		{"releases-url", required_argument, NULL, 'R'},
-		{NULL, 0, NULL, 0},
-	};
 	const struct recipe_set *set = globals.recipes;
 	struct lock_opts o = {.releases_url = FEDORA_RELEASES_URL};
 	struct fetch_ctx *ctx = NULL;
 	struct lock *lk = NULL;
 	CLEANUP_FREE char *cache = NULL, *lock_path = NULL;
 	enum cmd_status st = CMD_OK;
+	const struct base **want = NULL;
+	size_t n;
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_lock_entry, argc, argv)) != -1) {
 		switch (c) {
 		case 'u':
 			o.update = true;
@@ -157,12 +165,8 @@ exec_lock(int argc, char **argv)
 		return CMD_USAGE;
 	}
 	for (int i = optind; i < argc; i++) {
-		const struct base *b = recipe_find_base(set, argv[i]);
-
-		if (b == NULL || b->url == NULL) {
-			log_error("no downloadable base named '%s' in the "
-				  "recipes",
-				  argv[i]);
+		if (recipe_find_base(set, argv[i]) == NULL) {
+			log_error("no base named '%s' in the recipes", argv[i]);
 			return CMD_ERROR;
 		}
 	}
@@ -180,16 +184,23 @@ exec_lock(int argc, char **argv)
 
 	ctx = fetch_ctx_new(cache, o.flags);
 	fetch_ctx_set_dir(ctx, globals.dir);
+	/* No BASE: the bases the VMs use. */
+	n = cmd_bases_used(set, (size_t)(argc - optind), &want);
 	if (optind < argc) {
+		n = 0;
 		for (int i = optind; i < argc; i++)
-			if (lock_one(lk, ctx, recipe_find_base(set, argv[i]),
-				     &o) < 0)
-				st = CMD_ERROR;
-	} else {
-		for (size_t i = 0; i < set->nbases; i++)
-			if (set->bases[i].url != NULL &&
-			    lock_one(lk, ctx, &set->bases[i], &o) < 0)
-				st = CMD_ERROR;
+			want[n++] = recipe_find_base(set, argv[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (want[i]->url == NULL)
+			log_info("base '%s' is the local file '%s': not pinned "
+				 "(its path, size and time go into "
+				 "out/VM.inputs)",
+				 want[i]->name, want[i]->path);
+		else if (lock_one(lk, ctx, want[i], &o) < 0)
+			st = CMD_ERROR;
+	}
+	if (optind == argc) {
 		/* Forget bases the recipes no longer define. */
 		for (size_t i = lock_nbases(lk); i-- > 0;) {
 			const struct base *b =
@@ -219,6 +230,7 @@ exec_lock(int argc, char **argv)
 	}
 	fetch_ctx_free(ctx);
 	lock_free(lk);
+	free(want);
 	return st;
 }
 
@@ -229,6 +241,10 @@ const struct cmd_entry cmd_lock_entry = {
 	.summary = "write or refresh sbx.lock",
 	.min_args = 0,
 	.max_args = -1,
+	.options = lock_options,
+	.operands = CMD_OPERAND_BASE,
+	.writes = "sbx.lock",
+	.example = "sbx-build lock\nsbx-build lock --release 44 fedora-44",
 	.flags = CMD_NEEDS_RECIPES,
 	.exec = exec_lock,
 };

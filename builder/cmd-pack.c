@@ -9,14 +9,17 @@
 
 #define DEFAULT_BUNDLE "sbx-bundle.tar.zst"
 
+static const struct cmd_option pack_options[] = {
+	{"output", 'o', true, "FILE",
+	 "the bundle (default out/" DEFAULT_BUNDLE ")"},
+	{"sign", 's', false, "KEY",
+	 "sign SHA256SUMS with this SSH key (ssh-keygen -Y sign)"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 static enum cmd_status
 exec_pack(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"sign", required_argument, NULL, 's'},
-		{NULL, 0, NULL, 0},
-	};
 	struct pack_options po = {0};
 	const char *output = NULL, *epoch = getenv("SOURCE_DATE_EPOCH");
 	CLEANUP_FREE char *out_dir = path_join(globals.dir, "out");
@@ -26,7 +29,7 @@ exec_pack(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_pack_entry, argc, argv)) != -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
@@ -67,5 +70,9 @@ const struct cmd_entry cmd_pack_entry = {
 	.min_args = 0,
 	.max_args = 0,
 	.flags = 0,
+	.options = pack_options,
+	.writes = "the bundle: out/" DEFAULT_BUNDLE " or FILE",
+	.example =
+		"sbx-build pack --sign ~/.ssh/id_ed25519 -o /tmp/sbx.tar.zst",
 	.exec = exec_pack,
 };

@@ -18,7 +18,7 @@ exec_plan(int argc, char **argv)
 	int r;
 
 	optind = 0;
-	if (getopt_long(argc, argv, "", cmd_no_options, NULL) != -1)
+	if (cmd_getopt(&cmd_plan_entry, argc, argv) != -1)
 		return cmd_bad_option(&cmd_plan_entry);
 	if (!cmd_operands_ok(&cmd_plan_entry, argc - optind))
 		return CMD_USAGE;
@@ -48,6 +48,9 @@ const struct cmd_entry cmd_plan_entry = {
 	.summary = "print the steps the build will take for VM",
 	.min_args = 1,
 	.max_args = 1,
+	.operands = CMD_OPERAND_VM,
+	.writes = "nothing; the plan goes to stdout",
+	.example = "sbx-build plan dev | less",
 	.flags = CMD_NEEDS_RECIPES,
 	.exec = exec_plan,
 };

@@ -54,16 +54,21 @@ report(const char *ref, const char *target, const struct unpack_info *info)
 		 info->n_vms == 1 ? "" : "s", target);
 }
 
+static const struct cmd_option pull_options[] = {
+	{"directory", 'C', true, "DIR",
+	 "unpack into DIR (default out/; missing or empty)"},
+	{"allowed-signers", 'a', false, "FILE",
+	 "require a signature by a key in FILE (ssh-keygen format)"},
+	{"identity", 'I', true, "NAME",
+	 "the signer's identity in the allowed-signers FILE"},
+	{"tls-verify", 't', false, "true|false",
+	 "false: do not verify the registry's TLS certificate"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 static enum cmd_status
 exec_pull(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"directory", required_argument, NULL, 'C'},
-		{"allowed-signers", required_argument, NULL, 'a'},
-		{"identity", required_argument, NULL, 'I'},
-		{"tls-verify", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
-	};
 	struct unpack_options uo = {0};
 	struct unpack_info info = {0};
 	struct share_opts so = {.on_line = progress_line, .opaque = "pull"};
@@ -75,7 +80,7 @@ exec_pull(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "C:I:", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_pull_entry, argc, argv)) != -1) {
 		switch (c) {
 		case 'C':
 			dir = optarg;
@@ -146,5 +151,10 @@ const struct cmd_entry cmd_pull_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.flags = 0,
+	.options = pull_options,
+	.writes = "the bundle's images, run scripts, XML and manifests into "
+		  "out/ or DIR",
+	.example = "sbx-build pull --allowed-signers signers "
+		   "registry.example.org/me/sbx:latest",
 	.exec = exec_pull,
 };

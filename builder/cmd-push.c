@@ -17,14 +17,17 @@ progress_line(void *opaque, const char *line)
 	log_info("%s: %s", (const char *)opaque, line);
 }
 
+static const struct cmd_option push_options[] = {
+	{"sign", 's', false, "KEY",
+	 "sign SHA256SUMS with this SSH key (ssh-keygen -Y sign)"},
+	{"tls-verify", 't', false, "true|false",
+	 "false: do not verify the registry's TLS certificate"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 static enum cmd_status
 exec_push(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"sign", required_argument, NULL, 's'},
-		{"tls-verify", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
-	};
 	struct pack_options po = {0};
 	struct share_opts so = {.on_line = progress_line, .opaque = "push"};
 	struct push_info info = {0};
@@ -37,7 +40,7 @@ exec_push(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_push_entry, argc, argv)) != -1) {
 		switch (c) {
 		case 's':
 			po.sign_key = optarg;
@@ -89,5 +92,9 @@ const struct cmd_entry cmd_push_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.flags = 0,
+	.options = push_options,
+	.writes = "the bundle, as an OCI artifact at REF in the registry",
+	.example = "sbx-build push --sign ~/.ssh/id_ed25519 "
+		   "registry.example.org/me/sbx:latest",
 	.exec = exec_push,
 };

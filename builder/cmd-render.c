@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "overlay-files.h"
+#include "plan.h"
 #include "prepare.h"
 #include "recipe.h"
 #include "secrets.h"
@@ -185,14 +187,17 @@ write_tree(const char *dir, const struct gfiles *f, bool force, char **ret_bad)
 	return r;
 }
 
+static const struct cmd_option render_options[] = {
+	{"force", 'f', true, NULL, "write into a DIR that is not empty"},
+	{"secrets", 's', true, NULL,
+	 "show the secrets of out/secrets/ (generating them), not "
+	 "\"(secret NAME)\""},
+	{NULL, 0, false, NULL, NULL},
+};
+
 static enum cmd_status
 exec_render(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"force", no_argument, NULL, 'f'},
-		{"secrets", no_argument, NULL, 's'},
-		{NULL, 0, NULL, 0},
-	};
 	struct secret_store secrets = {0};
 	struct diag_list *diags;
 	struct plan plan;
@@ -202,7 +207,7 @@ exec_render(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "fs", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_render_entry, argc, argv)) != -1) {
 		if (c == 'f')
 			force = true;
 		else if (c == 's')
@@ -240,6 +245,14 @@ exec_render(int argc, char **argv)
 		return CMD_ERROR;
 	}
 	diag_list_free(diags);
+	r = overlay_add_files(&plan.files, &plan.overlay, &bad);
+	if (r < 0) {
+		log_error("cannot read the overlay file '%s': %s", bad,
+			  strerror(-r));
+		free(bad);
+		plan_release(&plan);
+		return CMD_ERROR;
+	}
 	r = write_tree(argv[optind + 1], &plan.files, force, &bad);
 	plan_release(&plan);
 	if (r == -ENOTEMPTY) {
@@ -273,5 +286,9 @@ const struct cmd_entry cmd_render_entry = {
 	.min_args = 2,
 	.max_args = 2,
 	.flags = CMD_NEEDS_RECIPES,
+	.options = render_options,
+	.operands = CMD_OPERAND_VM_DIR,
+	.writes = "DIR: each rendered guest file, and DIR/.owners",
+	.example = "sbx-build render proxy /tmp/proxy-files",
 	.exec = exec_render,
 };

@@ -16,7 +16,7 @@ exec_scripts(int argc, char **argv)
 	int r;
 
 	optind = 0;
-	if (getopt_long(argc, argv, "", cmd_no_options, NULL) != -1)
+	if (cmd_getopt(&cmd_scripts_entry, argc, argv) != -1)
 		return cmd_bad_option(&cmd_scripts_entry);
 	if (!cmd_operands_ok(&cmd_scripts_entry, argc - optind))
 		return CMD_USAGE;
@@ -60,6 +60,10 @@ const struct cmd_entry cmd_scripts_entry = {
 	.summary = "write the run scripts and libvirt XML, build nothing",
 	.min_args = 0,
 	.max_args = -1,
+	.operands = CMD_OPERAND_VM,
+	.writes = "out/run-VM.sh and out/VM.xml for each VM (default: all), "
+		  "out/run-all.sh, out/host/",
+	.example = "sbx-build scripts\nsbx-build -q scripts dev",
 	.flags = CMD_NEEDS_RECIPES,
 	.exec = exec_scripts,
 };

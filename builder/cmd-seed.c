@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "overlay-files.h"
+#include "plan.h"
 #include "prepare.h"
 #include "recipe.h"
 #include "secrets.h"
@@ -30,7 +32,7 @@ exec_seed(int argc, char **argv)
 	int r;
 
 	optind = 0;
-	if (getopt_long(argc, argv, "", cmd_no_options, NULL) != -1)
+	if (cmd_getopt(&cmd_seed_entry, argc, argv) != -1)
 		return cmd_bad_option(&cmd_seed_entry);
 	if (!cmd_operands_ok(&cmd_seed_entry, argc - optind))
 		return CMD_USAGE;
@@ -58,6 +60,15 @@ exec_seed(int argc, char **argv)
 		return CMD_ERROR;
 	}
 	diag_list_free(diags);
+	r = overlay_add_files(&plan.files, &plan.overlay, &bad);
+	if (r < 0) {
+		log_error("cannot read the overlay file '%s': %s", bad,
+			  strerror(-r));
+		free(bad);
+		plan_release(&plan);
+		secret_store_release(&secrets);
+		return CMD_ERROR;
+	}
 	hashes = xcalloc(vm->nusers + 1, sizeof(*hashes));
 	for (size_t i = 0; i < vm->nusers; i++) {
 		const struct user *u = &vm->users[i];
@@ -108,6 +119,9 @@ const struct cmd_entry cmd_seed_entry = {
 	.summary = "write a cloud-init NoCloud seed ISO for VM",
 	.min_args = 1,
 	.max_args = 1,
+	.operands = CMD_OPERAND_VM,
+	.writes = "out/VM-seed.iso",
+	.example = "sbx-build seed dev",
 	.flags = CMD_NEEDS_RECIPES,
 	.exec = exec_seed,
 };

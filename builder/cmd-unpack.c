@@ -30,15 +30,19 @@ record_members(const char *target)
 	closedir(d);
 }
 
+static const struct cmd_option unpack_options[] = {
+	{"directory", 'C', true, "DIR",
+	 "unpack into DIR (default out/; missing or empty)"},
+	{"allowed-signers", 'a', false, "FILE",
+	 "require a signature by a key in FILE (ssh-keygen format)"},
+	{"identity", 'I', true, "NAME",
+	 "the signer's identity in the allowed-signers FILE"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 static enum cmd_status
 exec_unpack(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"directory", required_argument, NULL, 'C'},
-		{"allowed-signers", required_argument, NULL, 'a'},
-		{"identity", required_argument, NULL, 'I'},
-		{NULL, 0, NULL, 0},
-	};
 	struct unpack_options uo = {0};
 	struct unpack_info info = {0};
 	const char *dir = NULL, *bundle;
@@ -47,7 +51,7 @@ exec_unpack(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "C:I:", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_unpack_entry, argc, argv)) != -1) {
 		switch (c) {
 		case 'C':
 			dir = optarg;
@@ -101,5 +105,11 @@ const struct cmd_entry cmd_unpack_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.flags = 0,
+	.options = unpack_options,
+	.operands = CMD_OPERAND_FILE,
+	.writes = "the bundle's images, run scripts, XML and manifests into "
+		  "out/ or DIR",
+	.example = "sbx-build unpack --allowed-signers signers "
+		   "--identity me@example.org sbx.tar.zst",
 	.exec = exec_unpack,
 };

@@ -22,14 +22,16 @@ manifest_path(const char *image)
 	return xasprintf("%.*s.manifest", (int)n, image);
 }
 
+static const struct cmd_option verify_options[] = {
+	{"accel", 'a', false, "kvm|tcg", "the appliance's accelerator"},
+	{"manifest", 'm', false, "FILE",
+	 "the manifest (default: IMAGE's .qcow2 replaced by .manifest)"},
+	{NULL, 0, false, NULL, NULL},
+};
+
 static enum cmd_status
 exec_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"accel", required_argument, NULL, 'a'},
-		{"manifest", required_argument, NULL, 'm'},
-		{NULL, 0, NULL, 0},
-	};
 	enum image_accel accel = IMAGE_ACCEL_AUTO;
 	CLEANUP_FREE char *mpath = NULL, *text = NULL, *err = NULL;
 	const char *image, *mopt = NULL;
@@ -40,7 +42,7 @@ exec_verify(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(&cmd_verify_entry, argc, argv)) != -1) {
 		switch (c) {
 		case 'a':
 			if (strcmp(optarg, "kvm") == 0) {
@@ -109,5 +111,9 @@ const struct cmd_entry cmd_verify_entry = {
 	.min_args = 1,
 	.max_args = 1,
 	.flags = 0,
+	.options = verify_options,
+	.operands = CMD_OPERAND_IMAGE,
+	.writes = "nothing; one line per difference goes to stdout",
+	.example = "sbx-build verify out/dev.qcow2",
 	.exec = exec_verify,
 };

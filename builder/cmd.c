@@ -1,5 +1,6 @@
 /* The setup every command shares; the table itself is in main.c. */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,7 +63,85 @@ cmd_operands_ok(const struct cmd_entry *cmd, int n)
 	return false;
 }
 
-const struct option cmd_no_options[] = {{0}};
+const struct cmd_entry *const *
+cmd_get_table(void)
+{
+	return cmd_table;
+}
+
+/* The option named NAME (n bytes), or, when n is 0, the short option
+ * -C; NULL when cmd has none. */
+static const struct cmd_option *
+find_option(const struct cmd_entry *cmd, const char *name, size_t n, char c)
+{
+	for (const struct cmd_option *o = cmd->options; o && o->name; o++)
+		if (n > 0 ? strlen(o->name) == n &&
+				    strncmp(o->name, name, n) == 0
+			  : o->short_too && o->val == c)
+			return o;
+	return NULL;
+}
+
+/* getopt_long takes any unambiguous prefix of a long option ("fetch
+ * --all" would be --allow-http): refuse a long option that is not
+ * spelled out.  true (after saying so) when argv has one. */
+static bool
+abbreviated(const struct cmd_entry *cmd, int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+		size_t n = strcspn(a, "=");
+		const struct cmd_option *o;
+
+		if (a[0] != '-' || a[1] == '\0') {
+			continue;
+		} else if (a[1] != '-') {
+			/* "-o FILE": FILE may start with "--". */
+			o = a[2] == '\0' ? find_option(cmd, NULL, 0, a[1])
+					 : NULL;
+			i += o != NULL && o->arg != NULL;
+			continue;
+		}
+		o = find_option(cmd, a + 2, n - 2, 0);
+		if (o == NULL || n == 2) {
+			/* getopt's own words: every unknown option reads
+			 * alike. */
+			fprintf(stderr, "%s: unrecognized option '%s'\n",
+				argv[0], a);
+			return true;
+		}
+		/* "--from FILE": FILE may start with "--". */
+		i += o->arg != NULL && a[n] == '\0';
+	}
+	return false;
+}
+
+int
+cmd_getopt(const struct cmd_entry *cmd, int argc, char **argv)
+{
+	struct option lo[CMD_MAX_OPTIONS + 1] = {{0}};
+	char so[3 * CMD_MAX_OPTIONS + 1] = "";
+	size_t n = 0, k = 0;
+
+	if (optind == 0 && abbreviated(cmd, argc, argv)) {
+		optind = argc;
+		return '?';
+	}
+	for (const struct cmd_option *o = cmd->options; o && o->name; o++) {
+		if (n == CMD_MAX_OPTIONS)
+			abort(); /* a programming error: raise the limit */
+		lo[n++] = (struct option){
+			o->name, o->arg ? required_argument : no_argument, NULL,
+			o->val};
+		if (o->short_too) {
+			so[k++] = (char)o->val;
+			if (o->arg)
+				so[k++] = ':';
+		}
+	}
+	so[k] = '\0';
+	return getopt_long(argc, argv, so, lo, NULL);
+}
 
 enum cmd_status
 cmd_bad_option(const struct cmd_entry *cmd)

@@ -16,12 +16,42 @@ enum cmd_flags {
 	CMD_NEEDS_RECIPES = 1u << 0,
 };
 
+/* One option of a command.  The command's cmd_option array is the only
+ * list of its options: cmd_getopt parses with it, and 'help CMD', the bash
+ * completion and the README and man page tables are printed from it
+ * (cmd-doc.c), so they cannot drift. */
+struct cmd_option {
+	const char *name; /* long name, without "--" */
+	int val;	  /* what cmd_getopt returns for it */
+	bool short_too;	  /* "-VAL" is accepted as well */
+	const char *arg;  /* its argument (FILE, DIR, kvm|tcg); NULL: none */
+	const char *help; /* one line */
+};
+
+#define CMD_MAX_OPTIONS 16
+
+/* What a command's operands are, for the completion. */
+enum cmd_operand {
+	CMD_OPERAND_NONE = 0,
+	CMD_OPERAND_VM,
+	CMD_OPERAND_BASE,
+	CMD_OPERAND_VM_DIR, /* a VM, then a directory */
+	CMD_OPERAND_FILE,
+	CMD_OPERAND_IMAGE, /* a .qcow2 file */
+	CMD_OPERAND_COMMAND,
+};
+
 struct cmd_entry {
 	const char *name;
 	const char *usage;	/* arguments, printed after the name */
 	const char *summary;	/* one line for 'help' */
 	int min_args, max_args; /* operands after options; -1 = no limit */
 	unsigned flags;
+	/* Terminated by a NULL name; NULL when the command has none. */
+	const struct cmd_option *options;
+	enum cmd_operand operands;
+	const char *writes;  /* what the command writes, for 'help CMD' */
+	const char *example; /* one or more command lines, '\n'-separated */
 	/* argv[0] is the command name; getopt-style options follow. */
 	enum cmd_status (*exec)(int argc, char **argv);
 };
@@ -56,16 +86,22 @@ bool cmd_operands_ok(const struct cmd_entry *cmd, int n);
 /* Reports an unknown option or a missing option argument (getopt's '?'
  * or ':') with the usage line; returns CMD_USAGE. */
 enum cmd_status cmd_bad_option(const struct cmd_entry *cmd);
-/* For commands without options: getopt_long still names an unknown one.
- * Every command takes its options anywhere among its operands (GNU
- * style); "--" ends them. */
-extern const struct option cmd_no_options[];
+/* getopt_long over cmd->options (none when NULL): every command takes
+ * its options anywhere among its operands (GNU style); "--" ends them.
+ * A long option must be spelled out (no abbreviations).  The caller sets
+ * optind = 0 before the first call. */
+int cmd_getopt(const struct cmd_entry *cmd, int argc, char **argv);
+/* The table main.c handed over, for cmd-doc.c. */
+const struct cmd_entry *const *cmd_get_table(void);
 struct lock;
 /* Loads the lock file at path (missing is empty), printing every problem
  * with its position; NULL after a failure was reported. */
 struct lock *cmd_lock_load(const char *path);
 /* Logs "'NAME' is not available yet" and returns CMD_ERROR. */
 enum cmd_status cmd_not_yet(const char *name, const char *issue);
+
+/* --offline, --force, --accel: 'all' and 'build' (cmd-build.c). */
+extern const struct cmd_option cmd_bake_options[];
 
 extern const struct cmd_entry cmd_all_entry;
 extern const struct cmd_entry cmd_build_entry;

@@ -5,11 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd-doc.h"
 #include "cmd.h"
 #include "progress.h"
 #include "util.h"
 
-/* The command table, sorted by name: one entry per cmd-<verb>.c. */
+/* The command table, sorted by name: one entry per cmd-<verb>.c.  A new
+ * command: write builder/cmd-<verb>.c with its cmd_entry (options, operand
+ * kind, what it writes, an example), declare the entry in cmd.h, add it
+ * here, then run scripts/gen-docs: 'help', '--help', the completion and
+ * the README and man page tables all come from the entry. */
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_all_entry,
 	&cmd_build_entry,
@@ -99,6 +104,13 @@ main(int argc, char **argv)
 		usage(stderr);
 		return CMD_USAGE;
 	}
+	/* "CMD --help" anywhere before "--": the command's help, without
+	 * loading any recipe. */
+	for (int i = optind + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0) {
+			cmd_doc_help(stdout, cmd);
+			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+		}
 	status = cmd_run(cmd, argc - optind, argv + optind);
 	/* A full disk must not look like success (git's run_builtin). */
 	if (fflush(stdout) != 0 || ferror(stdout)) {

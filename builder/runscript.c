@@ -297,13 +297,15 @@ emit_prepare(const struct rs *s)
 {
 	struct strbuf *sb = s->sb;
 
+	sb_puts(sb, "if running; then say \"already running (pid $(cat "
+		    "\"$pidf\"))\"; exit 1; fi\n"
+		    "if ! command -v \"$qemu\" >/dev/null; then say \"no "
+		    "'$qemu': install QEMU (qemu-system-x86)\"; exit 1; fi\n"
+		    "if [ ! -f \"$disk\" ]; then say \"no disk '$disk': build "
+		    "it with sbx-build\"; exit 1; fi\n");
+	/* Before the state overlay is made on it. */
+	sb_puts(sb, runscript_disk_check());
 	sb_puts(sb,
-		"if running; then say \"already running (pid $(cat "
-		"\"$pidf\"))\"; exit 1; fi\n"
-		"if ! command -v \"$qemu\" >/dev/null; then say \"no "
-		"'$qemu': install QEMU (qemu-system-x86)\"; exit 1; fi\n"
-		"if [ ! -f \"$disk\" ]; then say \"no disk '$disk': build "
-		"it with sbx-build\"; exit 1; fi\n"
 		"mkdir -p \"$here/logs\"\n"
 		"prepare_state\n"
 		"case ${SBX_ACCEL:-} in\n"
@@ -315,6 +317,7 @@ emit_prepare(const struct rs *s)
 		"esac\n"
 		"cpu=max\n"
 		"if [ \"$accel\" = kvm ]; then cpu=host; fi\n");
+
 	if (!s->client)
 		return;
 	/* The link's client side: reconnect where QEMU can. */

@@ -26,6 +26,11 @@ int runscript_link_socket(const struct recipe_set *set, const struct vm *vm,
  * (ID from the out/ path) or, without XDG_RUNTIME_DIR, out/run.  Needs
  * $here (the script's directory) to be set. */
 const char *runscript_rundir(void);
+/* Shell that stops with a message naming the missing image and how to get
+ * it (sbx-build build VM, or qemu-img rebase) when $disk is a qcow2
+ * overlay whose backing file is gone (runscript-disk.c).  Uses say() and
+ * $disk, $vm. */
+const char *runscript_disk_check(void);
 
 /* out/run-VM.sh.  -EINVAL when a name cannot be used in a file name. */
 int runscript_render(const struct recipe_set *set, const struct vm *vm,

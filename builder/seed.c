@@ -116,6 +116,22 @@ user_data_users(struct strbuf *sb, const struct vm *vm,
 	}
 }
 
+/* The recipe's packages, installed by cloud-init's package module before
+ * runcmd starts the services (the files, among them a proxy drop-in for
+ * the package manager, are written before it). */
+static void
+user_data_packages(struct strbuf *sb, const struct vm *vm)
+{
+	if (vm->packages.n == 0)
+		return;
+	sb_puts(sb, "packages:\n");
+	for (size_t i = 0; i < vm->packages.n; i++) {
+		sb_puts(sb, "  - ");
+		yq(sb, vm->packages.v[i]);
+		sb_putc(sb, '\n');
+	}
+}
+
 static void
 user_data_files(struct strbuf *sb, const struct gfiles *files)
 {
@@ -255,6 +271,7 @@ seed_build(const struct vm *vm, const struct gfiles *files,
 		     "ssh_pwauth: false\n"
 		     "disable_root: true\n");
 	user_data_users(&sb, vm, hashes);
+	user_data_packages(&sb, vm);
 	user_data_files(&sb, files);
 	user_data_runcmd(&sb, vm, files);
 	ret->user_data = sb_detach(&sb, NULL);

@@ -17,8 +17,11 @@ struct seed_docs {
  * disable flag, /etc/machine-id (already set when cloud-init runs) and
  * the NetworkManager keyfiles (network-config replaces them). */
 bool seed_skips(const char *path);
-/* Pure.  hashes[i] is the crypt(3) hash of vm->users[i]'s password, NULL
- * for a locked account. */
+/* Pure.  user-data holds the users, the recipe's packages (cloud-init's
+ * 'packages:'), every file of files (the rendered ones and, as 'seed'
+ * passes them, the overlay's) and the commands that make directories and
+ * symlinks and enable the units.  hashes[i] is the crypt(3) hash of
+ * vm->users[i]'s password, NULL for a locked account. */
 void seed_build(const struct vm *vm, const struct gfiles *files,
 		const char *const *hashes, struct seed_docs *ret);
 void seed_docs_release(struct seed_docs *d);

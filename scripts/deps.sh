@@ -35,20 +35,21 @@ FEDORA_KERNEL=kernel-core
 # fixture images (debootstrap, guestfish, syslinux, mtools, dosfstools,
 # cpio), the bench's virt-customize, the end-to-end test's servers, a
 # container registry with TLS and basic auth (docker-registry, htpasswd)
-# serving busybox images made at test time, and sshd and rsync for the
-# run scripts' SSH channel (test-runscript).
+# serving busybox images made at test time, sshd and rsync for the
+# run scripts' SSH channel (test-runscript), and bash-completion
+# (check-cli runs the generated completion).
 DEBIAN_TEST_PKGS="
 libcmocka-dev gnupg zstd curl python3 openssl iproute2 util-linux bc podman
 tinyproxy nftables shellcheck libvirt-clients libxml2-utils
 openssh-server rsync
 debootstrap libguestfs-tools guestfs-tools syslinux mtools dosfstools cpio
-docker-registry busybox-static apache2-utils
+docker-registry busybox-static apache2-utils bash-completion
 "
 FEDORA_TEST_PKGS="
 libcmocka-devel gnupg2 zstd curl python3 openssl iproute util-linux bc podman
 tinyproxy nftables ShellCheck libvirt-client libxml2 openssh-server rsync
 debootstrap guestfs-tools syslinux mtools dosfstools cpio glibc-static
-docker-distribution busybox httpd-tools
+docker-distribution busybox httpd-tools bash-completion
 "
 # Packages whose installation enables services the tests must not leave
 # running (PACKAGE:UNIT,UNIT...): the tests start their own tinyproxy, and

@@ -50,6 +50,22 @@ expect 0 '' -- render proxy "$tmp/r-after" --force
 	{ echo "FAIL: render VM DIR --force wrote nothing"; fails=$((fails + 1)); }
 expect 0 '' -- plan -- proxy
 
+# render writes the overlay's files too, byte for byte, root-owned in
+# .owners; an overlay file replaces the rendered file of its path.
+expect 0 '' -- render proxy "$tmp/r-ov"
+cmp -s overlays/proxy/etc/sbx/containers/tinyproxy/Containerfile \
+	"$tmp/r-ov/etc/sbx/containers/tinyproxy/Containerfile" ||
+	{ echo "FAIL: render proxy lacks the overlay's Containerfile"; fails=$((fails + 1)); }
+grep -q '^0644 root:root file /etc/sbx/containers/tinyproxy/Containerfile$' "$tmp/r-ov/.owners" ||
+	{ echo "FAIL: .owners lacks the overlay's Containerfile"; fails=$((fails + 1)); }
+mkdir -p "$tmp/ovp/overlays/dev/etc" && cp -r recipes "$tmp/ovp/"
+echo overlay-host >"$tmp/ovp/overlays/dev/etc/hostname"
+expect 0 '' -- -C "$tmp/ovp" render dev "$tmp/r-ov2"
+[ "$(cat "$tmp/r-ov2/etc/hostname")" = overlay-host ] ||
+	{ echo "FAIL: the overlay's /etc/hostname did not win in render"; fails=$((fails + 1)); }
+[ "$(grep -c ' /etc/hostname$' "$tmp/r-ov2/.owners")" = 1 ] ||
+	{ echo "FAIL: .owners lists /etc/hostname other than once"; fails=$((fails + 1)); }
+
 # scripts says what it wrote, and -q silences it.
 mkdir -p "$tmp/sp" && cp -r recipes "$tmp/sp/"
 expect 0 "wrote '$tmp/sp/out/run-dev.sh' and '$tmp/sp/out/dev.xml'" -- \
@@ -104,7 +120,7 @@ expect 0 '' -- -C "$bp" fetch --offline fedora-44
 expect 1 "is not in the cache '$tmp/c2'" -- -C "$bp" fetch --offline --cache "$tmp/c2" fedora-44
 expect 2 'unrecognized option' -- lock --bogus
 expect 2 "--release wants a Fedora release number, not 'abc'" -- lock --release abc
-expect 1 "no downloadable base named 'nosuch'" -- -C "$bp" lock nosuch
+expect 1 "no base named 'nosuch'" -- -C "$bp" lock nosuch
 expect 1 'lists no Cloud Base image for Fedora 41' -- -C "$bp" lock \
 	--releases-url "file://$bp/rel.json" --release 41 fedora-44
 [ -e "$bp/sbx.lock" ] && { echo "FAIL: a failed lock wrote sbx.lock"; fails=$((fails + 1)); }
@@ -118,20 +134,174 @@ rm "$bp/out/proxy-seed.iso" && mkdir "$bp/out/proxy-seed.iso"
 expect 1 "cannot rename '.*' to '$bp/out/proxy-seed.iso'" -- -C "$bp" seed proxy
 unset XDG_CACHE_HOME
 
-# Every command of the table answers 'help CMD' and is in --help.
-for c in all build check clean fetch help lock pack plan pull push render scripts seed unpack verify; do
+# Every command, from the table (--help lists it): 'help CMD' and
+# 'CMD --help' print the same help, with its options, what it writes and
+# an example; each option in that help is in the usage line; an unknown
+# option before or after the operands, or a missing operand, is a usage
+# error (exit 2, the command's usage line); after '--' nothing is an option.
+cmds=$("$SBX" --help | sed -n 's/^  \([a-z]*\) .*/\1/p')
+[ "$(echo "$cmds" | wc -w)" -ge 16 ] || { echo "FAIL: --help lists $(echo $cmds)"; fails=$((fails + 1)); }
+for c in $cmds; do
 	expect 0 '' -- help "$c"
-	"$SBX" --help | grep -q "^  $c " ||
-		{ echo "FAIL: --help lacks '$c'"; fails=$((fails + 1)); }
+	cp "$tmp/out" "$tmp/help-$c"
+	expect 0 '' -- "$c" --help
+	cmp -s "$tmp/out" "$tmp/help-$c" ||
+		{ echo "FAIL: '$c --help' differs from 'help $c'"; fails=$((fails + 1)); }
+	for part in "^usage: sbx-build $c" '^writes:' '^example:' "^  sbx-build.* $c"; do
+		grep -q "$part" "$tmp/help-$c" ||
+			{ echo "FAIL: help $c lacks '$part'"; fails=$((fails + 1)); }
+	done
+	usage=$(sed -n 1p "$tmp/help-$c")
+	sed -n '/^options:/,/^$/s/^  \(\(-.\), \)\{0,1\}\(--[a-z-]*\).*/\3 \2/p' \
+		"$tmp/help-$c" >"$tmp/opts"
+	while read -r long short; do
+		[ "$long" = --help ] && continue
+		case "$usage" in *"$long"* | *"${short:-$long}"*) ;; *)
+			echo "FAIL: help $c: option $long is not in '$usage'"
+			fails=$((fails + 1)) ;; esac
+	done <"$tmp/opts"
+	expect 2 "usage: sbx-build $c" -- "$c" --bogus
+	grep -q "unrecognized option '--bogus'" "$tmp/err" ||
+		{ echo "FAIL: $c --bogus: $(head -1 "$tmp/err")"; fails=$((fails + 1)); }
+	expect 2 "usage: sbx-build $c" -- "$c" a b c --bogus
+	# No abbreviations: '--al' is not --all or --allow-http.
+	expect 2 "unrecognized option '--al'" -- "$c" --al
+	# A command that takes no such option refuses it (exit 2) before
+	# doing anything.
+	for o in --offline --force --accel=kvm --secrets --all; do
+		grep -q "^  \(-., \)\{0,1\}${o%%=*}\b" "$tmp/help-$c" && continue
+		expect 2 "unrecognized option '$o'" -- "$c" "$o"
+	done
 done
+expect 2 'missing operand' -- build
+expect 2 'usage: sbx-build render' -- render proxy
+expect 1 "no VM named '--force'" -- plan -- --force
+expect 2 'too many operands' -- check -- x
+expect 2 "usage: sbx-build help" -- help --markdown plan
 
-# README, --help and the man page name the same commands.
-for c in $("$SBX" --help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
+# fetch and lock act on the bases the VMs use, and treat a local base
+# alike: fetch checks it (exit 0, or 1 naming the file), lock says it is
+# not pinned.  The unused bases point at a closed local port: touching
+# one fails.
+lp=$tmp/localbase
+mkdir -p "$lp/images" && cp -r recipes "$lp/"
+sed -i 's#https://[^ ]*#https://127.0.0.1:9/x#' "$lp/recipes/bases.yaml"
+head -c 1024 /dev/zero >"$lp/images/mine.qcow2"
+printf '  mine:\n    distro: fedora\n    path: images/mine.qcow2\n    checksum: sha256:%s\n' \
+	"$(sha256sum "$lp/images/mine.qcow2" | cut -c1-64)" >>"$lp/recipes/bases.yaml"
+sed -i 's/^base: .*/base: mine/' "$lp/recipes/dev.yaml" "$lp/recipes/proxy.yaml"
+# (fetch without BASE also fetches container images, from the network)
+expect 0 "base 'mine' is the local file '.*', matching its checksum" -- -C "$lp" fetch --offline mine
+expect 0 "local file" -- -C "$lp" fetch mine
+# (lock without BASE also pins container images, from the network)
+expect 0 "base 'mine' is the local file 'images/mine.qcow2': not pinned" -- -C "$lp" lock mine
+[ -e "$lp/sbx.lock" ] && { echo "FAIL: lock of a local base wrote sbx.lock"; fails=$((fails + 1)); }
+expect 1 "cannot lock base 'fedora-44'" -- -C "$lp" lock fedora-44
+expect 1 "no base named 'nosuch'" -- -C "$lp" lock nosuch
+expect 2 "'mine' is the local file 'images/mine.qcow2'; --from is for a downloaded base" -- \
+	-C "$lp" fetch --from /dev/null mine
+printf 'x' | dd of="$lp/images/mine.qcow2" conv=notrunc 2>/dev/null
+expect 1 "base 'mine': '.*mine.qcow2' has sha256:.*, not the recipe's" -- -C "$lp" fetch --offline mine
+rm "$lp/images/mine.qcow2"
+expect 1 "base 'mine' is the local file '.*mine.qcow2': No such file" -- -C "$lp" fetch mine
+
+# Each error once: two VMs on one missing base name it once (offline and
+# with an empty cache, nothing starts an appliance), and no failing
+# command repeats a line.
+ep=$tmp/errs
+mkdir -p "$ep/cache" && cp -r recipes "$ep/"
+once() {
+	if [ -n "$(sort "$tmp/err" | uniq -d)" ]; then
+		echo "FAIL: sbx-build $*: a line printed twice:"
+		sort "$tmp/err" | uniq -d | sed 's/^/  /'
+		fails=$((fails + 1))
+	fi
+}
+# (an empty cache of our own: a cached base would start a real build)
+saved_cache=${XDG_CACHE_HOME-unset}
+XDG_CACHE_HOME=$ep/cache
+export XDG_CACHE_HOME
+expect 1 "is not in the cache '$ep/cache/sbx-build'" -- -C "$ep" all --offline
+[ "$(grep -c "cannot get base 'fedora-44'" "$tmp/err")" = 1 ] ||
+	{ echo "FAIL: all --offline: the base error is not printed once"; fails=$((fails + 1)); }
+once all --offline
+expect 1 "cannot get base 'fedora-44'" -- -C "$ep" build --offline proxy dev
+once build --offline proxy dev
+expect 1 "cannot fetch base 'fedora-44' offline" -- -C "$ep" fetch --offline
+once fetch --offline
+if [ "$saved_cache" = unset ]; then unset XDG_CACHE_HOME; else XDG_CACHE_HOME=$saved_cache; fi
+expect 1 "unknown key 'pakages'" -- -C tests/fixtures/recipes/unknown-key check
+once check
+
+# README, the man page and the completion are what the table prints.
+scripts/gen-docs --check >"$tmp/gen" 2>&1 ||
+	{ echo "FAIL: scripts/gen-docs --check:"; cat "$tmp/gen"; fails=$((fails + 1)); }
+for c in $cmds; do
 	grep -q "^| \`$c" README.md ||
 		{ echo "FAIL: README.md lacks command '$c'"; fails=$((fails + 1)); }
 	grep -Eq "^\.B[IR]* \"?$c( |\"|\$)" doc/sbx-build.1 ||
 		{ echo "FAIL: doc/sbx-build.1 lacks command '$c'"; fails=$((fails + 1)); }
 done
+grep -q '^| `lock` | `--releases-url URL`' README.md ||
+	{ echo "FAIL: README lacks lock --releases-url"; fails=$((fails + 1)); }
+if command -v shellcheck >/dev/null 2>&1; then
+	shellcheck -s bash contrib/sbx-build.bash ||
+		{ echo "FAIL: shellcheck contrib/sbx-build.bash"; fails=$((fails + 1)); }
+fi
+
+# The completion itself, run by bash with bash-completion: a command's
+# options are exactly those its help lists; VM names where a VM goes, and
+# never after --accel.
+bc=/usr/share/bash-completion/bash_completion
+if [ -r "$bc" ]; then
+	# complete WORD...: what the completion offers for the last word.
+	complete() {
+		bash -c '. "$1"; . contrib/sbx-build.bash; shift
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+			COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+			_sbx_build sbx-build "${COMP_WORDS[COMP_CWORD]}" \
+				"${COMP_WORDS[COMP_CWORD - 1]}"
+			printf "%s\n" "${COMPREPLY[@]}"' sh "$bc" sbx-build "$@" |
+			sort | tr '\n' ' ' | sed 's/ $//'
+	}
+	# compl_is WANT WORD...
+	compl_is() {
+		want=$1
+		shift
+		got=$(complete "$@")
+		[ "$got" = "$want" ] ||
+			{ echo "FAIL: completion of '$*': '$got', expected '$want'"; fails=$((fails + 1)); }
+	}
+	for c in $cmds; do
+		want=$(sed -n '/^options:/,/^$/s/^  \(-\(.\), \)\{0,1\}\(--[a-z-]*\).*/-\2 \3/p' \
+			"$tmp/help-$c" | tr ' ' '\n' | grep -v '^-$' | sort | tr '\n' ' ' | sed 's/ $//')
+		compl_is "$want" "$c" -
+	done
+	compl_is 'dev proxy' build ''
+	compl_is 'dev proxy' build --force ''
+	compl_is 'kvm tcg' build --accel ''
+	compl_is 'kvm tcg' verify --accel ''
+	compl_is '' plan dev ''
+	compl_is 'dev proxy' render ''
+	compl_is '--force --help --secrets -f -s' render -
+	compl_is 'debian-13 fedora-44' fetch ''
+	compl_is '' lock --release ''
+	compl_is 'fetch' help fe
+	compl_is 'check' ch
+	compl_is '' nosuch ''
+	compl_is 'check clean' -C . c
+elif [ "${SBX_TEST_STRICT:-0}" = 1 ]; then
+	echo "FAIL: no $bc (make test-deps)"
+	fails=$((fails + 1))
+else
+	echo "check-cli: completion not run: no $bc (make test-deps)"
+fi
+
+# images/, where the README suggests local bases go, is not committed.
+if git rev-parse --git-dir >/dev/null 2>&1; then
+	git check-ignore -q images/my.qcow2 ||
+		{ echo "FAIL: images/ is not in .gitignore"; fails=$((fails + 1)); }
+fi
 
 # make install honours DESTDIR and PREFIX.
 make -s install DESTDIR="$tmp/dest" PREFIX=/opt/sbx >/dev/null 2>&1 ||

@@ -711,6 +711,56 @@ test_ssh_channel(void **state)
 		0);
 }
 
+/* A real qcow2 overlay naming backing file NAME, which need not exist
+ * (qemu-img create -u): the run script makes its state overlay on it. */
+static void
+write_overlay(const char *path, const char *name)
+{
+	unlink(path);
+	assert_int_equal(test_sh("qemu-img create -q -f qcow2 -u -F qcow2 "
+				 "-b '%s' '%s' 1M",
+				 name, path),
+			 0);
+}
+
+/* A disk whose base is gone: the script names the base and how to get it
+ * back, before QEMU runs; with the base there (absolute or relative to
+ * the disk), QEMU runs. */
+static void
+test_missing_backing(void **state)
+{
+	struct ctx *c = *state;
+	CLEANUP_FREE char *disk = path_join(c->dir, "out/proxy.qcow2");
+	CLEANUP_FREE char *base = path_join(c->dir, "base.qcow2");
+	CLEANUP_FREE char *err = NULL;
+	CLEANUP_FREE char *want = NULL;
+
+	test_need("qemu-img");
+	write_overlay(disk, base);
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 1);
+	err = file_in(c, "stderr");
+	want = xasprintf("proxy: the disk '%s' is an overlay on the base image "
+			 "'%s', which is missing: rebuild the disk with "
+			 "'sbx-build build proxy'",
+			 disk, base);
+	assert_contains(err, want);
+	assert_contains(err, "'qemu-img rebase -u -F qcow2 -b COPY ");
+	assert_int_equal(test_sh("test ! -e %s/fake/proxy.argv", c->dir), 0);
+	assert_int_equal(test_sh("qemu-img create -q -f qcow2 '%s' 1M", base),
+			 0);
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	assert_int_equal(run(c, "", "run-proxy.sh", "--stop"), 0);
+	assert_int_equal(run(c, "", "run-proxy.sh", "--reset"), 0);
+	write_overlay(disk, "../base.qcow2");
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	assert_int_equal(unlink(base), 0);
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 1);
+	assert_int_equal(test_sh("grep -q \"base image '../base.qcow2', which "
+				 "is missing\" %s/stderr",
+				 c->dir),
+			 0);
+}
+
 static void
 test_ssh_key(void **state)
 {
@@ -992,6 +1042,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ssh_channel, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_missing_backing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_accel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_image, setup,

@@ -6,6 +6,8 @@
 
 #include "testutil.h"
 
+#include "overlay-files.h"
+#include "overlay.h"
 #include "recipe.h"
 #include "render.h"
 #include "seed.h"
@@ -64,6 +66,8 @@ setup(void **state)
 	struct diag_list *d = NULL;
 	struct render_input in = {.secrets = sec, .nsecrets = 1};
 	const char *hashes[] = {"$y$j9T$salt$hash", NULL};
+	struct overlay ov = {0};
+	char *bad = NULL;
 
 	assert_int_equal(recipe_set_load(".", &c->set, &d), 0);
 	diag_list_free(d);
@@ -73,6 +77,10 @@ setup(void **state)
 	d = diag_list_new();
 	assert_int_equal(render_vm(&in, &c->files, d), 0);
 	diag_list_free(d);
+	/* As 'seed' does: the overlay's files join the rendered ones. */
+	assert_int_equal(overlay_scan(".", "overlays/proxy", &ov, &bad), 0);
+	assert_int_equal(overlay_add_files(&c->files, &ov, &bad), 0);
+	overlay_release(&ov);
 	seed_build(c->vm, &c->files, hashes, &c->docs);
 	*state = c;
 	return 0;
@@ -142,6 +150,15 @@ test_documents(void **state)
 
 	assert_true(str_starts_with(ud, "#cloud-config\n"));
 	check_user_data(&c->files, ud);
+	/* The overlay's Containerfile (checked byte for byte above) and the
+	 * recipe's packages, which the bake installs. */
+	assert_non_null(gfiles_find(
+		&c->files, "/etc/sbx/containers/tinyproxy/Containerfile"));
+	assert_non_null(strstr(
+		ud, "  - path: "
+		    "\"/etc/sbx/containers/tinyproxy/Containerfile\"\n"));
+	assert_non_null(strstr(ud, "packages:\n  - \"podman\"\n"
+				   "  - \"nftables\"\nwrite_files:\n"));
 	assert_null(strstr(ud, "cloud-init.disabled"));
 	assert_null(strstr(ud, "/etc/machine-id"));
 	assert_non_null(strstr(ud,
@@ -263,8 +280,9 @@ test_hostile_values(void **state)
 
 	for (size_t j = 0; j < ARRAY_SIZE(hostile); j++) {
 		const char *v = hostile[j];
-		char *saved[5] = {vm->hostname, vm->nics[0].name, vm->file,
-				  vm->users[0].name, vm->units.v[0]};
+		char *saved[6] = {vm->hostname,	  vm->nics[0].name,
+				  vm->file,	  vm->users[0].name,
+				  vm->units.v[0], vm->packages.v[0]};
 		struct seed_docs docs;
 		struct diag_list *d = diag_list_new();
 		struct ynode *ud = NULL, *nc = NULL, *md = NULL;
@@ -272,7 +290,9 @@ test_hostile_values(void **state)
 
 		vm->hostname = vm->nics[0].name = vm->file = (char *)v;
 		vm->users[0].name = vm->units.v[0] = (char *)v;
+		vm->packages.v[0] = (char *)v;
 		seed_build(vm, &c->files, hashes, &docs);
+		vm->packages.v[0] = saved[5];
 		vm->hostname = saved[0];
 		vm->nics[0].name = saved[1];
 		vm->file = saved[2];
@@ -289,7 +309,11 @@ test_hostile_values(void **state)
 					     strlen(docs.meta_data), d, &md),
 				 0);
 		assert_int_equal(diag_count(d), 0);
-		assert_int_equal(ynode_map_len(ud), 7);
+		/* hostname, preserve_hostname, ssh_pwauth, disable_root,
+		 * users, packages, write_files, runcmd */
+		assert_int_equal(ynode_map_len(ud), 8);
+		assert_string_equal(ynode_get(ud, "packages")->items[0]->str,
+				    v);
 		assert_string_equal(ynode_get(ud, "hostname")->str, v);
 		u = ynode_get(ud, "users");
 		assert_int_equal(u->n, vm->nusers);
