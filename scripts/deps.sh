@@ -94,8 +94,9 @@ quiet_service() {
 	fi
 	if [ -d /run/systemd/system ]; then
 		$SUDO systemctl stop "$s" 2>/dev/null || :
-	elif [ -x "/etc/init.d/$s" ]; then
-		$SUDO "/etc/init.d/$s" stop >/dev/null 2>&1 || :
+	elif [ -x "/etc/init.d/${s%.service}" ]; then
+		# No systemd: the package's init script may have started it.
+		$SUDO "/etc/init.d/${s%.service}" stop >/dev/null 2>&1 || :
 	fi
 }
 
