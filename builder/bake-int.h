@@ -97,6 +97,12 @@ int bake_write_owned(struct bake *b, struct srcpos pos, const char *path,
 int job_write_root_file(struct bake *b, struct vmjob *j, const char *path,
 			const char *text, unsigned mode);
 
+/* bake-base.c: j->base and j->base_id from the VM's base (a local file,
+ * or the cache's copy as sbx.lock pins it), then j->tmp, the qcow2
+ * overlay on it at the recipe's disk size. */
+int bake_base_path(struct bake *b, struct vmjob *j);
+int bake_create_overlay(struct bake *b, struct vmjob *j);
+
 /* The steps, one file each. */
 /* Every drive's system, kept ones first (bake-inspect.c). */
 int bake_inspect(struct bake *b);

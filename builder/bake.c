@@ -45,100 +45,6 @@ on_signal(int sig)
 	image_cancel(current_image);
 }
 
-/* --- qemu-img --------------------------------------------------------- */
-
-static int
-create_overlay(struct bake *b, struct vmjob *j)
-{
-	char size[32];
-	CLEANUP_FREE char *why = NULL;
-	struct strbuf out = STRBUF_INIT;
-	struct run_opts ro = {.out = &out, .err_to_out = true};
-	const char *argv[] = {"qemu-img", "create", "-q",    "-f",
-			      "qcow2",	  "-F",	    "qcow2", "-b",
-			      j->base,	  j->tmp,   size,    NULL};
-	int r;
-
-	snprintf(size, sizeof(size), "%" PRIu64, j->vm->disk);
-	r = run_program(argv, &ro);
-	why = run_failure(argv, r, &out);
-	sb_release(&out);
-	if (why != NULL)
-		return bake_fail(b, j->vm->pos, r < 0 ? r : -EIO,
-				 "cannot create '%s' backed by '%s': %s",
-				 j->tmp, j->base, why);
-	return 0;
-}
-
-/* --- bases ------------------------------------------------------------ */
-
-static int
-base_path(struct bake *b, struct vmjob *j)
-{
-	const struct base *base = j->vm->base_ref;
-	char real[PATH_MAX];
-
-	if (base->path != NULL) {
-		CLEANUP_FREE char *p = path_join(b->set->dir, base->path);
-		struct stat st;
-
-		if (realpath(p, real) == NULL || stat(real, &st) < 0)
-			return bake_fail(b, base->pos, -errno,
-					 "cannot use base image '%s': %s", p,
-					 strerror(errno));
-		j->base = xstrdup(real);
-		/* A local base is not hashed on every build: its identity
-		 * is its path, size and modification time. */
-		j->base_id = xasprintf(
-			"local:%s:%lld:%lld.%09ld", real, (long long)st.st_size,
-			(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-		return 0;
-	} else {
-		CLEANUP_FREE char *cache = NULL;
-		struct lock *tmp = NULL, *lk = b->o->lock;
-		struct fetch_ctx *ctx;
-		struct fetch_pin pin = {0};
-		char *path = NULL;
-		int r = fetch_cache_dir(b->o->cache_dir, &cache);
-
-		if (r < 0)
-			return bake_fail(b, base->pos, r,
-					 "no cache directory: %s",
-					 strerror(-r));
-		if (lk == NULL)
-			lk = tmp = lock_new();
-		ctx = fetch_ctx_new(cache, b->o->offline ? FETCH_OFFLINE : 0);
-		fetch_ctx_set_dir(ctx, b->set->dir);
-		r = lock_fetch_base(lk, ctx, base, &path);
-		if (r < 0)
-			bake_fail(b, base->pos, r, "cannot get base '%s': %s",
-				  base->name,
-				  *fetch_error(ctx) ? fetch_error(ctx)
-						    : strerror(-r));
-		else
-			r = lock_pin_base(lk, ctx, base, &pin);
-		if (r == 0)
-			j->base_id = xstrdup(pin.checksum);
-		fetch_pin_clear(&pin);
-		fetch_ctx_free(ctx);
-		lock_free(tmp);
-		if (r < 0) {
-			free(path);
-			return r;
-		}
-		if (realpath(path, real) == NULL) {
-			r = -errno;
-			bake_fail(b, base->pos, r, "cannot use '%s': %s", path,
-				  strerror(-r));
-			free(path);
-			return r;
-		}
-		free(path);
-		j->base = xstrdup(real);
-		return 0;
-	}
-}
-
 /* --- orchestration ---------------------------------------------------- */
 
 static bool
@@ -532,7 +438,7 @@ prepare_jobs(struct bake *b)
 		}
 		diag_list_free(diags);
 		j->planned = true;
-		r = base_path(b, j);
+		r = bake_base_path(b, j);
 		if (r < 0) {
 			/* Gather every missing input, then fail once. */
 			keep_err(b, &all);
@@ -624,7 +530,7 @@ session(struct bake *b, struct bake_result *res)
 	for (size_t i = 0; i < b->njobs; i++) {
 		if (b->jobs[i].skip)
 			continue;
-		r = create_overlay(b, &b->jobs[i]);
+		r = bake_create_overlay(b, &b->jobs[i]);
 		if (r < 0)
 			return r;
 	}
