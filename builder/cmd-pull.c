@@ -16,27 +16,6 @@ progress_line(void *opaque, const char *line)
 	log_info("%s: %s", (const char *)opaque, line);
 }
 
-/* Everything in target came from the bundle: 'clean' may remove it. */
-static void
-record_members(const char *target)
-{
-	DIR *d = opendir(target);
-	struct dirent *de;
-
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || de->d_type != DT_REG)
-			continue;
-		if (outputs_record(target, de->d_name) < 0) {
-			log_warn("cannot record '%s' in '%s/%s', ignoring",
-				 de->d_name, target, OUTPUTS_RECORD);
-			break;
-		}
-	}
-	closedir(d);
-}
-
 static void
 report(const char *ref, const char *target, const struct unpack_info *info)
 {
@@ -134,7 +113,7 @@ exec_pull(int argc, char **argv)
 		log_info("'%s' already holds %s", target, digest);
 		return CMD_OK;
 	}
-	record_members(target);
+	outputs_record_dir(target);
 	if (outputs_record(target, SHARE_RECORD) < 0)
 		log_warn("cannot record '%s' in '%s/%s', ignoring",
 			 SHARE_RECORD, target, OUTPUTS_RECORD);

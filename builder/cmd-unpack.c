@@ -9,27 +9,6 @@
 #include "pack.h"
 #include "util.h"
 
-/* Everything in target came from the bundle: 'clean' may remove it. */
-static void
-record_members(const char *target)
-{
-	DIR *d = opendir(target);
-	struct dirent *de;
-
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || de->d_type != DT_REG)
-			continue;
-		if (outputs_record(target, de->d_name) < 0) {
-			log_warn("cannot record '%s' in '%s/%s', ignoring",
-				 de->d_name, target, OUTPUTS_RECORD);
-			break;
-		}
-	}
-	closedir(d);
-}
-
 static const struct cmd_option unpack_options[] = {
 	{"directory", 'C', true, "DIR",
 	 "unpack into DIR (default out/; missing or empty)"},
@@ -82,7 +61,7 @@ exec_unpack(int argc, char **argv)
 			  why != NULL ? why : strerror(-r));
 		return CMD_ERROR;
 	}
-	record_members(target);
+	outputs_record_dir(target);
 	if (info.signer != NULL)
 		log_info("good signature from '%s'", info.signer);
 	else if (info.is_signed)

@@ -15,21 +15,6 @@
 
 #define IO_CHUNK (1u << 20)
 
-static int PRINTF_LIKE(3, 4) fail(char **ret_err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_err != NULL) {
-		struct strbuf sb = STRBUF_INIT;
-
-		va_start(ap, fmt);
-		sb_vprintf(&sb, fmt, ap);
-		va_end(ap);
-		*ret_err = sb_detach(&sb, NULL);
-	}
-	return r;
-}
-
 int
 oci_digest_ok(const char *s)
 {
@@ -56,12 +41,12 @@ oci_layout_init(const char *dir, char **ret_err)
 	int r = mkdir_p(blobs, 0755);
 
 	if (r < 0)
-		return fail(ret_err, r, "cannot create '%s': %s", blobs,
-			    strerror(-r));
+		return ret_errf(ret_err, r, "cannot create '%s': %s", blobs,
+				strerror(-r));
 	r = write_file_atomic(file, layout, sizeof(layout) - 1, 0644);
 	if (r < 0)
-		return fail(ret_err, r, "cannot write '%s': %s", file,
-			    strerror(-r));
+		return ret_errf(ret_err, r, "cannot write '%s': %s", file,
+				strerror(-r));
 	return 0;
 }
 
@@ -77,8 +62,9 @@ store_blob(const char *dir, const char *tmp, struct digest *d,
 	snprintf(ret->digest, sizeof(ret->digest), "sha256:%s", hex);
 	path = oci_blob_path(dir, ret->digest);
 	if (rename(tmp, path) < 0)
-		return fail(ret_err, -errno, "cannot rename '%s' to '%s': %s",
-			    tmp, path, strerror(errno));
+		return ret_errf(ret_err, -errno,
+				"cannot rename '%s' to '%s': %s", tmp, path,
+				strerror(errno));
 	return 0;
 }
 
@@ -95,8 +81,8 @@ oci_put_range(const char *dir, int fd, uint64_t off, uint64_t len,
 	out = mkostemp(tmp, O_CLOEXEC);
 	if (out < 0) {
 		digest_free(d);
-		return fail(ret_err, -errno, "cannot create '%s': %s", tmp,
-			    strerror(errno));
+		return ret_errf(ret_err, -errno, "cannot create '%s': %s", tmp,
+				strerror(errno));
 	}
 	while (left > 0) {
 		size_t want = left < IO_CHUNK ? (size_t)left : IO_CHUNK;
@@ -105,24 +91,25 @@ oci_put_range(const char *dir, int fd, uint64_t off, uint64_t len,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			r = fail(ret_err, n < 0 ? -errno : -EIO,
-				 "cannot read the bundle at %llu: %s",
-				 (unsigned long long)(off + len - left),
-				 n < 0 ? strerror(errno) : "unexpected end");
+			r = ret_errf(ret_err, n < 0 ? -errno : -EIO,
+				     "cannot read the bundle at %llu: %s",
+				     (unsigned long long)(off + len - left),
+				     n < 0 ? strerror(errno)
+					   : "unexpected end");
 			goto out;
 		}
 		digest_update(d, buf, (size_t)n);
 		r = write_all(out, buf, (size_t)n);
 		if (r < 0) {
-			r = fail(ret_err, r, "cannot write '%s': %s", tmp,
-				 strerror(-r));
+			r = ret_errf(ret_err, r, "cannot write '%s': %s", tmp,
+				     strerror(-r));
 			goto out;
 		}
 		left -= (uint64_t)n;
 	}
 	if (fchmod(out, 0644) < 0) {
-		r = fail(ret_err, -errno, "cannot chmod '%s': %s", tmp,
-			 strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot chmod '%s': %s", tmp,
+			     strerror(errno));
 		goto out;
 	}
 	ret->size = len;
@@ -134,8 +121,8 @@ oci_put_range(const char *dir, int fd, uint64_t off, uint64_t len,
 	}
 out:
 	if (close(out) < 0 && r == 0)
-		r = fail(ret_err, -errno, "cannot write '%s': %s", tmp,
-			 strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot write '%s': %s", tmp,
+			     strerror(errno));
 	if (r < 0)
 		unlink(tmp);
 	digest_free(d);
@@ -157,8 +144,8 @@ oci_put_buffer(const char *dir, const void *buf, size_t len,
 	path = oci_blob_path(dir, ret->digest);
 	r = write_file_atomic(path, buf, len, 0644);
 	if (r < 0)
-		return fail(ret_err, r, "cannot write '%s': %s", path,
-			    strerror(-r));
+		return ret_errf(ret_err, r, "cannot write '%s': %s", path,
+				strerror(-r));
 	return 0;
 }
 
@@ -232,8 +219,8 @@ oci_write_manifest(const char *dir, const struct oci_manifest *m,
 	r = write_file_atomic(index, sb.buf, sb.len, 0644);
 	sb_release(&sb);
 	if (r < 0)
-		return fail(ret_err, r, "cannot write '%s': %s", index,
-			    strerror(-r));
+		return ret_errf(ret_err, r, "cannot write '%s': %s", index,
+				strerror(-r));
 	memcpy(ret_digest, md.digest, OCI_DIGEST_MAX);
 	return 0;
 }
@@ -255,8 +242,8 @@ parse_json(const char *name, const char *text, size_t len, struct ynode **ret,
 	if (r < 0 || (*ret)->kind != YNODE_MAP) {
 		if (r == 0)
 			ynode_free(*ret);
-		return fail(ret_err, -EBADMSG, "'%s' is not a JSON object",
-			    name);
+		return ret_errf(ret_err, -EBADMSG, "'%s' is not a JSON object",
+				name);
 	}
 	return 0;
 }
@@ -297,14 +284,14 @@ oci_read_index(const char *dir, const char *ref_name,
 	int r = read_file(path, &text, &len);
 
 	if (r < 0)
-		return fail(ret_err, r, "cannot read '%s': %s", path,
-			    strerror(-r));
+		return ret_errf(ret_err, r, "cannot read '%s': %s", path,
+				strerror(-r));
 	r = parse_json(path, text, len, &root, ret_err);
 	if (r < 0)
 		return r;
 	list = ynode_get(root, "manifests");
-	r = fail(ret_err, -ENOENT, "'%s' names no manifest '%s'", path,
-		 ref_name);
+	r = ret_errf(ret_err, -ENOENT, "'%s' names no manifest '%s'", path,
+		     ref_name);
 	for (size_t i = 0;
 	     list != NULL && list->kind == YNODE_SEQ && i < list->n; i++) {
 		const struct ynode *m = list->items[i];
@@ -319,9 +306,9 @@ oci_read_index(const char *dir, const char *ref_name,
 		if (ret_err != NULL)
 			free(*ret_err), *ret_err = NULL;
 		if (!oci_digest_ok(digest)) {
-			r = fail(ret_err, -EBADMSG,
-				 "'%s' names '%s' with a bad digest", path,
-				 ref_name);
+			r = ret_errf(ret_err, -EBADMSG,
+				     "'%s' names '%s' with a bad digest", path,
+				     ref_name);
 			break;
 		}
 		memcpy(ret_digest, digest, strlen(digest) + 1);
@@ -345,18 +332,18 @@ read_blob(const char *dir, const char *digest, size_t max, char **ret_text,
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
 
 	if (fd < 0)
-		return fail(ret_err, -errno, "cannot open '%s': %s", path,
-			    strerror(errno));
+		return ret_errf(ret_err, -errno, "cannot open '%s': %s", path,
+				strerror(errno));
 	r = read_fd_max(fd, max, &text, &len);
 	close(fd);
 	if (r < 0)
-		return fail(ret_err, r, "cannot read '%s': %s", path,
-			    strerror(-r));
+		return ret_errf(ret_err, r, "cannot read '%s': %s", path,
+				strerror(-r));
 	digest_buffer_hex(DIGEST_SHA256, text, len, hex);
 	if (strcmp(hex, digest + 7) != 0) {
 		free(text);
-		return fail(ret_err, -EBADMSG,
-			    "blob '%s' does not match its digest", digest);
+		return ret_errf(ret_err, -EBADMSG,
+				"blob '%s' does not match its digest", digest);
 	}
 	*ret_text = text;
 	*ret_len = len;
@@ -392,15 +379,15 @@ check_config(const char *dir, const struct oci_desc *d, char **ret_err)
 	if (r < 0)
 		return r;
 	if (len != d->size)
-		return fail(ret_err, -EBADMSG, "blob '%s' has the wrong size",
-			    d->digest);
+		return ret_errf(ret_err, -EBADMSG,
+				"blob '%s' has the wrong size", d->digest);
 	r = parse_json(d->digest, text, len, &root, ret_err);
 	if (r < 0)
 		return r;
 	format = str_at(root, "format");
 	if (format == NULL || strcmp(format, "tar") != 0)
-		r = fail(ret_err, -EPROTO,
-			 "the bundle's config names an unknown format");
+		r = ret_errf(ret_err, -EPROTO,
+			     "the bundle's config names an unknown format");
 	ynode_free(root);
 	return r;
 }
@@ -427,10 +414,10 @@ oci_read_manifest(const char *dir, const char *digest, struct oci_manifest *ret,
 	layers = ynode_get(root, "layers");
 	if (mt == NULL || strcmp(mt, OCI_MANIFEST_TYPE) != 0 || at == NULL ||
 	    strcmp(at, OCI_ARTIFACT_TYPE) != 0) {
-		r = fail(ret_err, -EPROTO,
-			 "'%s' is not an sbx-build bundle (no artifactType "
-			 "'" OCI_ARTIFACT_TYPE "')",
-			 digest);
+		r = ret_errf(ret_err, -EPROTO,
+			     "'%s' is not an sbx-build bundle (no artifactType "
+			     "'" OCI_ARTIFACT_TYPE "')",
+			     digest);
 		goto out;
 	}
 	if (ynode_get(root, "config") == NULL ||
@@ -438,8 +425,8 @@ oci_read_manifest(const char *dir, const char *digest, struct oci_manifest *ret,
 		    0 ||
 	    layers == NULL || layers->kind != YNODE_SEQ || layers->n == 0 ||
 	    layers->n > OCI_MAX_LAYERS) {
-		r = fail(ret_err, -EBADMSG, "manifest '%s' is malformed",
-			 digest);
+		r = ret_errf(ret_err, -EBADMSG, "manifest '%s' is malformed",
+			     digest);
 		goto out;
 	}
 	m.layers = xcalloc(layers->n, sizeof(*m.layers));
@@ -447,9 +434,9 @@ oci_read_manifest(const char *dir, const char *digest, struct oci_manifest *ret,
 		if (read_desc(layers->items[i], OCI_CHUNK_TYPE, &m.layers[i]) <
 			    0 ||
 		    m.layers[i].size > OCI_CHUNK_SIZE) {
-			r = fail(ret_err, -EBADMSG,
-				 "manifest '%s' has a malformed layer %zu",
-				 digest, i + 1);
+			r = ret_errf(ret_err, -EBADMSG,
+				     "manifest '%s' has a malformed layer %zu",
+				     digest, i + 1);
 			goto out;
 		}
 	}

@@ -11,6 +11,7 @@
 
 #include "hostgui.h"
 #include "libvirt.h"
+#include "log.h"
 #include "outputs.h"
 #include "recipe.h"
 #include "runscript.h"
@@ -176,4 +177,24 @@ outputs_remove_stale(const char *outdir, const char *vm)
 	}
 	closedir(d);
 	return n;
+}
+
+void
+outputs_record_dir(const char *target)
+{
+	DIR *d = opendir(target);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || de->d_type != DT_REG)
+			continue;
+		if (outputs_record(target, de->d_name) < 0) {
+			log_warn("cannot record '%s' in '%s/%s', ignoring",
+				 de->d_name, target, OUTPUTS_RECORD);
+			break;
+		}
+	}
+	closedir(d);
 }

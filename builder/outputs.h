@@ -27,6 +27,9 @@ int outputs_write_all(const struct recipe_set *set, const char *outdir);
 bool outputs_name_ok(const char *name);
 /* Adds name (a path below outdir) to OUTDIR/.sbx-outputs unless listed. */
 int outputs_record(const char *outdir, const char *name);
+/* Records every regular file directly in OUTDIR (what unpack or pull
+ * put there), so that 'clean' may remove it; warns when it cannot. */
+void outputs_record_dir(const char *outdir);
 
 /* Removes OUTDIR/.VM.qcow2.tmp-PID, the temporary image of a build that
  * was killed (SIGKILL, power loss) before it could clean up, for each PID

@@ -21,8 +21,6 @@
 #define SIZE_PREFIX "# size "
 
 /* pack-util.c */
-/* Sets *ret_err (when asked for) and returns r. */
-int pack_fail(char **ret_err, int r, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* Trailing whitespace off, for one-line messages from tools. */
 char *pack_chomp(char *s);
 /* A bundle member name: 1..128 of [A-Za-z0-9._+-], not starting with '.'

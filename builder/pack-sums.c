@@ -73,22 +73,22 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_err)
 
 		line++;
 		if (nl == NULL) {
-			r = pack_fail(ret_err, -EBADMSG,
-				      "SHA256SUMS line %u: no final newline",
-				      line);
+			r = ret_errf(ret_err, -EBADMSG,
+				     "SHA256SUMS line %u: no final newline",
+				     line);
 			break;
 		}
 		if (*p == '#') {
 			k = size_line(p, nl, &size, &name);
 			if (k < 0) {
-				r = pack_fail(ret_err, -EBADMSG,
-					      "SHA256SUMS line %u: not '# size "
-					      "<bytes>  <name>'",
-					      line);
+				r = ret_errf(ret_err, -EBADMSG,
+					     "SHA256SUMS line %u: not '# size "
+					     "<bytes>  <name>'",
+					     line);
 				break;
 			}
 			if (k > 0 && !pack_name_ok(name, (size_t)(nl - name))) {
-				r = pack_fail(
+				r = ret_errf(
 					ret_err, -EBADMSG,
 					"SHA256SUMS line %u: unsafe file name",
 					line);
@@ -97,7 +97,7 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_err)
 			if (k > 0) {
 				n = xstrndup(name, (size_t)(nl - name));
 				if (pack_sums_find(&sizes, n) != NULL) {
-					r = pack_fail(
+					r = ret_errf(
 						ret_err, -EBADMSG,
 						"SHA256SUMS line %u: size of "
 						"'%s' given twice",
@@ -116,26 +116,26 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_err)
 		if (nl - p < SHA256_HEX + 3 || p[SHA256_HEX] != ' ' ||
 		    p[SHA256_HEX + 1] != ' ' ||
 		    strspn(p, "0123456789abcdef") != SHA256_HEX) {
-			r = pack_fail(ret_err, -EBADMSG,
-				      "SHA256SUMS line %u: not '<sha256>  "
-				      "<name>'",
-				      line);
+			r = ret_errf(ret_err, -EBADMSG,
+				     "SHA256SUMS line %u: not '<sha256>  "
+				     "<name>'",
+				     line);
 			break;
 		}
 		if (!pack_name_ok(name, (size_t)(nl - name))) {
-			r = pack_fail(ret_err, -EBADMSG,
-				      "SHA256SUMS line %u: unsafe file name",
-				      line);
+			r = ret_errf(ret_err, -EBADMSG,
+				     "SHA256SUMS line %u: unsafe file name",
+				     line);
 			break;
 		}
 		n = xstrndup(name, (size_t)(nl - name));
 		if (strcmp(n, PACK_SUMS_NAME) == 0 ||
 		    strcmp(n, PACK_SIG_NAME) == 0 ||
 		    pack_sums_find(s, n) != NULL) {
-			r = pack_fail(ret_err, -EBADMSG,
-				      "SHA256SUMS line %u: '%s' listed twice "
-				      "or reserved",
-				      line, n);
+			r = ret_errf(ret_err, -EBADMSG,
+				     "SHA256SUMS line %u: '%s' listed twice "
+				     "or reserved",
+				     line, n);
 			break;
 		}
 		s->v = xgrow(s->v, &s->cap, s->n + 1, sizeof(*s->v));
@@ -147,15 +147,15 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_err)
 		p = nl + 1;
 	}
 	if (r == 0 && s->n == 0)
-		r = pack_fail(ret_err, -EBADMSG, "SHA256SUMS is empty");
+		r = ret_errf(ret_err, -EBADMSG, "SHA256SUMS is empty");
 	for (size_t i = 0; r == 0 && i < sizes.n; i++) {
 		struct sum *m = pack_sums_find(s, sizes.v[i].name);
 
 		if (m == NULL) {
-			r = pack_fail(ret_err, -EBADMSG,
-				      "SHA256SUMS gives a size for '%s' but no "
-				      "checksum",
-				      sizes.v[i].name);
+			r = ret_errf(ret_err, -EBADMSG,
+				     "SHA256SUMS gives a size for '%s' but no "
+				     "checksum",
+				     sizes.v[i].name);
 			break;
 		}
 		m->size = sizes.v[i].size;
@@ -163,7 +163,7 @@ pack_sums_parse(const char *text, size_t len, struct sums *s, char **ret_err)
 	}
 	for (size_t i = 0; r == 0 && i < s->n; i++)
 		if (!s->v[i].sized)
-			r = pack_fail(
+			r = ret_errf(
 				ret_err, -EBADMSG,
 				"SHA256SUMS gives no size for '%s' (a bundle "
 				"from sbx-build before sizes were recorded: "

@@ -94,12 +94,11 @@ pack_convert_image(const char *src_path, const char *dst_path,
 		progress_update(cp.p, size);
 	progress_done(cp.p);
 	if (r < 0)
-		r = pack_fail(ret_err, r, "cannot run 'qemu-img': %s",
-			      strerror(-r));
+		r = ret_errf(ret_err, r, "cannot run 'qemu-img': %s",
+			     strerror(-r));
 	else if (r > 0)
-		r = pack_fail(ret_err, -EIO, "cannot convert '%s': %s",
-			      src_path,
-			      tool_msg(&err, "qemu-img convert failed"));
+		r = ret_errf(ret_err, -EIO, "cannot convert '%s': %s", src_path,
+			     tool_msg(&err, "qemu-img convert failed"));
 	sb_release(&err);
 	return r;
 }
@@ -115,11 +114,11 @@ pack_ssh_sign(const char *key, const char *file, char **ret_err)
 
 	r = run(argv, NULL, NULL, NULL, NULL, &err);
 	if (r < 0)
-		r = pack_fail(ret_err, r, "cannot run 'ssh-keygen': %s",
-			      strerror(-r));
+		r = ret_errf(ret_err, r, "cannot run 'ssh-keygen': %s",
+			     strerror(-r));
 	else if (r > 0)
-		r = pack_fail(ret_err, -EPERM, "cannot sign with '%s': %s", key,
-			      tool_msg(&err, "ssh-keygen -Y sign failed"));
+		r = ret_errf(ret_err, -EPERM, "cannot sign with '%s': %s", key,
+			     tool_msg(&err, "ssh-keygen -Y sign failed"));
 	sb_release(&err);
 	return r;
 }
@@ -139,17 +138,17 @@ pack_ssh_verify(const char *allowed, const char *identity, const char *msg,
 
 		r = run(argv, NULL, &out, NULL, NULL, &err);
 		if (r < 0) {
-			r = pack_fail(ret_err, r, "cannot run 'ssh-keygen': %s",
-				      strerror(-r));
+			r = ret_errf(ret_err, r, "cannot run 'ssh-keygen': %s",
+				     strerror(-r));
 			goto out;
 		}
 		if (out.buf != NULL)
 			who = xstrndup(out.buf, strcspn(out.buf, "\r\n"));
 		if (r > 0 || who == NULL || *who == '\0') {
-			r = pack_fail(ret_err, -EPERM,
-				      "bad signature: no principal in '%s' "
-				      "matches the signing key",
-				      allowed);
+			r = ret_errf(ret_err, -EPERM,
+				     "bad signature: no principal in '%s' "
+				     "matches the signing key",
+				     allowed);
 			goto out;
 		}
 		sb_release(&out);
@@ -165,12 +164,11 @@ pack_ssh_verify(const char *allowed, const char *identity, const char *msg,
 		r = run(argv, msg, &out, NULL, NULL, &err);
 	}
 	if (r < 0) {
-		r = pack_fail(ret_err, r, "cannot run 'ssh-keygen': %s",
-			      strerror(-r));
+		r = ret_errf(ret_err, r, "cannot run 'ssh-keygen': %s",
+			     strerror(-r));
 	} else if (r > 0) {
-		r = pack_fail(ret_err, -EPERM, "bad signature for '%s': %s",
-			      who,
-			      tool_msg(&err, "could not verify signature"));
+		r = ret_errf(ret_err, -EPERM, "bad signature for '%s': %s", who,
+			     tool_msg(&err, "could not verify signature"));
 	} else {
 		*ret_signer = who;
 		who = NULL;
@@ -194,12 +192,12 @@ pack_ssh_check(const char *msg, const char *sig, char **ret_err)
 
 	r = run(argv, msg, &out, NULL, NULL, &err);
 	if (r < 0)
-		r = pack_fail(ret_err, r, "cannot run 'ssh-keygen': %s",
-			      strerror(-r));
+		r = ret_errf(ret_err, r, "cannot run 'ssh-keygen': %s",
+			     strerror(-r));
 	else if (r > 0)
-		r = pack_fail(ret_err, -EPERM, "bad signature: %s",
-			      tool_msg(&err, "not a valid signature over "
-					     "SHA256SUMS"));
+		r = ret_errf(ret_err, -EPERM, "bad signature: %s",
+			     tool_msg(&err, "not a valid signature over "
+					    "SHA256SUMS"));
 	sb_release(&out);
 	sb_release(&err);
 	return r;

@@ -32,34 +32,33 @@ check_entry(struct archive_entry *e, char **ret_err)
 	mode_t type = archive_entry_filetype(e);
 
 	if (name == NULL || *name == '\0')
-		return pack_fail(ret_err, -EBADMSG,
-				 "entry without a usable name");
+		return ret_errf(ret_err, -EBADMSG,
+				"entry without a usable name");
 	if (name[0] == '/')
-		return pack_fail(ret_err, -EBADMSG, "'%s': absolute path",
-				 name);
+		return ret_errf(ret_err, -EBADMSG, "'%s': absolute path", name);
 	if (strcmp(name, "..") == 0 || str_starts_with(name, "../") ||
 	    strstr(name, "/../") != NULL || str_ends_with(name, "/.."))
-		return pack_fail(ret_err, -EBADMSG,
-				 "'%s': path leaves the bundle ('..')", name);
+		return ret_errf(ret_err, -EBADMSG,
+				"'%s': path leaves the bundle ('..')", name);
 	if ((link = archive_entry_symlink(e)) != NULL || type == AE_IFLNK)
-		return pack_fail(ret_err, -EBADMSG,
-				 "'%s': symbolic link to '%s'", name,
-				 link ? link : "?");
+		return ret_errf(ret_err, -EBADMSG,
+				"'%s': symbolic link to '%s'", name,
+				link ? link : "?");
 	if ((link = archive_entry_hardlink(e)) != NULL)
-		return pack_fail(ret_err, -EBADMSG, "'%s': hard link to '%s'",
-				 name, link);
+		return ret_errf(ret_err, -EBADMSG, "'%s': hard link to '%s'",
+				name, link);
 	if (type != AE_IFREG)
-		return pack_fail(ret_err, -EBADMSG,
-				 "'%s': not a regular file (%s)", name,
-				 type == AE_IFDIR    ? "directory"
-				 : type == AE_IFCHR  ? "character device"
-				 : type == AE_IFBLK  ? "block device"
-				 : type == AE_IFIFO  ? "fifo"
-				 : type == AE_IFSOCK ? "socket"
-						     : "unknown type");
+		return ret_errf(ret_err, -EBADMSG,
+				"'%s': not a regular file (%s)", name,
+				type == AE_IFDIR    ? "directory"
+				: type == AE_IFCHR  ? "character device"
+				: type == AE_IFBLK  ? "block device"
+				: type == AE_IFIFO  ? "fifo"
+				: type == AE_IFSOCK ? "socket"
+						    : "unknown type");
 	if (!pack_name_ok(name, strlen(name)))
-		return pack_fail(ret_err, -EBADMSG,
-				 "'%s': not a plain top-level file name", name);
+		return ret_errf(ret_err, -EBADMSG,
+				"'%s': not a plain top-level file name", name);
 	return 0;
 }
 
@@ -71,11 +70,11 @@ archive_fail(struct archive *a, char **ret_err, const char *member)
 	if (s == NULL)
 		s = "unexpected end of data";
 	if (member != NULL)
-		return pack_fail(ret_err, -EBADMSG,
-				 "'%s': bundle is truncated or corrupt: %s",
-				 member, s);
-	return pack_fail(ret_err, -EBADMSG,
-			 "bundle is truncated or corrupt: %s", s);
+		return ret_errf(ret_err, -EBADMSG,
+				"'%s': bundle is truncated or corrupt: %s",
+				member, s);
+	return ret_errf(ret_err, -EBADMSG, "bundle is truncated or corrupt: %s",
+			s);
 }
 
 /* Copies the current entry's data to dir/name (created exclusively),
@@ -97,19 +96,18 @@ extract_entry(struct archive *a, struct archive_entry *e, const char *dir,
 
 	if (max > 0 && archive_entry_size_is_set(e) &&
 	    archive_entry_size(e) > (la_int64_t)max)
-		return pack_fail(ret_err, -EBADMSG, "'%s' is too large", name);
+		return ret_errf(ret_err, -EBADMSG, "'%s' is too large", name);
 	if (want != UINT64_MAX && archive_entry_size_is_set(e) &&
 	    (uint64_t)archive_entry_size(e) != want)
-		return pack_fail(ret_err, -EBADMSG,
-				 "'%s' holds %" PRId64
-				 " bytes, SHA256SUMS says "
-				 "%" PRIu64,
-				 name, (int64_t)archive_entry_size(e), want);
+		return ret_errf(ret_err, -EBADMSG,
+				"'%s' holds %" PRId64 " bytes, SHA256SUMS says "
+				"%" PRIu64,
+				name, (int64_t)archive_entry_size(e), want);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  mode);
 	if (fd < 0)
-		return pack_fail(ret_err, -errno, "cannot create '%s': %s",
-				 path, strerror(errno));
+		return ret_errf(ret_err, -errno, "cannot create '%s': %s", path,
+				strerror(errno));
 	buf = xmalloc(IO_CHUNK);
 	d = digest_new(DIGEST_SHA256);
 	for (;;) {
@@ -122,15 +120,15 @@ extract_entry(struct archive *a, struct archive_entry *e, const char *dir,
 			goto out;
 		}
 		if (max > 0 && keep->len + (size_t)n > max) {
-			r = pack_fail(ret_err, -EBADMSG, "'%s' is too large",
-				      name);
+			r = ret_errf(ret_err, -EBADMSG, "'%s' is too large",
+				     name);
 			goto out;
 		}
 		if (want != UINT64_MAX && (uint64_t)n > want - done) {
-			r = pack_fail(ret_err, -EBADMSG,
-				      "'%s' is larger than the %" PRIu64
-				      " bytes SHA256SUMS says",
-				      name, want);
+			r = ret_errf(ret_err, -EBADMSG,
+				     "'%s' is larger than the %" PRIu64
+				     " bytes SHA256SUMS says",
+				     name, want);
 			goto out;
 		}
 		done += (uint64_t)n;
@@ -139,24 +137,24 @@ extract_entry(struct archive *a, struct archive_entry *e, const char *dir,
 		digest_update(d, buf, (size_t)n);
 		r = write_all(fd, buf, (size_t)n);
 		if (r < 0) {
-			r = pack_fail(ret_err, r, "cannot write '%s': %s", path,
-				      strerror(-r));
+			r = ret_errf(ret_err, r, "cannot write '%s': %s", path,
+				     strerror(-r));
 			goto out;
 		}
 		progress_update(p, (uint64_t)archive_filter_bytes(a, -1));
 	}
 	if (want != UINT64_MAX && done != want)
-		r = pack_fail(ret_err, -EBADMSG,
-			      "'%s' is shorter than the %" PRIu64
-			      " bytes SHA256SUMS says",
-			      name, want);
+		r = ret_errf(ret_err, -EBADMSG,
+			     "'%s' is shorter than the %" PRIu64
+			     " bytes SHA256SUMS says",
+			     name, want);
 	else if (fsync(fd) < 0)
-		r = pack_fail(ret_err, -errno, "cannot write '%s': %s", path,
-			      strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot write '%s': %s", path,
+			     strerror(errno));
 out:
 	if (close(fd) < 0 && r == 0)
-		r = pack_fail(ret_err, -errno, "cannot write '%s': %s", path,
-			      strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot write '%s': %s", path,
+			     strerror(errno));
 	if (r == 0)
 		digest_final_hex(d, ret_hex);
 	digest_free(d);
@@ -190,20 +188,20 @@ target_free(const char *target, char **ret_err)
 	if (lstat(target, &st) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return pack_fail(ret_err, -errno, "cannot access '%s': %s",
-				 target, strerror(errno));
+		return ret_errf(ret_err, -errno, "cannot access '%s': %s",
+				target, strerror(errno));
 	}
 	if (!S_ISDIR(st.st_mode))
-		return pack_fail(ret_err, -EEXIST, "'%s' exists", target);
+		return ret_errf(ret_err, -EEXIST, "'%s' exists", target);
 	d = opendir(target);
 	if (d == NULL)
-		return pack_fail(ret_err, -errno, "cannot open '%s': %s",
-				 target, strerror(errno));
+		return ret_errf(ret_err, -errno, "cannot open '%s': %s", target,
+				strerror(errno));
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 &&
 		    strcmp(de->d_name, "..") != 0) {
-			r = pack_fail(ret_err, -EEXIST,
-				      "'%s' exists and is not empty", target);
+			r = ret_errf(ret_err, -EEXIST,
+				     "'%s' exists and is not empty", target);
 			break;
 		}
 	closedir(d);
@@ -219,21 +217,20 @@ space_ok(const char *dir, const struct sums *sums, char **ret_err)
 
 	for (size_t i = 0; i < sums->n; i++) {
 		if (sums->v[i].size > UINT64_MAX / 2 - total)
-			return pack_fail(ret_err, -EFBIG,
-					 "bundle is too large");
+			return ret_errf(ret_err, -EFBIG, "bundle is too large");
 		total += sums->v[i].size;
 	}
 	if (statvfs(dir, &sv) < 0)
-		return pack_fail(ret_err, -errno,
-				 "cannot check free space in "
-				 "'%s': %s",
-				 dir, strerror(errno));
+		return ret_errf(ret_err, -errno,
+				"cannot check free space in "
+				"'%s': %s",
+				dir, strerror(errno));
 	avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
 	if (total > avail)
-		return pack_fail(ret_err, -ENOSPC,
-				 "bundle needs %" PRIu64 " bytes, only %" PRIu64
-				 " are free in '%s'",
-				 total, avail, dir);
+		return ret_errf(ret_err, -ENOSPC,
+				"bundle needs %" PRIu64 " bytes, only %" PRIu64
+				" are free in '%s'",
+				total, avail, dir);
 	return 0;
 }
 
@@ -261,11 +258,11 @@ read_head(struct archive *a, const char *tmp, struct progress *p,
 
 	r = next_entry(a, &e, ret_err);
 	if (r == 1)
-		r = pack_fail(ret_err, -EBADMSG, "bundle is empty");
+		r = ret_errf(ret_err, -EBADMSG, "bundle is empty");
 	if (r < 0)
 		goto out;
 	if (strcmp(archive_entry_pathname(e), PACK_SUMS_NAME) != 0) {
-		r = pack_fail(
+		r = ret_errf(
 			ret_err, -EBADMSG,
 			"not an sbx-build bundle: it starts with '%s', not "
 			"SHA256SUMS",
@@ -309,7 +306,7 @@ check_signature(const struct unpack_options *opts, const char *tmp,
 
 	if (opts->allowed_signers != NULL) {
 		if (!info->is_signed)
-			return pack_fail(
+			return ret_errf(
 				ret_err, -EPERM,
 				"bundle is not signed, but a signature is "
 				"required (--allowed-signers)");
@@ -335,22 +332,22 @@ read_members(struct archive *a, struct archive_entry *e, int r, const char *tmp,
 		struct sum *s = pack_sums_find(sums, name);
 
 		if (s != NULL && s->seen)
-			return pack_fail(ret_err, -EBADMSG,
-					 "'%s': duplicate entry", name);
+			return ret_errf(ret_err, -EBADMSG,
+					"'%s': duplicate entry", name);
 		if (s == NULL) {
 			bool dup = strcmp(name, PACK_SUMS_NAME) == 0 ||
 				   strcmp(name, PACK_SIG_NAME) == 0;
 
-			return pack_fail(ret_err, -EBADMSG, "'%s': %s", name,
-					 dup ? "duplicate entry"
-					     : "not listed in SHA256SUMS");
+			return ret_errf(ret_err, -EBADMSG, "'%s': %s", name,
+					dup ? "duplicate entry"
+					    : "not listed in SHA256SUMS");
 		}
 		s->seen = true;
 		r = extract_entry(a, e, tmp, p, hex, NULL, 0, s->size, ret_err);
 		if (r < 0)
 			return r;
 		if (strcmp(hex, s->hex) != 0)
-			return pack_fail(
+			return ret_errf(
 				ret_err, -EBADMSG,
 				"'%s': checksum mismatch (SHA256SUMS says "
 				"%.12s..., data is %.12s...)",
@@ -363,10 +360,10 @@ read_members(struct archive *a, struct archive_entry *e, int r, const char *tmp,
 		return r;
 	for (size_t i = 0; i < sums->n; i++)
 		if (!sums->v[i].seen)
-			return pack_fail(ret_err, -EBADMSG,
-					 "bundle is truncated or incomplete: "
-					 "'%s' is missing",
-					 sums->v[i].name);
+			return ret_errf(ret_err, -EBADMSG,
+					"bundle is truncated or incomplete: "
+					"'%s' is missing",
+					sums->v[i].name);
 	return 0;
 }
 
@@ -389,8 +386,8 @@ unpack_bundle(const char *bundle, const char *target,
 		*ret_err = NULL;
 	if (opts->allowed_signers != NULL &&
 	    access(opts->allowed_signers, R_OK) < 0)
-		return pack_fail(ret_err, -errno, "cannot read '%s': %s",
-				 opts->allowed_signers, strerror(errno));
+		return ret_errf(ret_err, -errno, "cannot read '%s': %s",
+				opts->allowed_signers, strerror(errno));
 	tgt = xstrdup(target);
 	len = strlen(tgt);
 	while (len > 1 && tgt[len - 1] == '/')
@@ -399,14 +396,14 @@ unpack_bundle(const char *bundle, const char *target,
 	if (r < 0)
 		goto out;
 	if (stat(bundle, &st) < 0) {
-		r = pack_fail(ret_err, -errno, "cannot open '%s': %s", bundle,
-			      strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot open '%s': %s", bundle,
+			     strerror(errno));
 		goto out;
 	}
 	tmp = xasprintf("%s.tmp-XXXXXX", tgt);
 	if (mkdtemp(tmp) == NULL) {
-		r = pack_fail(ret_err, -errno, "cannot create '%s': %s", tmp,
-			      strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot create '%s': %s", tmp,
+			     strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto out;
@@ -446,8 +443,8 @@ unpack_bundle(const char *bundle, const char *target,
 	progress_update(p, (uint64_t)st.st_size);
 
 	if (chmod(tmp, 0755) < 0 || rename(tmp, tgt) < 0) {
-		r = pack_fail(ret_err, -errno, "cannot rename '%s' to '%s': %s",
-			      tmp, tgt, strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot rename '%s' to '%s': %s",
+			     tmp, tgt, strerror(errno));
 		goto out;
 	}
 	free(tmp);

@@ -12,23 +12,6 @@
 #include "pack.h"
 #include "util.h"
 
-/* Sets *ret_err (when asked for) and returns r. */
-int
-pack_fail(char **ret_err, int r, const char *fmt, ...)
-{
-	va_list ap;
-	struct strbuf sb = STRBUF_INIT;
-
-	if (ret_err == NULL)
-		return r;
-	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
-	va_end(ap);
-	free(*ret_err);
-	*ret_err = sb_detach(&sb, NULL);
-	return r;
-}
-
 /* Trailing whitespace off, for one-line messages from tools. */
 char *
 pack_chomp(char *s)

@@ -92,8 +92,8 @@ list_vms(const char *out_dir, char ***ret_vms, size_t *ret_n, char **ret_err)
 	int r = 0;
 
 	if (d == NULL)
-		return pack_fail(ret_err, -errno, "cannot open '%s': %s",
-				 out_dir, strerror(errno));
+		return ret_errf(ret_err, -errno, "cannot open '%s': %s",
+				out_dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
 
@@ -101,10 +101,10 @@ list_vms(const char *out_dir, char ***ret_vms, size_t *ret_n, char **ret_err)
 		    de->d_name[0] == '.')
 			continue;
 		if (!pack_name_ok(de->d_name, len)) {
-			r = pack_fail(ret_err, -EINVAL,
-				      "'%s/%s': unusable image name (letters, "
-				      "digits and ._+- only)",
-				      out_dir, de->d_name);
+			r = ret_errf(ret_err, -EINVAL,
+				     "'%s/%s': unusable image name (letters, "
+				     "digits and ._+- only)",
+				     out_dir, de->d_name);
 			break;
 		}
 		v = xgrow(v, &cap, n + 1, sizeof(*v));
@@ -112,9 +112,9 @@ list_vms(const char *out_dir, char ***ret_vms, size_t *ret_n, char **ret_err)
 	}
 	closedir(d);
 	if (r == 0 && n == 0)
-		r = pack_fail(ret_err, -ENOENT,
-			      "no images in '%s'; run 'sbx-build build' first",
-			      out_dir);
+		r = ret_errf(ret_err, -ENOENT,
+			     "no images in '%s'; run 'sbx-build build' first",
+			     out_dir);
 	if (r < 0) {
 		for (size_t i = 0; i < n; i++)
 			free(v[i]);
@@ -189,16 +189,16 @@ write_member(struct archive *a, const struct member *m, int64_t mtime,
 
 	fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return pack_fail(ret_err, -errno, "cannot open '%s': %s",
-				 m->path, strerror(errno));
+		return ret_errf(ret_err, -errno, "cannot open '%s': %s",
+				m->path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = pack_fail(ret_err, -EINVAL, "'%s' is not a regular file",
-			      m->path);
+		r = ret_errf(ret_err, -EINVAL, "'%s' is not a regular file",
+			     m->path);
 		goto out;
 	}
 	if (m->size != UINT64_MAX && (uint64_t)st.st_size != m->size) {
-		r = pack_fail(ret_err, -EAGAIN, "'%s' changed while packing",
-			      m->path);
+		r = ret_errf(ret_err, -EAGAIN, "'%s' changed while packing",
+			     m->path);
 		goto out;
 	}
 	e = archive_entry_new();
@@ -210,9 +210,9 @@ write_member(struct archive *a, const struct member *m, int64_t mtime,
 	archive_entry_set_gid(e, 0);
 	archive_entry_set_mtime(e, (time_t)mtime, 0);
 	if (archive_write_header(a, e) != ARCHIVE_OK) {
-		r = pack_fail(ret_err, -EIO,
-			      "cannot write '%s' to the bundle: %s", m->name,
-			      archive_error_string(a));
+		r = ret_errf(ret_err, -EIO,
+			     "cannot write '%s' to the bundle: %s", m->name,
+			     archive_error_string(a));
 		goto out;
 	}
 	buf = xmalloc(IO_CHUNK);
@@ -224,16 +224,16 @@ write_member(struct archive *a, const struct member *m, int64_t mtime,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			r = pack_fail(ret_err, n < 0 ? -errno : -EIO,
-				      "cannot read '%s': %s", m->path,
-				      n < 0 ? strerror(errno) : "file shrank");
+			r = ret_errf(ret_err, n < 0 ? -errno : -EIO,
+				     "cannot read '%s': %s", m->path,
+				     n < 0 ? strerror(errno) : "file shrank");
 			goto out;
 		}
 		digest_update(d, buf, (size_t)n);
 		if (archive_write_data(a, buf, (size_t)n) != n) {
-			r = pack_fail(ret_err, -EIO,
-				      "cannot write '%s' to the bundle: %s",
-				      m->name, archive_error_string(a));
+			r = ret_errf(ret_err, -EIO,
+				     "cannot write '%s' to the bundle: %s",
+				     m->name, archive_error_string(a));
 			goto out;
 		}
 		left -= (uint64_t)n;
@@ -242,8 +242,8 @@ write_member(struct archive *a, const struct member *m, int64_t mtime,
 	}
 	digest_final_hex(d, hex);
 	if (strcmp(hex, m->hex) != 0)
-		r = pack_fail(ret_err, -EAGAIN, "'%s' changed while packing",
-			      m->path);
+		r = ret_errf(ret_err, -EAGAIN, "'%s' changed while packing",
+			     m->path);
 out:
 	digest_free(d);
 	free(buf);
@@ -265,8 +265,8 @@ write_bundle(const char *bundle, const char *label, struct member *sums,
 
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return pack_fail(ret_err, -errno, "cannot create '%s': %s", tmp,
-				 strerror(errno));
+		return ret_errf(ret_err, -errno, "cannot create '%s': %s", tmp,
+				strerror(errno));
 	for (size_t i = 0; i < rest->n; i++) {
 		uint64_t sz = 0;
 
@@ -278,8 +278,8 @@ write_bundle(const char *bundle, const char *label, struct member *sums,
 	     archive_write_add_filter_zstd(a) != ARCHIVE_OK) ||
 	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-		r = pack_fail(ret_err, -EIO, "cannot start '%s': %s", tmp,
-			      archive_error_string(a));
+		r = ret_errf(ret_err, -EIO, "cannot start '%s': %s", tmp,
+			     archive_error_string(a));
 		goto out;
 	}
 	p = progress_new(label, total);
@@ -291,23 +291,23 @@ write_bundle(const char *bundle, const char *label, struct member *sums,
 		r = write_member(a, &rest->v[i], opts->mtime, p, &done,
 				 ret_err);
 	if (r == 0 && archive_write_close(a) != ARCHIVE_OK)
-		r = pack_fail(ret_err, -EIO, "cannot finish '%s': %s", tmp,
-			      archive_error_string(a));
+		r = ret_errf(ret_err, -EIO, "cannot finish '%s': %s", tmp,
+			     archive_error_string(a));
 	if (r == 0 && fchmod(fd, 0644) < 0)
-		r = pack_fail(ret_err, -errno, "cannot chmod '%s': %s", tmp,
-			      strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot chmod '%s': %s", tmp,
+			     strerror(errno));
 	if (r == 0 && fsync(fd) < 0)
-		r = pack_fail(ret_err, -errno, "cannot write '%s': %s", tmp,
-			      strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot write '%s': %s", tmp,
+			     strerror(errno));
 out:
 	progress_done(p);
 	archive_write_free(a);
 	if (close(fd) < 0 && r == 0)
-		r = pack_fail(ret_err, -errno, "cannot write '%s': %s", tmp,
-			      strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot write '%s': %s", tmp,
+			     strerror(errno));
 	if (r == 0 && rename(tmp, bundle) < 0)
-		r = pack_fail(ret_err, -errno, "cannot rename '%s' to '%s': %s",
-			      tmp, bundle, strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot rename '%s' to '%s': %s",
+			     tmp, bundle, strerror(errno));
 	if (r < 0)
 		unlink(tmp);
 	return r;
@@ -320,19 +320,19 @@ pack_target_ok(const char *bundle, char **ret_err)
 
 	if (lstat(bundle, &st) < 0)
 		return errno == ENOENT ? 0
-				       : pack_fail(ret_err, -errno,
-						   "cannot access '%s': %s",
-						   bundle, strerror(errno));
+				       : ret_errf(ret_err, -errno,
+						  "cannot access '%s': %s",
+						  bundle, strerror(errno));
 	if (S_ISLNK(st.st_mode) && stat(bundle, &st) < 0)
 		return errno == ENOENT ? 0
-				       : pack_fail(ret_err, -errno,
-						   "cannot access '%s': %s",
-						   bundle, strerror(errno));
+				       : ret_errf(ret_err, -errno,
+						  "cannot access '%s': %s",
+						  bundle, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return pack_fail(ret_err, -EEXIST,
-				 "'%s' exists and is not a regular file; not "
-				 "replacing it",
-				 bundle);
+		return ret_errf(ret_err, -EEXIST,
+				"'%s' exists and is not a regular file; not "
+				"replacing it",
+				bundle);
 	return 0;
 }
 
@@ -354,17 +354,17 @@ collect_extras(const char *out_dir, const char *lock_path, char **vms,
 
 			r = regular_file(path, NULL);
 			if (r < 0) {
-				r = pack_fail(ret_err, -EINVAL,
-					      "'%s' is not a regular file",
-					      path);
+				r = ret_errf(ret_err, -EINVAL,
+					     "'%s' is not a regular file",
+					     path);
 				free(path);
 				return r;
 			}
 			if (r == 0 && j == 0) {
-				r = pack_fail(ret_err, -ENOENT,
-					      "'%s' is missing; every image "
-					      "needs its run script",
-					      path);
+				r = ret_errf(ret_err, -ENOENT,
+					     "'%s' is missing; every image "
+					     "needs its run script",
+					     path);
 				free(path);
 				return r;
 			}
@@ -378,9 +378,9 @@ collect_extras(const char *out_dir, const char *lock_path, char **vms,
 	if (lock_path != NULL) {
 		r = regular_file(lock_path, NULL);
 		if (r < 0)
-			return pack_fail(ret_err, -EINVAL,
-					 "'%s' is not a regular file",
-					 lock_path);
+			return ret_errf(ret_err, -EINVAL,
+					"'%s' is not a regular file",
+					lock_path);
 		if (r > 0)
 			members_add(rest, "sbx.lock", xstrdup(lock_path), 0644);
 	}
@@ -405,8 +405,8 @@ convert_images(const char *out_dir, const char *work, char **vms, size_t n_vms,
 		members_add(rest, name, dst, 0644);
 		r = regular_file(src, &size);
 		if (r <= 0)
-			return pack_fail(ret_err, -EINVAL,
-					 "'%s' is not a regular file", src);
+			return ret_errf(ret_err, -EINVAL,
+					"'%s' is not a regular file", src);
 		r = pack_convert_image(src, dst, label, size, ret_err);
 		if (r < 0)
 			return r;
@@ -429,9 +429,9 @@ write_sums(const char *work, struct members *rest, struct member *sums,
 		uint64_t size = 0;
 
 		if (regular_file(rest->v[i].path, &size) <= 0) {
-			r = pack_fail(ret_err, -EINVAL,
-				      "'%s' is not a regular file",
-				      rest->v[i].path);
+			r = ret_errf(ret_err, -EINVAL,
+				     "'%s' is not a regular file",
+				     rest->v[i].path);
 			goto out;
 		}
 		rest->v[i].size = size;
@@ -442,8 +442,8 @@ write_sums(const char *work, struct members *rest, struct member *sums,
 		r = digest_file_hex(DIGEST_SHA256, rest->v[i].path,
 				    rest->v[i].hex);
 		if (r < 0) {
-			r = pack_fail(ret_err, r, "cannot read '%s': %s",
-				      rest->v[i].path, strerror(-r));
+			r = ret_errf(ret_err, r, "cannot read '%s': %s",
+				     rest->v[i].path, strerror(-r));
 			goto out;
 		}
 		sb_printf(&sb, "%s  %s\n", rest->v[i].hex, rest->v[i].name);
@@ -455,8 +455,8 @@ write_sums(const char *work, struct members *rest, struct member *sums,
 	digest_buffer_hex(DIGEST_SHA256, sb.buf, sb.len, sums->hex);
 	r = write_file_atomic(sums->path, sb.buf, sb.len, 0644);
 	if (r < 0)
-		r = pack_fail(ret_err, r, "cannot write '%s': %s", sums->path,
-			      strerror(-r));
+		r = ret_errf(ret_err, r, "cannot write '%s': %s", sums->path,
+			     strerror(-r));
 out:
 	sb_release(&sb);
 	return r;
@@ -478,8 +478,8 @@ sign_sums(const char *key, const char *work, const struct member *sums,
 		return r;
 	r = digest_file_hex(DIGEST_SHA256, sig->path, sig->hex);
 	if (r < 0)
-		return pack_fail(ret_err, r, "cannot read '%s': %s", sig->path,
-				 strerror(-r));
+		return ret_errf(ret_err, r, "cannot read '%s': %s", sig->path,
+				strerror(-r));
 	return 0;
 }
 
@@ -503,8 +503,8 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 		return r;
 	/* Before the slow part: a key that is not there cannot sign. */
 	if (opts->sign_key != NULL && access(opts->sign_key, R_OK) < 0)
-		return pack_fail(ret_err, -errno, "cannot read key '%s': %s",
-				 opts->sign_key, strerror(errno));
+		return ret_errf(ret_err, -errno, "cannot read key '%s': %s",
+				opts->sign_key, strerror(errno));
 	r = list_vms(out_dir, &vms, &n_vms, ret_err);
 	if (r < 0)
 		return r;
@@ -514,8 +514,8 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 
 	work = xasprintf("%s.work-XXXXXX", bundle);
 	if (mkdtemp(work) == NULL) {
-		r = pack_fail(ret_err, -errno, "cannot create '%s': %s", work,
-			      strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot create '%s': %s", work,
+			     strerror(errno));
 		free(work);
 		work = NULL;
 		goto out;
@@ -529,8 +529,8 @@ pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
 	r = write_file_atomic(rest.v[rest.n - 1].path, text, strlen(text),
 			      0644);
 	if (r < 0) {
-		r = pack_fail(ret_err, r, "cannot write '%s': %s",
-			      rest.v[rest.n - 1].path, strerror(-r));
+		r = ret_errf(ret_err, r, "cannot write '%s': %s",
+			     rest.v[rest.n - 1].path, strerror(-r));
 		goto out;
 	}
 	r = write_sums(work, &rest, &sums, ret_err);

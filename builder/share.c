@@ -24,22 +24,6 @@
 #define PULL_NAME "sbx-pull"
 #define MAX_REF	  512
 
-static int PRINTF_LIKE(3, 4) fail(char **ret_err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ret_err != NULL) {
-		struct strbuf sb = STRBUF_INIT;
-
-		va_start(ap, fmt);
-		sb_vprintf(&sb, fmt, ap);
-		va_end(ap);
-		free(*ret_err);
-		*ret_err = sb_detach(&sb, NULL);
-	}
-	return r;
-}
-
 int
 share_ref_parse(const char *ref, char ret_digest[OCI_DIGEST_MAX])
 {
@@ -112,8 +96,8 @@ chunk_bundle(const char *bundle, const char *layout, struct oci_manifest *m,
 		return r;
 	fd = open(bundle, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = fail(ret_err, -errno, "cannot open '%s': %s", bundle,
-			 strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot open '%s': %s", bundle,
+			     strerror(errno));
 		goto out;
 	}
 	p = progress_new("chunking", (uint64_t)st.st_size);
@@ -157,13 +141,13 @@ check_pushed(const char *file, const char *want, char **ret_err)
 	int r = read_file(file, &text, &len);
 
 	if (r < 0)
-		return fail(ret_err, r, "cannot read '%s': %s", file,
-			    strerror(-r));
+		return ret_errf(ret_err, r, "cannot read '%s': %s", file,
+				strerror(-r));
 	if (strncmp(text, want, strlen(want)) != 0)
-		return fail(ret_err, -EPROTO,
-			    "the registry stored '%.71s', not the manifest "
-			    "pushed ('%s')",
-			    text, want);
+		return ret_errf(ret_err, -EPROTO,
+				"the registry stored '%.71s', not the manifest "
+				"pushed ('%s')",
+				text, want);
 	return 0;
 }
 
@@ -186,18 +170,18 @@ share_push(const char *out_dir, const char *lock_path, const char *ref,
 	int r;
 
 	if (share_ref_parse(ref, ref_digest) < 0 || ref_digest[0] != '\0')
-		return fail(ret_err, -EINVAL,
-			    "'%s' is not a registry reference "
-			    "(HOST/REPOSITORY[:TAG])",
-			    ref);
+		return ret_errf(ret_err, -EINVAL,
+				"'%s' is not a registry reference "
+				"(HOST/REPOSITORY[:TAG])",
+				ref);
 	r = mkdir_p(so->cache_dir, 0755);
 	if (r < 0)
-		return fail(ret_err, r, "cannot create '%s': %s", so->cache_dir,
-			    strerror(-r));
+		return ret_errf(ret_err, r, "cannot create '%s': %s",
+				so->cache_dir, strerror(-r));
 	work = xasprintf("%s/push-XXXXXX", so->cache_dir);
 	if (mkdtemp(work) == NULL) {
-		r = fail(ret_err, -errno, "cannot create '%s': %s", work,
-			 strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot create '%s': %s", work,
+			     strerror(errno));
 		free(work);
 		work = NULL;
 		return r;
@@ -279,8 +263,8 @@ join_blob(const char *layout, const struct oci_desc *d, unsigned i, int out,
 
 	if (fd < 0) {
 		digest_free(h);
-		return fail(ret_err, -errno, "cannot open '%s': %s", path,
-			    strerror(errno));
+		return ret_errf(ret_err, -errno, "cannot open '%s': %s", path,
+				strerror(errno));
 	}
 	for (;;) {
 		ssize_t n = read(fd, buf, IO_CHUNK);
@@ -288,8 +272,8 @@ join_blob(const char *layout, const struct oci_desc *d, unsigned i, int out,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			r = fail(ret_err, -errno, "cannot read '%s': %s", path,
-				 strerror(errno));
+			r = ret_errf(ret_err, -errno, "cannot read '%s': %s",
+				     path, strerror(errno));
 			break;
 		}
 		if (n == 0)
@@ -300,8 +284,8 @@ join_blob(const char *layout, const struct oci_desc *d, unsigned i, int out,
 		digest_update(h, buf, (size_t)n);
 		r = write_all(out, buf, (size_t)n);
 		if (r < 0) {
-			r = fail(ret_err, r, "cannot write the bundle: %s",
-				 strerror(-r));
+			r = ret_errf(ret_err, r, "cannot write the bundle: %s",
+				     strerror(-r));
 			break;
 		}
 	}
@@ -310,10 +294,10 @@ join_blob(const char *layout, const struct oci_desc *d, unsigned i, int out,
 	digest_free(h);
 	if (r == 0 && (got != d->size || strcmp(hex, d->digest + 7) != 0)) {
 		unlink(path);
-		r = fail(ret_err, -EBADMSG,
-			 "layer %u ('%s', %s) does not match its digest; "
-			 "removed it from the cache",
-			 i + 1, d->title ? d->title : "?", d->digest);
+		r = ret_errf(ret_err, -EBADMSG,
+			     "layer %u ('%s', %s) does not match its digest; "
+			     "removed it from the cache",
+			     i + 1, d->title ? d->title : "?", d->digest);
 	}
 	return r;
 }
@@ -332,13 +316,14 @@ join_layers(const char *layout, const struct oci_manifest *m,
 		total += m->layers[i].size;
 	if (statvfs(layout, &sv) == 0 &&
 	    (uint64_t)sv.f_bavail * sv.f_frsize < total)
-		return fail(ret_err, -ENOSPC,
-			    "the bundle (%llu bytes) does not fit beside '%s'",
-			    (unsigned long long)total, layout);
+		return ret_errf(
+			ret_err, -ENOSPC,
+			"the bundle (%llu bytes) does not fit beside '%s'",
+			(unsigned long long)total, layout);
 	fd = open(bundle, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return fail(ret_err, -errno, "cannot create '%s': %s", bundle,
-			    strerror(errno));
+		return ret_errf(ret_err, -errno, "cannot create '%s': %s",
+				bundle, strerror(errno));
 	p = progress_new("verifying", total);
 	for (size_t i = 0; r == 0 && i < m->n_layers; i++) {
 		r = join_blob(layout, &m->layers[i], (unsigned)i, fd, buf,
@@ -348,8 +333,8 @@ join_layers(const char *layout, const struct oci_manifest *m,
 	}
 	progress_done(p);
 	if (close(fd) < 0 && r == 0)
-		r = fail(ret_err, -errno, "cannot write '%s': %s", bundle,
-			 strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot write '%s': %s", bundle,
+			     strerror(errno));
 	return r;
 }
 
@@ -362,8 +347,8 @@ write_record(const char *target, const char *digest, const char *ref,
 	int r = write_file_atomic(path, text, strlen(text), 0644);
 
 	if (r < 0)
-		return fail(ret_err, r, "cannot write '%s': %s", path,
-			    strerror(-r));
+		return ret_errf(ret_err, r, "cannot write '%s': %s", path,
+				strerror(-r));
 	return 0;
 }
 
@@ -419,29 +404,29 @@ share_pull(const char *ref, const char *target, const struct unpack_options *uo,
 	int r, lockfd = -1, state;
 
 	if (share_ref_parse(ref, want) < 0)
-		return fail(ret_err, -EINVAL,
-			    "'%s' is not a registry reference "
-			    "(HOST/REPOSITORY[:TAG][@sha256:HEX])",
-			    ref);
+		return ret_errf(ret_err, -EINVAL,
+				"'%s' is not a registry reference "
+				"(HOST/REPOSITORY[:TAG][@sha256:HEX])",
+				ref);
 	state = target_state(target, had);
 	if (state < 0)
-		return fail(ret_err, state,
-			    state == -ENOTEMPTY ? "'%s' is not empty"
-						: "cannot read '%s'",
-			    target);
+		return ret_errf(ret_err, state,
+				state == -ENOTEMPTY ? "'%s' is not empty"
+						    : "cannot read '%s'",
+				target);
 	if (state == 1 && want[0] != '\0' && strcmp(had, want) == 0) {
 		memcpy(ret_digest, had, OCI_DIGEST_MAX);
 		return 1;
 	}
 	r = mkdir_p(so->cache_dir, 0755);
 	if (r < 0)
-		return fail(ret_err, r, "cannot create '%s': %s", so->cache_dir,
-			    strerror(-r));
+		return ret_errf(ret_err, r, "cannot create '%s': %s",
+				so->cache_dir, strerror(-r));
 	/* One pull at a time uses the cache's index.json. */
 	lockfd = open(lockf, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
-		r = fail(ret_err, -errno, "cannot lock '%s': %s", lockf,
-			 strerror(errno));
+		r = ret_errf(ret_err, -errno, "cannot lock '%s': %s", lockf,
+			     strerror(errno));
 		goto out;
 	}
 	remove_stale(so->cache_dir);
@@ -449,8 +434,9 @@ share_pull(const char *ref, const char *target, const struct unpack_options *uo,
 	if (r < 0)
 		goto out;
 	if (want[0] != '\0' && strcmp(want, got) != 0) {
-		r = fail(ret_err, -EBADMSG,
-			 "the registry sent manifest '%s' for '%s'", got, ref);
+		r = ret_errf(ret_err, -EBADMSG,
+			     "the registry sent manifest '%s' for '%s'", got,
+			     ref);
 		goto out;
 	}
 	memcpy(ret_digest, got, OCI_DIGEST_MAX);
@@ -459,10 +445,11 @@ share_pull(const char *ref, const char *target, const struct unpack_options *uo,
 			r = 1;
 			goto out;
 		}
-		r = fail(ret_err, -ENOTEMPTY,
-			 "'%s' holds '%s' from an earlier pull; pull into an "
-			 "empty directory",
-			 target, had);
+		r = ret_errf(
+			ret_err, -ENOTEMPTY,
+			"'%s' holds '%s' from an earlier pull; pull into an "
+			"empty directory",
+			target, had);
 		goto out;
 	}
 	bundle = xasprintf("%s/pull-%ld.tar", so->cache_dir, (long)getpid());

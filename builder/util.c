@@ -448,3 +448,19 @@ read_fd_max(int fd, size_t max, char **ret_data, size_t *ret_len)
 	*ret_data = sb_detach(&sb, ret_len);
 	return 0;
 }
+
+int
+ret_errf(char **ret_err, int r, const char *fmt, ...)
+{
+	va_list ap;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (ret_err == NULL)
+		return r;
+	va_start(ap, fmt);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	free(*ret_err);
+	*ret_err = sb_detach(&sb, NULL);
+	return r;
+}

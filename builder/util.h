@@ -46,6 +46,9 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 /* Hands the buffer to the caller ("" when empty) and resets sb. */
 char *sb_detach(struct strbuf *sb, size_t *ret_len);
+/* The error convention of diag.h: *ret_err (when ret_err is not NULL)
+ * becomes the formatted message, replacing one already there; returns r. */
+int ret_errf(char **ret_err, int r, const char *fmt, ...) PRINTF_LIKE(3, 4);
 void sb_release(struct strbuf *sb);
 
 bool str_starts_with(const char *s, const char *prefix);
