@@ -10,6 +10,7 @@
 
 #include "bake-int.h"
 #include "containers.h"
+#include "images.h"
 #include "progress.h"
 #include "render.h"
 
@@ -50,6 +51,26 @@ upload_layout(struct bake *b, struct vmjob *j, const struct ctimage *c,
 	return r;
 }
 
+/* RENDER_IMAGE_DIR/NAME.id: the ID podman gives the image it loads from
+ * the layout (a "dir:" layout carries no name), which the .image unit
+ * tags with the name the containers ask for. */
+static int
+write_image_id(struct bake *b, struct vmjob *j, const struct ctimage *c)
+{
+	CLEANUP_FREE char *id = NULL;
+	CLEANUP_FREE char *err = NULL;
+	CLEANUP_FREE char *path = NULL;
+	CLEANUP_FREE char *text = NULL;
+	int r = images_config_id(c->dir, &id, &err);
+
+	if (r < 0)
+		return bake_fail(b, j->vm->pos, r, "container image '%s': %s",
+				 c->ref, err);
+	path = xasprintf(RENDER_IMAGE_DIR "/%s.id", c->name);
+	text = xasprintf("%s\n", id);
+	return job_write_root_file(b, j, path, text, 0644);
+}
+
 int
 bake_step_images(struct bake *b, struct vmjob *j, struct strbuf *detail)
 {
@@ -74,6 +95,8 @@ bake_step_images(struct bake *b, struct vmjob *j, struct strbuf *detail)
 					 image_error(b->im));
 		job_wrote(j, guest, false);
 		r = upload_layout(b, j, c, guest, &bytes);
+		if (r == 0)
+			r = write_image_id(b, j, c);
 		sb_printf(detail, "%s%s@%.19s", i ? " " : "", c->ref,
 			  c->digest);
 	}

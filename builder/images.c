@@ -327,6 +327,34 @@ images_verify(const char *dir, const char *digest, char **ret_err)
 	return r;
 }
 
+int
+images_config_id(const char *dir, char **ret_id, char **ret_err)
+{
+	CLEANUP_FREE char *mpath = path_join(dir, "manifest.json");
+	CLEANUP_FREE char *text = NULL;
+	CLEANUP_FREE char *why = NULL;
+	struct ynode *m = NULL;
+	const char *d;
+	size_t len;
+	int r = read_file(mpath, &text, &len);
+
+	if (r < 0)
+		return ret_errf(ret_err, r, "cannot read '%s': %s", mpath,
+				strerror(-r));
+	r = parse_json(mpath, text, len, &m, &why);
+	if (r < 0)
+		return ret_errf(ret_err, -EBADMSG, "%s", why);
+	d = scalar(ynode_get(m, "config"), "digest");
+	if (d == NULL || !images_digest_ok(d)) {
+		ynode_free(m);
+		return ret_errf(ret_err, -EBADMSG,
+				"'%s' names no sha256 config digest", mpath);
+	}
+	*ret_id = xstrdup(d + strlen("sha256:"));
+	ynode_free(m);
+	return 0;
+}
+
 /* Sums the sizes of the files in dir (for the progress line). */
 static uint64_t
 dir_bytes(const char *dir)

@@ -59,6 +59,9 @@ char *images_cache_path(const char *cache, const char *digest);
  * when dir or index.json is missing, -EBADMSG when something does not
  * match; *ret_err names what. */
 int images_verify(const char *dir, const char *digest, char **ret_err);
+/* The image ID podman gives the image in the layout dir: the hex of its
+ * manifest's config digest. */
+int images_config_id(const char *dir, char **ret_id, char **ret_err);
 /* The verified layout of name@digest in the cache; copied from the
  * registry first when absent (not when offline: -ENOENT then).  A cached
  * layout that fails verification is an error (-EBADMSG), never silently

@@ -174,12 +174,20 @@ render_image(struct rctx *c, const struct service *s)
 		 "Loads an image the build baked in (pinned in sbx.lock).");
 	if (s->build != NULL)
 		sb_printf(&sb, "# (built from %s at build time)\n", s->build);
-	/* A tag cannot carry the recipe's digest: the name alone. */
+	/* A tag cannot carry the recipe's digest: the name alone.  A "dir:"
+	 * layout carries no name, so the image podman loads is tagged with
+	 * it by its ID, which the bake wrote beside the layout ($$: systemd
+	 * hands the shell one $). */
 	sb_printf(&sb,
 		  "[Image]\n"
 		  "Image=dir:" RENDER_IMAGE_DIR "/%s\n"
-		  "ImageTag=%.*s\n",
-		  unit, (int)strcspn(s->image, "@"), s->image);
+		  "ImageTag=%.*s\n"
+		  "\n"
+		  "[Service]\n"
+		  "ExecStartPost=/bin/sh -c 'exec podman tag "
+		  "\"$$(cat " RENDER_IMAGE_DIR "/%s.id)\" %.*s'\n",
+		  unit, (int)strcspn(s->image, "@"), s->image, unit,
+		  (int)strcspn(s->image, "@"), s->image);
 	r_file(c, s->pos, path, "root", "root", 0644, &sb);
 	return xasprintf("%s.image", unit);
 }
