@@ -214,6 +214,30 @@ test_verify(void **state)
 	test_rmdir(dir);
 }
 
+/* The ID podman gives a loaded layout: its config digest's hex. */
+static void
+test_config_id(void **state)
+{
+	static const char config[] = "{\"architecture\":\"amd64\"}";
+	char *dir = test_mkdtemp(), *err = NULL, *id = NULL;
+	char hc[DIGEST_HEX_MAX];
+	CLEANUP_FREE char *digest = make_layout(dir);
+	CLEANUP_FREE char *m = path_join(dir, "manifest.json");
+
+	(void)state;
+	digest_buffer_hex(DIGEST_SHA256, config, strlen(config), hc);
+	assert_int_equal(images_config_id(dir, &id, &err), 0);
+	assert_string_equal(id, hc);
+	free(id);
+	id = NULL;
+	test_write(m, "{\"config\":{\"digest\":\"sha256:../x\"}}");
+	assert_int_equal(images_config_id(dir, &id, &err), -EBADMSG);
+	assert_null(id);
+	assert_non_null(strstr(err, "no sha256 config digest"));
+	free(err);
+	test_rmdir(dir);
+}
+
 static void
 test_context_digest(void **state)
 {
@@ -250,6 +274,7 @@ main(void)
 		cmocka_unit_test(test_pick_manifest),
 		cmocka_unit_test(test_froms),
 		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_config_id),
 		cmocka_unit_test(test_context_digest),
 	};
 
