@@ -136,18 +136,12 @@ static int
 dir_empty(int dfd)
 {
 	int fd = dup(dfd);
-	struct dirent *de;
 	DIR *d;
 	int r = 0;
 
 	if (fd < 0 || (d = fd_opendir(fd)) == NULL)
 		return -errno;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0) {
-			r = -ENOTEMPTY;
-			break;
-		}
+	r = dir_no_entries(d);
 	closedir(d);
 	return r;
 }

@@ -182,7 +182,6 @@ target_free(const char *target, char **ret_err)
 {
 	struct stat st;
 	DIR *d;
-	struct dirent *de;
 	int r = 0;
 
 	if (lstat(target, &st) < 0) {
@@ -197,13 +196,9 @@ target_free(const char *target, char **ret_err)
 	if (d == NULL)
 		return ret_errf(ret_err, -errno, "cannot open '%s': %s", target,
 				strerror(errno));
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0) {
-			r = ret_errf(ret_err, -EEXIST,
-				     "'%s' exists and is not empty", target);
-			break;
-		}
+	if (dir_no_entries(d) < 0)
+		r = ret_errf(ret_err, -EEXIST, "'%s' exists and is not empty",
+			     target);
 	closedir(d);
 	return r;
 }

@@ -230,7 +230,6 @@ static int
 target_state(const char *target, char ret_had[OCI_DIGEST_MAX])
 {
 	DIR *d = opendir(target);
-	struct dirent *de;
 	int r = 0;
 
 	ret_had[0] = '\0';
@@ -239,12 +238,7 @@ target_state(const char *target, char ret_had[OCI_DIGEST_MAX])
 	if (share_pulled(target, ret_had) == 0)
 		r = 1;
 	else
-		while ((de = readdir(d)) != NULL)
-			if (strcmp(de->d_name, ".") != 0 &&
-			    strcmp(de->d_name, "..") != 0) {
-				r = -ENOTEMPTY;
-				break;
-			}
+		r = dir_no_entries(d);
 	closedir(d);
 	return r;
 }

@@ -464,3 +464,15 @@ ret_errf(char **ret_err, int r, const char *fmt, ...)
 	*ret_err = sb_detach(&sb, NULL);
 	return r;
 }
+
+int
+dir_no_entries(DIR *d)
+{
+	struct dirent *de;
+
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			return -ENOTEMPTY;
+	return 0;
+}

@@ -61,6 +61,9 @@ int read_file(const char *path, char **ret_data, size_t *ret_len);
  * behind on failure. */
 /* fdopendir(fd) that owns fd: on failure fd is closed too and errno kept. */
 DIR *fd_opendir(int fd);
+/* Reads d to its end or its first entry but "." and "..": 0 when it has
+ * none, -ENOTEMPTY when it has one.  d stays open. */
+int dir_no_entries(DIR *d);
 /* Writes all of len bytes at p to fd, retrying short writes and EINTR.
  * Returns 0 or a negative errno. */
 int write_all(int fd, const void *p, size_t len);
