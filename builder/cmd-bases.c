@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 
 #include "cmd-bases.h"
+#include "containers.h"
 #include "digest.h"
+#include "log.h"
 #include "recipe.h"
 #include "util.h"
 
@@ -66,4 +68,30 @@ cmd_base_check_local(const char *dir, const struct base *b)
 	log_info("base '%s' is the local file '%s', matching its checksum",
 		 b->name, p);
 	return 0;
+}
+
+int
+cmd_container_images(struct lock *lk, const struct recipe_set *set,
+		     const struct containers_opts *co, const char *verb,
+		     bool list)
+{
+	struct strbuf errs = STRBUF_INIT;
+	int r = 0;
+
+	for (size_t i = 0; i < set->nvms; i++) {
+		struct ctimages got = {0};
+
+		if (containers_vm(lk, set, &set->vms[i], co, &got, &errs) < 0)
+			r = -EIO;
+		for (size_t k = 0; list && k < got.n; k++)
+			log_info("container image '%s': %s", got.v[k].ref,
+				 got.v[k].digest);
+		ctimages_release(&got);
+	}
+	if (r < 0)
+		log_error("cannot %s container images:\n%.*s", verb,
+			  (int)(errs.len > 0 ? errs.len - 1 : 0),
+			  errs.buf ? errs.buf : "");
+	sb_release(&errs);
+	return r;
 }

@@ -7,6 +7,7 @@
 #ifndef SBX_CMD_BASES_H
 #define SBX_CMD_BASES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct base;
@@ -21,5 +22,15 @@ size_t cmd_bases_used(const struct recipe_set *set, size_t extra,
  * gives 'checksum:', that it matches; logs the result.  0 or -errno
  * (-EBADMSG: the checksum differs). */
 int cmd_base_check_local(const char *dir, const struct base *b);
+
+struct containers_opts;
+struct lock;
+/* Every VM's container images through containers_vm with co ('fetch':
+ * made ready in the cache, each logged when list; 'lock': pinned).  What
+ * failed is logged once as "cannot VERB container images:" and every
+ * reason; -EIO then. */
+int cmd_container_images(struct lock *lk, const struct recipe_set *set,
+			 const struct containers_opts *co, const char *verb,
+			 bool list);
 
 #endif

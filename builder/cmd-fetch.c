@@ -101,35 +101,6 @@ static const struct cmd_option fetch_options[] = {
 	{NULL, 0, false, NULL, NULL},
 };
 
-/* Every VM's container images into the cache: pulled, built and
- * verified as a build would (containers.h). */
-static int
-fetch_images(struct lock *lk, const char *cache, bool offline)
-{
-	const struct recipe_set *set = globals.recipes;
-	struct containers_opts co = {
-		.mode = CONTAINERS_READY, .cache = cache, .offline = offline};
-	struct strbuf errs = STRBUF_INIT;
-	int r = 0;
-
-	for (size_t i = 0; i < set->nvms; i++) {
-		struct ctimages got = {0};
-
-		if (containers_vm(lk, set, &set->vms[i], &co, &got, &errs) < 0)
-			r = -EIO;
-		for (size_t k = 0; k < got.n; k++)
-			log_info("container image '%s': %s", got.v[k].ref,
-				 got.v[k].digest);
-		ctimages_release(&got);
-	}
-	if (r < 0)
-		log_error("cannot fetch container images:\n%.*s",
-			  (int)(errs.len > 0 ? errs.len - 1 : 0),
-			  errs.buf ? errs.buf : "");
-	sb_release(&errs);
-	return r;
-}
-
 static enum cmd_status
 exec_fetch(int argc, char **argv)
 {
@@ -229,9 +200,17 @@ exec_fetch(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		if (fetch_one(lk, ctx, want[i], o.from) < 0)
 			st = CMD_ERROR;
-	if (optind == argc && o.from == NULL &&
-	    fetch_images(lk, cache, o.flags & FETCH_OFFLINE) < 0)
-		st = CMD_ERROR;
+	if (optind == argc && o.from == NULL) {
+		/* Pulled, built and verified as a build would. */
+		struct containers_opts co = {.mode = CONTAINERS_READY,
+					     .cache = cache,
+					     .offline =
+						     o.flags & FETCH_OFFLINE};
+
+		if (cmd_container_images(lk, globals.recipes, &co, "fetch",
+					 true) < 0)
+			st = CMD_ERROR;
+	}
 	if (lock_changed(lk)) {
 		r = lock_save(lk, lock_path);
 		if (r < 0) {

@@ -91,31 +91,6 @@ static const struct cmd_option lock_options[] = {
 	{NULL, 0, false, NULL, NULL},
 };
 
-/* Pins every VM's container images (and their Containerfiles' FROMs). */
-static int
-lock_images(struct lock *lk, const struct recipe_set *set, const char *cache,
-	    bool update)
-{
-	struct containers_opts co = {
-		.mode = CONTAINERS_PIN, .cache = cache, .update = update};
-	struct strbuf errs = STRBUF_INIT;
-	int r = 0;
-
-	for (size_t i = 0; i < set->nvms; i++) {
-		struct ctimages got = {0};
-
-		if (containers_vm(lk, set, &set->vms[i], &co, &got, &errs) < 0)
-			r = -EIO;
-		ctimages_release(&got);
-	}
-	if (r < 0)
-		log_error("cannot lock container images:\n%.*s",
-			  (int)(errs.len > 0 ? errs.len - 1 : 0),
-			  errs.buf ? errs.buf : "");
-	sb_release(&errs);
-	return r;
-}
-
 static enum cmd_status
 exec_lock(int argc, char **argv)
 {
@@ -214,7 +189,12 @@ exec_lock(int argc, char **argv)
 		if (o.update && lock_remove_section(lk, "packages"))
 			log_info("package pins dropped; the next online build "
 				 "pins them again");
-		if (lock_images(lk, set, cache, o.update) < 0)
+		/* Every VM's images and their Containerfiles' FROMs. */
+		struct containers_opts co = {.mode = CONTAINERS_PIN,
+					     .cache = cache,
+					     .update = o.update};
+
+		if (cmd_container_images(lk, set, &co, "lock", false) < 0)
 			st = CMD_ERROR;
 	}
 	/* A partial failure still records what did resolve. */
