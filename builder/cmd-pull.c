@@ -71,10 +71,8 @@ exec_pull(int argc, char **argv)
 			uo.identity = optarg;
 			break;
 		case 't':
-			if (strcmp(optarg, "true") != 0 &&
-			    strcmp(optarg, "false") != 0)
+			if (share_opts_tls_verify(&so, optarg) < 0)
 				return cmd_bad_option(&cmd_pull_entry);
-			so.no_tls_verify = strcmp(optarg, "false") == 0;
 			break;
 		default:
 			return cmd_bad_option(&cmd_pull_entry);

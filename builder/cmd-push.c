@@ -46,10 +46,8 @@ exec_push(int argc, char **argv)
 			po.sign_key = optarg;
 			break;
 		case 't':
-			if (strcmp(optarg, "true") != 0 &&
-			    strcmp(optarg, "false") != 0)
+			if (share_opts_tls_verify(&so, optarg) < 0)
 				return cmd_bad_option(&cmd_push_entry);
-			so.no_tls_verify = strcmp(optarg, "false") == 0;
 			break;
 		default:
 			return cmd_bad_option(&cmd_push_entry);

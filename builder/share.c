@@ -25,6 +25,15 @@
 #define MAX_REF	  512
 
 int
+share_opts_tls_verify(struct share_opts *so, const char *arg)
+{
+	if (strcmp(arg, "true") != 0 && strcmp(arg, "false") != 0)
+		return -EINVAL;
+	so->no_tls_verify = strcmp(arg, "false") == 0;
+	return 0;
+}
+
+int
 share_ref_parse(const char *ref, char ret_digest[OCI_DIGEST_MAX])
 {
 	const char *at = strchr(ref, '@'), *slash = strchr(ref, '/');

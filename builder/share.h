@@ -30,6 +30,9 @@ struct share_opts {
 	void *opaque;
 };
 
+/* --tls-verify ARG: "true" or "false" into so; -EINVAL for anything else. */
+int share_opts_tls_verify(struct share_opts *so, const char *arg);
+
 struct push_info {
 	unsigned n_layers;
 	uint64_t bytes; /* the bundle: all layers */
