@@ -34,12 +34,7 @@ report(const char *ref, const char *target, const struct unpack_info *info)
 }
 
 static const struct cmd_option pull_options[] = {
-	{"directory", 'C', true, "DIR",
-	 "unpack into DIR (default out/; missing or empty)"},
-	{"allowed-signers", 'a', false, "FILE",
-	 "require a signature by a key in FILE (ssh-keygen format)"},
-	{"identity", 'I', true, "NAME",
-	 "the signer's identity in the allowed-signers FILE"},
+	CMD_UNPACK_OPTION_ROWS,
 	{"tls-verify", 't', false, "true|false",
 	 "false: do not verify the registry's TLS certificate"},
 	{NULL, 0, false, NULL, NULL},
@@ -60,16 +55,9 @@ exec_pull(int argc, char **argv)
 
 	optind = 0;
 	while ((c = cmd_getopt(&cmd_pull_entry, argc, argv)) != -1) {
+		if (cmd_unpack_option(c, optarg, &dir, &uo))
+			continue;
 		switch (c) {
-		case 'C':
-			dir = optarg;
-			break;
-		case 'a':
-			uo.allowed_signers = optarg;
-			break;
-		case 'I':
-			uo.identity = optarg;
-			break;
 		case 't':
 			if (share_opts_tls_verify(&so, optarg) < 0)
 				return cmd_bad_option(&cmd_pull_entry);
@@ -78,13 +66,9 @@ exec_pull(int argc, char **argv)
 			return cmd_bad_option(&cmd_pull_entry);
 		}
 	}
-	if (!cmd_operands_ok(&cmd_pull_entry, argc - optind))
+	if (!cmd_operands_ok(&cmd_pull_entry, argc - optind) ||
+	    !cmd_unpack_options_ok(&cmd_pull_entry, &uo))
 		return CMD_USAGE;
-	if (uo.identity != NULL && uo.allowed_signers == NULL) {
-		log_error("--identity needs --allowed-signers");
-		cmd_usage(&cmd_pull_entry);
-		return CMD_USAGE;
-	}
 	ref = argv[optind];
 	target = dir != NULL ? xstrdup(dir) : path_join(globals.dir, "out");
 	/* A digest already pulled: nothing to ask the registry. */

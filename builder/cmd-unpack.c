@@ -10,14 +10,39 @@
 #include "util.h"
 
 static const struct cmd_option unpack_options[] = {
-	{"directory", 'C', true, "DIR",
-	 "unpack into DIR (default out/; missing or empty)"},
-	{"allowed-signers", 'a', false, "FILE",
-	 "require a signature by a key in FILE (ssh-keygen format)"},
-	{"identity", 'I', true, "NAME",
-	 "the signer's identity in the allowed-signers FILE"},
+	CMD_UNPACK_OPTION_ROWS,
 	{NULL, 0, false, NULL, NULL},
 };
+
+int
+cmd_unpack_option(int c, const char *arg, const char **dir,
+		  struct unpack_options *uo)
+{
+	switch (c) {
+	case 'C':
+		*dir = arg;
+		return 1;
+	case 'a':
+		uo->allowed_signers = arg;
+		return 1;
+	case 'I':
+		uo->identity = arg;
+		return 1;
+	}
+	return 0;
+}
+
+bool
+cmd_unpack_options_ok(const struct cmd_entry *e,
+		      const struct unpack_options *uo)
+{
+	if (uo->identity != NULL && uo->allowed_signers == NULL) {
+		log_error("--identity needs --allowed-signers");
+		cmd_usage(e);
+		return false;
+	}
+	return true;
+}
 
 static enum cmd_status
 exec_unpack(int argc, char **argv)
@@ -30,28 +55,12 @@ exec_unpack(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = cmd_getopt(&cmd_unpack_entry, argc, argv)) != -1) {
-		switch (c) {
-		case 'C':
-			dir = optarg;
-			break;
-		case 'a':
-			uo.allowed_signers = optarg;
-			break;
-		case 'I':
-			uo.identity = optarg;
-			break;
-		default:
+	while ((c = cmd_getopt(&cmd_unpack_entry, argc, argv)) != -1)
+		if (!cmd_unpack_option(c, optarg, &dir, &uo))
 			return cmd_bad_option(&cmd_unpack_entry);
-		}
-	}
-	if (!cmd_operands_ok(&cmd_unpack_entry, argc - optind))
+	if (!cmd_operands_ok(&cmd_unpack_entry, argc - optind) ||
+	    !cmd_unpack_options_ok(&cmd_unpack_entry, &uo))
 		return CMD_USAGE;
-	if (uo.identity != NULL && uo.allowed_signers == NULL) {
-		log_error("--identity needs --allowed-signers");
-		cmd_usage(&cmd_unpack_entry);
-		return CMD_USAGE;
-	}
 	bundle = argv[optind];
 	/* By default the images land where a build would put them. */
 	target = dir != NULL ? xstrdup(dir) : path_join(globals.dir, "out");

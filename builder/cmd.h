@@ -103,6 +103,25 @@ enum cmd_status cmd_not_yet(const char *name, const char *issue);
 /* --offline, --force, --accel: 'all' and 'build' (cmd-build.c). */
 extern const struct cmd_option cmd_bake_options[];
 
+/* -C DIR, --allowed-signers FILE, --identity NAME: 'unpack' and 'pull'
+ * (cmd-unpack.c).  The rows of their option tables, the parsing of one
+ * (1 when c was one of them), and the check that --identity comes with
+ * --allowed-signers (false: the usage was printed). */
+/* clang-format off */
+#define CMD_UNPACK_OPTION_ROWS						\
+	{"directory", 'C', true, "DIR",					\
+	 "unpack into DIR (default out/; missing or empty)"},		\
+	{"allowed-signers", 'a', false, "FILE",				\
+	 "require a signature by a key in FILE (ssh-keygen format)"},	\
+	{"identity", 'I', true, "NAME",					\
+	 "the signer's identity in the allowed-signers FILE"}
+/* clang-format on */
+struct unpack_options;
+int cmd_unpack_option(int c, const char *arg, const char **dir,
+		      struct unpack_options *uo);
+bool cmd_unpack_options_ok(const struct cmd_entry *e,
+			   const struct unpack_options *uo);
+
 extern const struct cmd_entry cmd_all_entry;
 extern const struct cmd_entry cmd_build_entry;
 extern const struct cmd_entry cmd_check_entry;
