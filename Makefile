@@ -1,11 +1,14 @@
 # sbx-build — build, test, install.
-# Every builder/*.c is part of the program; every tests/test-*.c is a cmocka
-# suite linked against all builder objects but main.o.  Adding a module or a
-# test suite needs no change here.
+# Every builder/*.c is part of the program, in sbx-build itself or, for
+# the files in GFS_SRCS, in the libguestfs module sbx-build-guestfs.so
+# (builder/module.h); every tests/test-*.c is a cmocka suite linked against
+# all builder objects but main.o.  Adding a module or a test suite needs no
+# change here (a file that calls image.h goes into GFS_SRCS).
 
 VERSION     := 0.1.0
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
+LIBEXECDIR  ?= $(PREFIX)/libexec
 DATADIR     ?= $(PREFIX)/share
 MANDIR      ?= $(DATADIR)/man
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
@@ -18,16 +21,19 @@ CFLAGS      ?= -O2 -g
 WERROR      ?=
 # COVERAGE=1 builds with gcov instrumentation (make coverage; CI).
 COVERAGE    ?=
-PKGS        := libguestfs yaml-0.1 libcurl libarchive libcrypto libxcrypt
+PKGS        := yaml-0.1 libcurl libarchive libcrypto libxcrypt
+GFS_PKGS    := libguestfs
 
-PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) $(GFS_PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+GFS_LIBS    := $(shell $(PKG_CONFIG) --libs $(GFS_PKGS) 2>/dev/null)
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 SBX_CFLAGS  = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	      -Wmissing-prototypes $(WERROR) -D_GNU_SOURCE \
 	      -DSBX_VERSION='"$(VERSION)"' -DSBX_DATADIR='"$(DATADIR)/sbx-build"' \
+	      -DSBX_LIBEXECDIR='"$(LIBEXECDIR)/sbx-build"' \
 	      -Ibuilder -MMD -MP $(PKG_CFLAGS)
 
 # After CFLAGS, so that -O0 wins: gcov's line counts follow the source.
@@ -37,21 +43,39 @@ LDFLAGS    += --coverage
 endif
 
 SRCS    := $(sort $(wildcard builder/*.c))
-OBJS    := $(SRCS:.c=.o)
-LIBOBJS := $(filter-out builder/main.o,$(OBJS))
-TESTS   := $(patsubst %.c,%,$(sort $(wildcard tests/test-*.c)))
+# The libguestfs module: the bake inside the appliance and the libguestfs
+# layer.  sbx-build loads it only when it launches an appliance, so the
+# commands that do not (a no-change 'all' above all) never load libguestfs
+# and the libraries it pulls in (tests/check-lazy.sh).
+GFS_SRCS := builder/bake-session.c builder/bake-guest.c \
+	    builder/bake-inspect.c builder/bake-files.c builder/bake-users.c \
+	    builder/bake-units.c builder/bake-selinux.c \
+	    builder/bake-packages.c builder/bake-images.c builder/image.c \
+	    builder/image-inspect.c builder/image-grow.c builder/image-fs.c
+GFS_OBJS := $(GFS_SRCS:.c=.o)
+GFS_MOD  := sbx-build-guestfs.so
+OBJS     := $(filter-out $(GFS_OBJS),$(SRCS:.c=.o))
+LIBOBJS  := $(filter-out builder/main.o,$(OBJS))
+TESTS    := $(patsubst %.c,%,$(sort $(wildcard tests/test-*.c)))
 
 all: sbx-build
 
-sbx-build: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
+# -rdynamic: the module calls back into the program.
+sbx-build: $(OBJS) | $(GFS_MOD)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(OBJS) $(PKG_LIBS)
+
+$(GFS_MOD): $(GFS_OBJS)
+	$(CC) $(LDFLAGS) -shared -o $@ $(GFS_OBJS) $(GFS_LIBS)
+
+$(GFS_OBJS): SBX_CFLAGS += -fPIC
 
 builder/%.o: builder/%.c
 	$(CC) $(SBX_CFLAGS) $(CFLAGS) $(COV_CFLAGS) -c -o $@ $<
 
-tests/test-%: tests/test-%.c $(LIBOBJS) tests/testutil.h
+# A suite links the module's objects in (no dlopen: bake.c finds them).
+tests/test-%: tests/test-%.c $(LIBOBJS) $(GFS_OBJS) tests/testutil.h
 	$(CC) $(SBX_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(COV_CFLAGS) -Itests -o $@ $< \
-		$(LIBOBJS) $(PKG_LIBS) $(TEST_LIBS)
+		$(LIBOBJS) $(GFS_OBJS) $(PKG_LIBS) $(GFS_LIBS) $(TEST_LIBS)
 
 tests: $(TESTS)
 
@@ -83,7 +107,8 @@ FUZZ_DIR     := build-fuzz
 ASAN_CFLAGS  ?= -O1 -g
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer
-ASAN_OBJS    := $(SRCS:%.c=$(ASAN_DIR)/%.o)
+ASAN_OBJS    := $(OBJS:%=$(ASAN_DIR)/%)
+ASAN_GFS     := $(GFS_OBJS:%=$(ASAN_DIR)/%)
 ASAN_LIBOBJS := $(filter-out $(ASAN_DIR)/builder/main.o,$(ASAN_OBJS))
 ASAN_TESTS   := $(TESTS:%=$(ASAN_DIR)/%)
 SAN_ENV      := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -99,13 +124,20 @@ $(ASAN_DIR)/builder/%.o: builder/%.c
 	@mkdir -p $(@D)
 	$(CC) $(SBX_CFLAGS) $(ASAN_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
-$(ASAN_DIR)/sbx-build: $(ASAN_OBJS)
-	$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(ASAN_OBJS) $(PKG_LIBS)
+$(ASAN_GFS): SBX_CFLAGS += -fPIC
 
-$(ASAN_DIR)/tests/test-%: tests/test-%.c $(ASAN_LIBOBJS) tests/testutil.h
+$(ASAN_DIR)/sbx-build: $(ASAN_OBJS) | $(ASAN_DIR)/$(GFS_MOD)
+	$(CC) $(SAN_FLAGS) $(LDFLAGS) -rdynamic -o $@ $(ASAN_OBJS) $(PKG_LIBS)
+
+$(ASAN_DIR)/$(GFS_MOD): $(ASAN_GFS)
+	$(CC) $(SAN_FLAGS) $(LDFLAGS) -shared -o $@ $(ASAN_GFS) $(GFS_LIBS)
+
+$(ASAN_DIR)/tests/test-%: tests/test-%.c $(ASAN_LIBOBJS) $(ASAN_GFS) \
+		tests/testutil.h
 	@mkdir -p $(@D)
 	$(CC) $(SBX_CFLAGS) $(TEST_CFLAGS) $(ASAN_CFLAGS) $(SAN_FLAGS) \
-		-Itests -o $@ $< $(ASAN_LIBOBJS) $(PKG_LIBS) $(TEST_LIBS)
+		-Itests -o $@ $< $(ASAN_LIBOBJS) $(ASAN_GFS) $(PKG_LIBS) \
+		$(GFS_LIBS) $(TEST_LIBS)
 
 $(ASAN_DIR)/tests/fuzz-replay: tests/fuzz/replay.c tests/fuzz/fuzz-recipe.c \
 		$(ASAN_LIBOBJS)
@@ -165,7 +197,8 @@ fuzz: $(FUZZ_DIR)/fuzz-recipe
 		-artifact_prefix=$(FUZZ_WORK)/ $(FUZZ_ARGS) $(FUZZ_WORK)/corpus
 
 .PHONY: check-asan check-fuzz-regress fuzz fuzz-build
--include $(ASAN_OBJS:.o=.d) $(ASAN_TESTS:=.d) $(FUZZ_OBJS:.o=.d)
+-include $(ASAN_OBJS:.o=.d) $(ASAN_GFS:.o=.d) $(ASAN_TESTS:=.d) \
+	$(FUZZ_OBJS:.o=.d)
 
 # What building and running sbx-build needs; test-deps adds what the test
 # suites need (cmocka, the real readers, debootstrap, ...).
@@ -200,8 +233,10 @@ format:
 
 install: sbx-build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DATADIR)/sbx-build
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DATADIR)/sbx-build \
+		$(DESTDIR)$(LIBEXECDIR)/sbx-build
 	install -m 0755 sbx-build $(DESTDIR)$(BINDIR)/sbx-build
+	install -m 0644 $(GFS_MOD) $(DESTDIR)$(LIBEXECDIR)/sbx-build/$(GFS_MOD)
 	install -m 0644 doc/sbx-build.1 $(DESTDIR)$(MANDIR)/man1/sbx-build.1
 	install -m 0644 contrib/sbx-build.bash \
 		$(DESTDIR)$(BASHCOMPDIR)/sbx-build
@@ -209,12 +244,14 @@ install: sbx-build
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sbx-build \
+		$(DESTDIR)$(LIBEXECDIR)/sbx-build/$(GFS_MOD) \
 		$(DESTDIR)$(MANDIR)/man1/sbx-build.1 \
 		$(DESTDIR)$(BASHCOMPDIR)/sbx-build
 	rm -rf $(DESTDIR)$(DATADIR)/sbx-build
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/sbx-build
 
 clean:
-	rm -f sbx-build builder/*.o builder/*.d tests/*.d $(TESTS) \
+	rm -f sbx-build $(GFS_MOD) builder/*.o builder/*.d tests/*.d $(TESTS) \
 		builder/*.gcno builder/*.gcda tests/*.gcno tests/*.gcda
 	rm -rf tests/work $(ASAN_DIR) $(FUZZ_DIR)
 

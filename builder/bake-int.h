@@ -1,7 +1,14 @@
 /* Private to the bake: the session and per-VM job every bake-*.c step
- * works on, and the helpers they share (bake-job.c).  bake.c
- * orchestrates; each step lives in its own file and calls only
- * bake-job.c, image.h and pure modules, never back into bake.c.
+ * works on, and the helpers they share (bake-job.c, bake-guest.c).
+ * bake.c orchestrates on the host; bake-session.c runs the appliance and
+ * the steps, each in its own file, calling only bake-job.c,
+ * bake-guest.c, image.h and pure modules, never back into bake.c.
+ *
+ * Two halves: the host side (bake.c, bake-job.c, bake-base.c,
+ * bake-pins.c) is in sbx-build; the appliance side (bake-session.c,
+ * bake-guest.c, bake-inspect.c and the steps, with image*.c) is the
+ * libguestfs module, loaded only when a VM must be built (module.h).
+ * The host calls the appliance side only through struct bake_appliance.
  *
  * Errors: a step records its failure once with bake_fail (the recipe
  * position that asked for it first, "FILE:LINE:COL: "), which keeps the
@@ -12,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "bake.h"
@@ -20,6 +28,7 @@
 #include "image.h"
 #include "lock.h"
 #include "manifest.h"
+#include "module.h"
 #include "plan.h"
 #include "recipe.h"
 #include "secrets.h"
@@ -70,7 +79,26 @@ struct accounts {
 	char *passwd, *group;
 };
 
-/* bake-job.c: shared by the steps. */
+/* The libguestfs module's one export (bake-session.c).  version and abi
+ * must be the program's: the module works on the program's structures. */
+#define BAKE_MODULE	   "sbx-build-guestfs.so"
+#define BAKE_MODULE_SYMBOL "sbx_bake_appliance"
+#define BAKE_MODULE_ABI                                                  \
+	(sizeof(struct bake) * 1000003u + sizeof(struct vmjob) * 1009u + \
+	 sizeof(struct bake_opts))
+struct bake_appliance {
+	struct module_head head; /* SBX_VERSION, BAKE_MODULE_ABI */
+	/* One appliance for every job not skipped (j->drive numbers them,
+	 * j->tmp their overlays): launch, inspect, each VM's steps,
+	 * shutdown.  Errors through bake_fail. */
+	int (*run)(struct bake *b, struct bake_result *res);
+	/* bake_verify's work (bake.h). */
+	int (*verify)(const char *image, const struct manifest *want,
+		      enum image_accel accel, bool debug, struct manifest *ret,
+		      char **ret_err);
+};
+
+/* bake-job.c: shared by the host side and the steps. */
 double bake_now(void);
 /* Records the error (first one wins) with the recipe position that asked
  * for the step; returns r. */
@@ -80,14 +108,25 @@ void bake_warn(struct bake *b, const char *vm, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);
 void bake_on_progress(void *opaque, uint64_t pos, uint64_t total);
 void bake_bar_done(struct bake *b);
+/* SIGINT and SIGTERM during a bake: bake_interrupted() turns true and the
+ * function bake_on_interrupt set (async-signal-safe: the appliance's
+ * cancel) runs. */
+struct bake_signals {
+	struct sigaction oint, oterm;
+};
+void bake_signals_catch(struct bake_signals *saved);
+void bake_signals_restore(const struct bake_signals *saved);
+bool bake_interrupted(void);
+void bake_on_interrupt(void (*fn)(void));
 /* Records a path the bake wrote, for its mtime and the manifest. */
 void job_wrote(struct vmjob *j, const char *path, bool content);
 int acct_lookup(const char *db, const char *name, int *ret_id, int *ret_gid,
 		char **ret_home);
 void acct_release(struct accounts *a);
-int acct_load(struct bake *b, struct vmjob *j, struct accounts *a);
 int acct_owner(const struct accounts *a, const char *owner, const char *group,
 	       int *uid, int *gid);
+/* bake-guest.c: the same, inside the appliance. */
+int acct_load(struct bake *b, struct vmjob *j, struct accounts *a);
 int job_ensure_parent(struct bake *b, struct vmjob *j, struct srcpos pos,
 		      const char *path);
 int bake_guest_cmd(struct bake *b, struct srcpos pos, const char *what,
@@ -120,12 +159,16 @@ int bake_step_selinux(struct bake *b, struct vmjob *j,
 int bake_step_packages(struct bake *b, struct vmjob *j);
 /* bake-images.c: the container images into RENDER_IMAGE_DIR. */
 int bake_step_images(struct bake *b, struct vmjob *j, struct strbuf *detail);
-/* Before the appliance starts: every pinned package file must be in the
- * host cache with its checksum (all that are not named in one message). */
+/* bake-pins.c.  Before the appliance starts: every pinned package file must be
+ * in the host cache with its checksum (all that are not named in one message).
+ */
 int bake_check_pins(struct bake *b, struct vmjob *j);
 /* "pin FILE SHA256" lines of vm's current pins, for its inputs digest. */
 void bake_pins_text(struct bake *b, const struct vmjob *j, struct strbuf *out);
 /* Once the image is in place: the pins this bake found go to sbx.lock. */
 void bake_record_pins(struct bake *b, struct vmjob *j);
+/* The host cache of the VM's distribution's package files (NULL without
+ * a cache directory). */
+char *bake_pkg_cache_root(struct bake *b, struct vmjob *j);
 
 #endif

@@ -1,6 +1,6 @@
-/* What every step of the bake shares: recording the first error and
- * what was written, parent directories, guest commands, the guest's
- * accounts database. */
+/* What every part of the bake shares, on the host side: recording the
+ * first error and what was written, the progress bar, interruption,
+ * looking up the guest's accounts (bake-guest.c reads them). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -139,22 +139,6 @@ acct_release(struct accounts *a)
 }
 
 int
-acct_load(struct bake *b, struct vmjob *j, struct accounts *a)
-{
-	int r;
-
-	acct_release(a);
-	r = image_read(b->im, "/etc/passwd", &a->passwd, NULL);
-	if (r == 0)
-		r = image_read(b->im, "/etc/group", &a->group, NULL);
-	if (r < 0)
-		return bake_fail(b, j->vm->pos, r,
-				 "cannot read the guest's accounts: %s",
-				 image_error(b->im));
-	return 0;
-}
-
-int
 acct_owner(const struct accounts *a, const char *owner, const char *group,
 	   int *uid, int *gid)
 {
@@ -165,71 +149,47 @@ acct_owner(const struct accounts *a, const char *owner, const char *group,
 	return r;
 }
 
-int
-job_ensure_parent(struct bake *b, struct vmjob *j, struct srcpos pos,
-		  const char *path)
-{
-	CLEANUP_FREE char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	bool ex;
-	int r;
+static volatile sig_atomic_t interrupted;
+static void (*volatile on_interrupt)(void);
 
-	if (slash == NULL || slash == dir)
-		return 0;
-	*slash = '\0';
-	r = image_exists(b->im, dir, &ex);
-	if (r == 0 && ex)
-		return 0;
-	if (r == 0)
-		r = job_ensure_parent(b, j, pos, dir);
-	if (r == 0)
-		r = image_mkdir(b->im, dir, 0755);
-	if (r < 0)
-		return bake_fail(b, pos, r, "cannot create directory '%s': %s",
-				 dir, image_error(b->im));
-	j->implicit = xrealloc(j->implicit,
-			       (j->nimplicit + 1) * sizeof(*j->implicit));
-	j->implicit[j->nimplicit++] = xstrdup(dir);
-	job_wrote(j, dir, true);
-	return 0;
+static void
+on_signal(int sig)
+{
+	void (*fn)(void) = on_interrupt;
+
+	(void)sig;
+	interrupted = 1;
+	if (fn != NULL)
+		fn();
 }
 
-int
-bake_guest_cmd(struct bake *b, struct srcpos pos, const char *what,
-	       const char *const *argv)
+void
+bake_signals_catch(struct bake_signals *saved)
 {
-	int r = image_command(b->im, argv, NULL);
+	struct sigaction sa = {.sa_handler = on_signal};
 
-	if (r < 0)
-		return bake_fail(b, pos, r, "%s: %s", what, image_error(b->im));
-	return 0;
+	interrupted = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &saved->oint);
+	sigaction(SIGTERM, &sa, &saved->oterm);
 }
 
-int
-bake_write_owned(struct bake *b, struct srcpos pos, const char *path,
-		 const char *data, unsigned mode, int uid, int gid)
+void
+bake_signals_restore(const struct bake_signals *saved)
 {
-	int r = image_write(b->im, path, data, strlen(data));
-
-	if (r == 0)
-		r = image_chmod(b->im, path, mode);
-	if (r == 0)
-		r = image_chown(b->im, path, uid, gid);
-	if (r < 0)
-		return bake_fail(b, pos, r, "cannot write '%s': %s", path,
-				 image_error(b->im));
-	return 0;
+	on_interrupt = NULL;
+	sigaction(SIGINT, &saved->oint, NULL);
+	sigaction(SIGTERM, &saved->oterm, NULL);
 }
 
-int
-job_write_root_file(struct bake *b, struct vmjob *j, const char *path,
-		    const char *text, unsigned mode)
+bool
+bake_interrupted(void)
 {
-	int r = job_ensure_parent(b, j, j->vm->pos, path);
+	return interrupted != 0;
+}
 
-	if (r == 0)
-		r = bake_write_owned(b, j->vm->pos, path, text, mode, 0, 0);
-	if (r == 0)
-		job_wrote(j, path, true);
-	return r;
+void
+bake_on_interrupt(void (*fn)(void))
+{
+	on_interrupt = fn;
 }
