@@ -1,9 +1,10 @@
 # sbx-build — build, test, install.
-# Every builder/*.c is part of the program, in sbx-build itself or, for
-# the files in GFS_SRCS, in the libguestfs module sbx-build-guestfs.so
-# (builder/module.h); every tests/test-*.c is a cmocka suite linked against
-# all builder objects but main.o.  Adding a module or a test suite needs no
-# change here (a file that calls image.h goes into GFS_SRCS).
+# Every builder/*.c is part of the program: in sbx-build itself or, for the
+# files in GFS_SRCS, CURL_SRCS and ARC_SRCS, in the module that holds all
+# calls to that outside library (builder/module.h); every tests/test-*.c is
+# a cmocka suite linked against all builder objects but main.o.  Adding a
+# module or a test suite needs no change here (a file that calls image.h,
+# libcurl or libarchive goes into the list of its module).
 
 VERSION     := 0.1.0
 PREFIX      ?= /usr/local
@@ -21,12 +22,16 @@ CFLAGS      ?= -O2 -g
 WERROR      ?=
 # COVERAGE=1 builds with gcov instrumentation (make coverage; CI).
 COVERAGE    ?=
-PKGS        := yaml-0.1 libcurl libarchive libcrypto libxcrypt
-GFS_PKGS    := libguestfs
+# sbx-build links PKGS; each module links its one library.
+PKGS        := yaml-0.1 libcrypto libxcrypt
+MOD_PKGS    := libguestfs libcurl libarchive
 
-PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) $(GFS_PKGS) 2>/dev/null)
+PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) $(MOD_PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-GFS_LIBS    := $(shell $(PKG_CONFIG) --libs $(GFS_PKGS) 2>/dev/null)
+GFS_LIBS    := $(shell $(PKG_CONFIG) --libs libguestfs 2>/dev/null)
+CURL_LIBS   := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+ARC_LIBS    := $(shell $(PKG_CONFIG) --libs libarchive 2>/dev/null)
+MOD_LIBS    := $(GFS_LIBS) $(CURL_LIBS) $(ARC_LIBS)
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 TEST_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -43,39 +48,52 @@ LDFLAGS    += --coverage
 endif
 
 SRCS    := $(sort $(wildcard builder/*.c))
-# The libguestfs module: the bake inside the appliance and the libguestfs
-# layer.  sbx-build loads it only when it launches an appliance, so the
-# commands that do not (a no-change 'all' above all) never load libguestfs
-# and the libraries it pulls in (tests/check-lazy.sh).
+# The modules (builder/module.h): sbx-build loads each the first time it
+# needs its library, so the commands that do not (a no-change 'all' above
+# all) never load libguestfs, libcurl, libarchive and the libraries they
+# pull in (tests/check-lazy.sh).  GFS: the bake inside the appliance and
+# the libguestfs layer; CURL: downloads; ARC: bundles and tar indexes.
 GFS_SRCS := builder/bake-session.c builder/bake-guest.c \
 	    builder/bake-inspect.c builder/bake-files.c builder/bake-users.c \
 	    builder/bake-units.c builder/bake-selinux.c \
 	    builder/bake-packages.c builder/bake-images.c builder/image.c \
 	    builder/image-inspect.c builder/image-grow.c builder/image-fs.c
-GFS_OBJS := $(GFS_SRCS:.c=.o)
-GFS_MOD  := sbx-build-guestfs.so
-OBJS     := $(filter-out $(GFS_OBJS),$(SRCS:.c=.o))
-LIBOBJS  := $(filter-out builder/main.o,$(OBJS))
-TESTS    := $(patsubst %.c,%,$(sort $(wildcard tests/test-*.c)))
+CURL_SRCS := builder/fetch-http.c
+ARC_SRCS  := builder/pack.c builder/pack-unpack.c builder/tarindex.c
+GFS_OBJS  := $(GFS_SRCS:.c=.o)
+CURL_OBJS := $(CURL_SRCS:.c=.o)
+ARC_OBJS  := $(ARC_SRCS:.c=.o)
+MOD_OBJS  := $(GFS_OBJS) $(CURL_OBJS) $(ARC_OBJS)
+MODULES   := sbx-build-guestfs.so sbx-build-curl.so sbx-build-archive.so
+OBJS      := $(filter-out $(MOD_OBJS),$(SRCS:.c=.o))
+LIBOBJS   := $(filter-out builder/main.o,$(OBJS))
+TESTS     := $(patsubst %.c,%,$(sort $(wildcard tests/test-*.c)))
 
 all: sbx-build
 
-# -rdynamic: the module calls back into the program.
-sbx-build: $(OBJS) | $(GFS_MOD)
+# -rdynamic: the modules call back into the program.
+sbx-build: $(OBJS) | $(MODULES)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(OBJS) $(PKG_LIBS)
 
-$(GFS_MOD): $(GFS_OBJS)
+sbx-build-guestfs.so: $(GFS_OBJS)
 	$(CC) $(LDFLAGS) -shared -o $@ $(GFS_OBJS) $(GFS_LIBS)
 
-$(GFS_OBJS): SBX_CFLAGS += -fPIC
+sbx-build-curl.so: $(CURL_OBJS)
+	$(CC) $(LDFLAGS) -shared -o $@ $(CURL_OBJS) $(CURL_LIBS)
+
+sbx-build-archive.so: $(ARC_OBJS)
+	$(CC) $(LDFLAGS) -shared -o $@ $(ARC_OBJS) $(ARC_LIBS)
+
+$(MOD_OBJS): SBX_CFLAGS += -fPIC
 
 builder/%.o: builder/%.c
 	$(CC) $(SBX_CFLAGS) $(CFLAGS) $(COV_CFLAGS) -c -o $@ $<
 
-# A suite links the module's objects in (no dlopen: bake.c finds them).
-tests/test-%: tests/test-%.c $(LIBOBJS) $(GFS_OBJS) tests/testutil.h
+# A suite links the modules' objects in (no dlopen: module_load finds
+# them linked).
+tests/test-%: tests/test-%.c $(LIBOBJS) $(MOD_OBJS) tests/testutil.h
 	$(CC) $(SBX_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(COV_CFLAGS) -Itests -o $@ $< \
-		$(LIBOBJS) $(GFS_OBJS) $(PKG_LIBS) $(GFS_LIBS) $(TEST_LIBS)
+		$(LIBOBJS) $(MOD_OBJS) $(PKG_LIBS) $(MOD_LIBS) $(TEST_LIBS)
 
 tests: $(TESTS)
 
@@ -108,7 +126,7 @@ ASAN_CFLAGS  ?= -O1 -g
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer
 ASAN_OBJS    := $(OBJS:%=$(ASAN_DIR)/%)
-ASAN_GFS     := $(GFS_OBJS:%=$(ASAN_DIR)/%)
+ASAN_MOD     := $(MOD_OBJS:%=$(ASAN_DIR)/%)
 ASAN_LIBOBJS := $(filter-out $(ASAN_DIR)/builder/main.o,$(ASAN_OBJS))
 ASAN_TESTS   := $(TESTS:%=$(ASAN_DIR)/%)
 SAN_ENV      := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -124,20 +142,19 @@ $(ASAN_DIR)/builder/%.o: builder/%.c
 	@mkdir -p $(@D)
 	$(CC) $(SBX_CFLAGS) $(ASAN_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
-$(ASAN_GFS): SBX_CFLAGS += -fPIC
+$(ASAN_MOD): SBX_CFLAGS += -fPIC
 
-$(ASAN_DIR)/sbx-build: $(ASAN_OBJS) | $(ASAN_DIR)/$(GFS_MOD)
+# The ASan sbx-build loads no module (asan-cli.sh bakes nothing): a
+# command that needs one says it is missing.
+$(ASAN_DIR)/sbx-build: $(ASAN_OBJS)
 	$(CC) $(SAN_FLAGS) $(LDFLAGS) -rdynamic -o $@ $(ASAN_OBJS) $(PKG_LIBS)
 
-$(ASAN_DIR)/$(GFS_MOD): $(ASAN_GFS)
-	$(CC) $(SAN_FLAGS) $(LDFLAGS) -shared -o $@ $(ASAN_GFS) $(GFS_LIBS)
-
-$(ASAN_DIR)/tests/test-%: tests/test-%.c $(ASAN_LIBOBJS) $(ASAN_GFS) \
+$(ASAN_DIR)/tests/test-%: tests/test-%.c $(ASAN_LIBOBJS) $(ASAN_MOD) \
 		tests/testutil.h
 	@mkdir -p $(@D)
 	$(CC) $(SBX_CFLAGS) $(TEST_CFLAGS) $(ASAN_CFLAGS) $(SAN_FLAGS) \
-		-Itests -o $@ $< $(ASAN_LIBOBJS) $(ASAN_GFS) $(PKG_LIBS) \
-		$(GFS_LIBS) $(TEST_LIBS)
+		-Itests -o $@ $< $(ASAN_LIBOBJS) $(ASAN_MOD) $(PKG_LIBS) \
+		$(MOD_LIBS) $(TEST_LIBS)
 
 $(ASAN_DIR)/tests/fuzz-replay: tests/fuzz/replay.c tests/fuzz/fuzz-recipe.c \
 		$(ASAN_LIBOBJS)
@@ -197,7 +214,7 @@ fuzz: $(FUZZ_DIR)/fuzz-recipe
 		-artifact_prefix=$(FUZZ_WORK)/ $(FUZZ_ARGS) $(FUZZ_WORK)/corpus
 
 .PHONY: check-asan check-fuzz-regress fuzz fuzz-build
--include $(ASAN_OBJS:.o=.d) $(ASAN_GFS:.o=.d) $(ASAN_TESTS:=.d) \
+-include $(ASAN_OBJS:.o=.d) $(ASAN_MOD:.o=.d) $(ASAN_TESTS:=.d) \
 	$(FUZZ_OBJS:.o=.d)
 
 # What building and running sbx-build needs; test-deps adds what the test
@@ -236,7 +253,7 @@ install: sbx-build
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DATADIR)/sbx-build \
 		$(DESTDIR)$(LIBEXECDIR)/sbx-build
 	install -m 0755 sbx-build $(DESTDIR)$(BINDIR)/sbx-build
-	install -m 0644 $(GFS_MOD) $(DESTDIR)$(LIBEXECDIR)/sbx-build/$(GFS_MOD)
+	install -m 0644 $(MODULES) $(DESTDIR)$(LIBEXECDIR)/sbx-build/
 	install -m 0644 doc/sbx-build.1 $(DESTDIR)$(MANDIR)/man1/sbx-build.1
 	install -m 0644 contrib/sbx-build.bash \
 		$(DESTDIR)$(BASHCOMPDIR)/sbx-build
@@ -244,14 +261,14 @@ install: sbx-build
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sbx-build \
-		$(DESTDIR)$(LIBEXECDIR)/sbx-build/$(GFS_MOD) \
+		$(MODULES:%=$(DESTDIR)$(LIBEXECDIR)/sbx-build/%) \
 		$(DESTDIR)$(MANDIR)/man1/sbx-build.1 \
 		$(DESTDIR)$(BASHCOMPDIR)/sbx-build
 	rm -rf $(DESTDIR)$(DATADIR)/sbx-build
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/sbx-build
 
 clean:
-	rm -f sbx-build $(GFS_MOD) builder/*.o builder/*.d tests/*.d $(TESTS) \
+	rm -f sbx-build $(MODULES) builder/*.o builder/*.d tests/*.d $(TESTS) \
 		builder/*.gcno builder/*.gcda tests/*.gcno tests/*.gcda
 	rm -rf tests/work $(ASAN_DIR) $(FUZZ_DIR)
 

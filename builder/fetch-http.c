@@ -1,6 +1,7 @@
 /* libcurl in: one transfer of a URL into memory or a file, verified
- * while it streams, resumable, with progress.  With fetch.c (global
- * init), the only file that includes <curl/curl.h>. */
+ * while it streams, resumable, with progress.  The only file that
+ * includes <curl/curl.h>; the libcurl module (module.h), reached only
+ * through sbx_fetch_http (fetch-load.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,32 +19,6 @@
 #include "fetch.h"
 #include "progress.h"
 #include "util.h"
-
-int
-fetch_check_url(struct fetch_ctx *ctx, const char *url)
-{
-	if (str_starts_with(url, "file://"))
-		return 0;
-	if (str_starts_with(url, "http://")) {
-		if (!(ctx->flags & FETCH_ALLOW_HTTP)) {
-			fetch_set_err(
-				ctx,
-				"refusing plain http URL '%s' (use https, or "
-				"--allow-http)",
-				url);
-			return -EPERM;
-		}
-	} else if (!str_starts_with(url, "https://")) {
-		fetch_set_err(ctx, "unsupported URL '%s' (https:// or file://)",
-			      url);
-		return -EPROTONOSUPPORT;
-	}
-	if (ctx->flags & FETCH_OFFLINE) {
-		fetch_set_err(ctx, "offline: not downloading '%s'", url);
-		return -ENETUNREACH;
-	}
-	return 0;
-}
 
 static size_t
 header_cb(char *buf, size_t size, size_t n, void *data)
@@ -185,8 +160,8 @@ curl_errno(CURLcode c)
 	}
 }
 
-int
-fetch_perform(struct xfer *x)
+static int
+perform(struct xfer *x)
 {
 	struct fetch_ctx *ctx = x->ctx;
 	const char *protos =
@@ -199,6 +174,8 @@ fetch_perform(struct xfer *x)
 	r = fetch_check_url(ctx, x->url);
 	if (r < 0)
 		return r;
+	/* Thread-safe and idempotent since curl 7.84. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	x->h = curl_easy_init();
 	if (x->h == NULL) {
 		fetch_set_err(ctx, "cannot start a transfer");
@@ -280,18 +257,9 @@ fetch_perform(struct xfer *x)
 	return 0;
 }
 
-int
-fetch_small(struct fetch_ctx *ctx, const char *url, char **ret, size_t *ret_len)
-{
-	struct strbuf sb = STRBUF_INIT;
-	struct xfer x = {.ctx = ctx, .url = url, .mem = &sb, .fd = -1};
-	int r;
-
-	r = fetch_perform(&x);
-	if (r < 0) {
-		sb_release(&sb);
-		return r;
-	}
-	*ret = sb_detach(&sb, ret_len);
-	return 0;
-}
+/* What fetch-load.c loads (module.h): not declared in a header,
+ * fetch-load.c declares it weak. */
+const struct fetch_http sbx_fetch_http = {
+	.head = {.version = SBX_VERSION, .abi = FETCH_MODULE_ABI},
+	.perform = perform,
+};

@@ -1,5 +1,6 @@
-/* Between the fetch modules only (fetch.c, fetch-http.c, fetch-verify.c,
- * fetch-resolve.c, fetch-cache.c); other modules use fetch.h.  Every
+/* Between the fetch modules only (fetch.c, fetch-load.c, fetch-http.c,
+ * fetch-verify.c, fetch-resolve.c, fetch-cache.c); other modules use
+ * fetch.h.  Every
  * function that fails sets the context's error (fetch_error) and returns
  * a negative errno. */
 #ifndef SBX_FETCH_INT_H
@@ -11,6 +12,7 @@
 
 #include "digest.h"
 #include "fetch.h"
+#include "module.h"
 #include "util.h"
 
 typedef void CURL; /* as <curl/curl.h> has it; only fetch-http.c uses it */
@@ -33,7 +35,7 @@ struct fetch_ctx {
 void fetch_set_err(struct fetch_ctx *ctx, const char *fmt, ...)
 	PRINTF_LIKE(2, 3);
 
-/* fetch-http.c */
+/* fetch-load.c, fetch-http.c */
 /* One transfer into memory or into a file descriptor. */
 struct xfer {
 	struct fetch_ctx *ctx;
@@ -55,13 +57,23 @@ struct xfer {
 	int err; /* set by a callback that aborted */
 };
 
-/* May url be fetched under ctx's flags (scheme, offline)? */
+/* fetch.c: may url be fetched under ctx's flags (scheme, offline)? */
 int fetch_check_url(struct fetch_ctx *ctx, const char *url);
-/* Runs one transfer; x->ctx, x->url and the sink are set by the caller. */
+/* fetch-load.c: runs one transfer through the libcurl module (loaded the
+ * first time); x->ctx, x->url and the sink are set by the caller. */
 int fetch_perform(struct xfer *x);
 /* A whole body of at most SMALL_MAX bytes into *ret (NUL-terminated). */
 int fetch_small(struct fetch_ctx *ctx, const char *url, char **ret,
 		size_t *ret_len);
+/* fetch-http.c, the libcurl module: its one export. */
+#define FETCH_MODULE	    "sbx-build-curl.so"
+#define FETCH_MODULE_SYMBOL "sbx_fetch_http"
+#define FETCH_MODULE_ABI \
+	(sizeof(struct xfer) * 1009u + sizeof(struct fetch_ctx))
+struct fetch_http {
+	struct module_head head; /* SBX_VERSION, FETCH_MODULE_ABI */
+	int (*perform)(struct xfer *x);
+};
 
 /* fetch-verify.c */
 bool fetch_is_hex(const char *s, size_t n);

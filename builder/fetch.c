@@ -3,7 +3,8 @@
  * in words; pins (what a base resolved to).  fetch-http.c moves the
  * bytes, fetch-verify.c checks checksums and signatures, fetch-resolve.c
  * turns a base into a pin, fetch-cache.c keeps the pinned images.
- * <curl/curl.h> is included here (global init) and in fetch-http.c only. */
+ * fetch-http.c is the libcurl module, loaded by fetch-load.c at the
+ * first transfer; no other file includes <curl/curl.h>. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,8 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <curl/curl.h>
 
 #include "fetch-int.h"
 #include "fetch.h"
@@ -78,8 +77,6 @@ fetch_ctx_new(const char *cache_dir, unsigned flags)
 {
 	struct fetch_ctx *ctx = xcalloc(1, sizeof(*ctx));
 
-	/* Thread-safe and idempotent since curl 7.84. */
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ctx->cache_dir = xstrdup(cache_dir);
 	ctx->flags = flags;
 	ctx->stall_timeout = 60;
@@ -119,4 +116,30 @@ const char *
 fetch_error(const struct fetch_ctx *ctx)
 {
 	return ctx->err;
+}
+
+int
+fetch_check_url(struct fetch_ctx *ctx, const char *url)
+{
+	if (str_starts_with(url, "file://"))
+		return 0;
+	if (str_starts_with(url, "http://")) {
+		if (!(ctx->flags & FETCH_ALLOW_HTTP)) {
+			fetch_set_err(
+				ctx,
+				"refusing plain http URL '%s' (use https, or "
+				"--allow-http)",
+				url);
+			return -EPERM;
+		}
+	} else if (!str_starts_with(url, "https://")) {
+		fetch_set_err(ctx, "unsupported URL '%s' (https:// or file://)",
+			      url);
+		return -EPROTONOSUPPORT;
+	}
+	if (ctx->flags & FETCH_OFFLINE) {
+		fetch_set_err(ctx, "offline: not downloading '%s'", url);
+		return -ENETUNREACH;
+	}
+	return 0;
 }

@@ -1,5 +1,6 @@
-/* Downloads and verifies base images into the cache.  fetch.c is the only
- * file that includes libcurl's header.
+/* Downloads and verifies base images into the cache.  fetch-http.c is the
+ * only file that includes libcurl's header: the libcurl module, loaded at
+ * the first download (module.h).
  *
  * A base is first resolved to a pin (URL, file name, size, checksum, key
  * fingerprint): from sbx.lock, or by reading its published checksum file

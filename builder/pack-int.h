@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "module.h"
 #include "util.h"
 
 #define IO_CHUNK     (1024 * 1024)
@@ -65,5 +66,36 @@ struct sum *pack_sums_find(struct sums *s, const char *name);
  * start with '#' are comments.  -EINVAL with *ret_err otherwise. */
 int pack_sums_parse(const char *text, size_t len, struct sums *s,
 		    char **ret_err);
+
+/* The libarchive module (pack.c, pack-unpack.c, tarindex.c; module.h):
+ * its one export, which pack-load.c loads the first time a bundle or a
+ * tar is read or written.  The la_ functions are pack.h's and
+ * tarindex.h's, which pack-load.c defines. */
+struct pack_options;
+struct unpack_options;
+struct unpack_info;
+struct tar_member;
+#define ARCHIVE_MODULE	      "sbx-build-archive.so"
+#define ARCHIVE_MODULE_SYMBOL "sbx_archive_module"
+#define ARCHIVE_MODULE_ABI    1u
+struct archive_module {
+	struct module_head head; /* SBX_VERSION, ARCHIVE_MODULE_ABI */
+	int (*pack_bundle)(const char *out_dir, const char *lock_path,
+			   const char *bundle, const struct pack_options *opts,
+			   char **ret_err);
+	int (*unpack_bundle)(const char *bundle, const char *target,
+			     const struct unpack_options *opts,
+			     struct unpack_info *ret_info, char **ret_err);
+	int (*tar_index)(const char *path, struct tar_member **ret,
+			 size_t *ret_n, char **ret_err);
+};
+int la_pack_bundle(const char *out_dir, const char *lock_path,
+		   const char *bundle, const struct pack_options *opts,
+		   char **ret_err);
+int la_unpack_bundle(const char *bundle, const char *target,
+		     const struct unpack_options *opts,
+		     struct unpack_info *ret_info, char **ret_err);
+int la_tar_index(const char *path, struct tar_member **ret, size_t *ret_n,
+		 char **ret_err);
 
 #endif

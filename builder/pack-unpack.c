@@ -229,15 +229,6 @@ space_ok(const char *dir, const struct sums *sums, char **ret_err)
 	return 0;
 }
 
-void
-unpack_info_clear(struct unpack_info *info)
-{
-	if (info == NULL)
-		return;
-	free(info->signer);
-	*info = (struct unpack_info){0};
-}
-
 /* SHA256SUMS first, then maybe its signature, extracted into tmp and
  * parsed into *sums before any other member is read.  Returns what
  * next_entry returned for the member after them (*ret_e). */
@@ -363,9 +354,9 @@ read_members(struct archive *a, struct archive_entry *e, int r, const char *tmp,
 }
 
 int
-unpack_bundle(const char *bundle, const char *target,
-	      const struct unpack_options *opts, struct unpack_info *ret_info,
-	      char **ret_err)
+la_unpack_bundle(const char *bundle, const char *target,
+		 const struct unpack_options *opts,
+		 struct unpack_info *ret_info, char **ret_err)
 {
 	struct unpack_info info = {0};
 	struct sums sums = {0};

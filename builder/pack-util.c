@@ -10,6 +10,7 @@
 
 #include "pack-int.h"
 #include "pack.h"
+#include "tarindex.h"
 #include "util.h"
 
 /* Trailing whitespace off, for one-line messages from tools. */
@@ -68,4 +69,21 @@ pack_parse_epoch(const char *s, int64_t *ret)
 	}
 	*ret = v;
 	return 0;
+}
+
+void
+unpack_info_clear(struct unpack_info *info)
+{
+	if (info == NULL)
+		return;
+	free(info->signer);
+	*info = (struct unpack_info){0};
+}
+
+void
+tar_index_free(struct tar_member *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
 }

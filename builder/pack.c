@@ -484,8 +484,8 @@ sign_sums(const char *key, const char *work, const struct member *sums,
 }
 
 int
-pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
-	    const struct pack_options *opts, char **ret_err)
+la_pack_bundle(const char *out_dir, const char *lock_path, const char *bundle,
+	       const struct pack_options *opts, char **ret_err)
 {
 	struct members rest = {0};
 	struct member sums = {0}, sig = {0};
@@ -562,3 +562,12 @@ out:
 	free(vms);
 	return r;
 }
+
+/* What pack-load.c loads (module.h): not declared in a header,
+ * pack-load.c declares it weak. */
+const struct archive_module sbx_archive_module = {
+	.head = {.version = SBX_VERSION, .abi = ARCHIVE_MODULE_ABI},
+	.pack_bundle = la_pack_bundle,
+	.unpack_bundle = la_unpack_bundle,
+	.tar_index = la_tar_index,
+};

@@ -5,14 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pack-int.h"
 #include "tarindex.h"
 #include "util.h"
 
-#define IO_CHUNK (64 * 1024)
+#define TAR_BLOCK (64 * 1024)
 
 int
-tar_index(const char *path, struct tar_member **ret, size_t *ret_n,
-	  char **ret_err)
+la_tar_index(const char *path, struct tar_member **ret, size_t *ret_n,
+	     char **ret_err)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
@@ -21,7 +22,7 @@ tar_index(const char *path, struct tar_member **ret, size_t *ret_n,
 	int r = 0, ar;
 
 	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, IO_CHUNK) != ARCHIVE_OK) {
+	if (archive_read_open_filename(a, path, TAR_BLOCK) != ARCHIVE_OK) {
 		r = -EIO;
 		goto fail;
 	}
@@ -58,12 +59,4 @@ fail:
 	archive_read_free(a);
 	tar_index_free(v, n);
 	return r;
-}
-
-void
-tar_index_free(struct tar_member *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
 }

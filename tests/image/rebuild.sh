@@ -5,8 +5,9 @@
 # 1. An online 'sbx-build all' (project A) bakes both fixture VMs, pins
 #    every package file in sbx.lock and writes out/VM.manifest and
 #    out/VM.inputs.                                              [1 launch]
-# 2. A rebuild with nothing changed launches no appliance and takes well
-#    under a second.                                            [0 launches]
+# 2. A rebuild with nothing changed launches no appliance, takes well
+#    under a second and loads no module (libguestfs, libcurl,
+#    libarchive: builder/module.h).                             [0 launches]
 #    2b. Memory and CPUs changed: run-dev.sh is rewritten, the image is
 #    up to date (issue 15).                                     [0 launches]
 # 3. Project A moves aside; project B, at the same path (rendered files
@@ -103,6 +104,14 @@ check "both VMs reported up to date" sh -c \
 	 grep -q 'proxy.qcow2 is up to date' '$W/noop.log'"
 check "no-change rebuild under a second" \
 	test "$(echo "$noop < 1" | bc)" = 1
+# The modules (builder/module.h): with nothing to build, sbx-build loads
+# neither the libguestfs module nor libguestfs (nor libcurl, libarchive).
+LD_DEBUG=files LD_DEBUG_OUTPUT=$W/noop-ld ./sbx-build -C "$A" all \
+	--accel tcg >/dev/null 2>&1
+check "no-change rebuild loads no module and none of their libraries" \
+	sh -c "cat '$W'/noop-ld.* | grep -q 'file=libyaml' &&
+	       ! cat '$W'/noop-ld.* |
+	       grep -E 'file=(libguestfs|libcurl|libarchive|[^ ]*sbx-build-)'"
 
 # --- 2b. run-time settings only (issue 15) ----------------------------------
 # Memory and CPUs change the run script, not the image: no launch.
