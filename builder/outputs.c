@@ -64,14 +64,38 @@ outputs_record(const char *outdir, const char *name)
 	return r;
 }
 
-/* Writes OUTDIR/REL and records it. */
+/* path is a regular file (not a symbolic link) with mode and these
+ * bytes already: a build with nothing changed. */
+static bool
+same_file(const char *path, const char *text, mode_t mode)
+{
+	CLEANUP_FREE char *data = NULL;
+	size_t len = strlen(text), got = 0;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	bool same;
+
+	if (fd < 0)
+		return false;
+	same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	       (st.st_mode & 07777) == mode && (size_t)st.st_size == len &&
+	       read_fd_max(fd, len + 1, &data, &got) == 0 && got == len &&
+	       memcmp(data, text, len) == 0;
+	close(fd);
+	return same;
+}
+
+/* Writes OUTDIR/REL and records it.  Unchanged, it is left alone: a
+ * no-change build syncs nothing to disk. */
 static int
 write_text_in(const char *outdir, const char *rel, const char *text,
 	      mode_t mode)
 {
 	CLEANUP_FREE char *path = path_join(outdir, rel);
-	int r = write_file_atomic(path, text, strlen(text), mode);
+	int r = 0;
 
+	if (!same_file(path, text, mode))
+		r = write_file_atomic(path, text, strlen(text), mode);
 	return r < 0 ? r : outputs_record(outdir, rel);
 }
 
