@@ -52,7 +52,7 @@ noop=$(sbx noop.log all) || exit 1
 # The no-change 'all' without -v, twenty times in a row: the mean
 # (one interval, so the clock's own cost is spread over the twenty).
 s=$(date +%s%N)
-for i in $(seq 20); do
+for _ in $(seq 20); do
 	./sbx-build -C "$P" all --accel "$ACCEL" >/dev/null 2>&1 || exit 1
 done
 noop20=$((($(date +%s%N) - s) / 20 / 100000))
