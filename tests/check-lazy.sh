@@ -23,7 +23,7 @@ need readelf cc
 SBX=$PWD/sbx-build
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export XDG_CACHE_HOME=$tmp/xdg
+export XDG_CACHE_HOME="$tmp/xdg"
 fails=0
 fail() {
 	echo "FAIL: $*"
