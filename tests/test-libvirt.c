@@ -56,7 +56,7 @@ test_proxy(void **state)
 			     "mac=52:54:00:4c:00:11'/>");
 	assert_contains(xml, "<qemu:arg value='stream,id=link,server=on,"
 			     "addr.type=unix,addr.path=/srv/sbx/out/run/"
-			     "link-proxy.sock'/>");
+			     "link-dev.sock'/>");
 	/* Nothing a libvirt <interface> would add; no personal key. */
 	assert_null(strstr(xml, "<interface"));
 	assert_null(strstr(xml, "authorized_keys=c"));
@@ -71,7 +71,7 @@ test_dev(void **state)
 
 	(void)state;
 	/* Commas doubled for QEMU, then XML-escaped. */
-	assert_contains(xml, "addr.path=/a,,b/o&amp;t/run/link-proxy.sock'/>");
+	assert_contains(xml, "addr.path=/a,,b/o&amp;t/run/link-dev.sock'/>");
 	assert_contains(xml, "server=off");
 	assert_null(strstr(xml, "id=uplink"));
 	assert_contains(xml, "<cid auto='no' address='3'/>");
