@@ -76,7 +76,7 @@ link_nics(struct strbuf *sb, const char *outdir, const struct runscript_link *l,
 	}
 }
 
-/* Long (about 130 lines): one straight pass over the domain XML in
+/* Long (about 140 lines): one straight pass over the domain XML in
  * document order, easier to check against libvirt's schema than pieces. */
 int
 libvirt_render(const struct recipe_set *set, const struct vm *vm,
