@@ -77,6 +77,33 @@ lock_one(struct lock *lk, struct fetch_ctx *ctx, const struct base *b,
 	return 0;
 }
 
+/* Removes the container pins whose reference is not a line of
+ * wanted. */
+static void
+forget_containers(struct lock *lk, const struct strbuf *wanted)
+{
+	for (size_t i = lock_ncontainers(lk); i-- > 0;) {
+		const char *ref = lock_container_ref(lk, i);
+		const char *p = wanted->buf;
+		size_t len = strlen(ref);
+		bool used = false;
+
+		while (!used && p != NULL && *p != '\0') {
+			const char *nl = strchr(p, '\n');
+
+			used = (size_t)(nl - p) == len &&
+			       memcmp(p, ref, len) == 0;
+			p = nl + 1;
+		}
+		if (used)
+			continue;
+		log_info("container image '%s': no VM uses it, its pin is "
+			 "removed",
+			 ref);
+		lock_remove_container(lk, ref);
+	}
+}
+
 static const struct cmd_option lock_options[] = {
 	{"update", 'u', false, NULL,
 	 "pin what is published now, and drop the package pins"},
@@ -189,13 +216,20 @@ exec_lock(int argc, char **argv)
 		if (o.update && lock_remove_section(lk, "packages"))
 			log_info("package pins dropped; the next online build "
 				 "pins them again");
-		/* Every VM's images and their Containerfiles' FROMs. */
+		/* Every VM's images and their Containerfiles' FROMs; then
+		 * forget the pins no VM wants (only when all resolved: a
+		 * failure may hide a wanted one). */
+		struct strbuf wanted = STRBUF_INIT;
 		struct containers_opts co = {.mode = CONTAINERS_PIN,
 					     .cache = cache,
-					     .update = o.update};
+					     .update = o.update,
+					     .wanted = &wanted};
 
 		if (cmd_container_images(lk, set, &co, "lock", false) < 0)
 			st = CMD_ERROR;
+		else
+			forget_containers(lk, &wanted);
+		sb_release(&wanted);
 	}
 	/* A partial failure still records what did resolve. */
 	if (lock_changed(lk)) {

@@ -58,6 +58,14 @@ ctimages_text(const struct ctimages *c, struct strbuf *out)
 		sb_printf(out, "image %s %s\n", c->v[i].ref, c->v[i].digest);
 }
 
+/* name is an sbx.lock key this VM uses. */
+static void
+want(struct cx *c, const char *name)
+{
+	if (c->o->wanted != NULL)
+		sb_printf(c->o->wanted, "%s\n", name);
+}
+
 /* The digest ref stands for: its own, the lock's, or the registry's
  * (recorded).  NULL after reporting why not. */
 static char *
@@ -72,6 +80,8 @@ pin(struct cx *c, struct srcpos pos, const char *ref, char **ret_name)
 		cx_error(c, pos, r, "%s", why);
 		return NULL;
 	}
+	if (digest == NULL)
+		want(c, name);
 	if (digest == NULL &&
 	    (c->o->update ||
 	     lock_get_container(c->lk, name, &locked, &context) < 0)) {
@@ -258,7 +268,7 @@ built(struct cx *c, const struct vm *vm, const struct service *s,
 
 	if (ctx == NULL)
 		return;
-	if (!pin_froms(c, s, ctx, &f, &pins) || c->o->mode == CONTAINERS_PIN)
+	if (!pin_froms(c, s, ctx, &f, &pins))
 		goto out;
 	r = images_ref_parse(s->image, &name, &digest, &why);
 	if (r == 0 && digest != NULL) {
@@ -268,8 +278,12 @@ built(struct cx *c, const struct vm *vm, const struct service *s,
 			 s->name, s->image);
 		goto out;
 	}
-	if (r == 0)
+	if (r == 0) {
+		want(c, name);
+		if (c->o->mode == CONTAINERS_PIN)
+			goto out;
 		r = images_context_digest(ctx, pins.buf, &context, &why);
+	}
 	if (r < 0) {
 		cx_error(c, s->pos, r, "service '%s': %s", s->name, why);
 		goto out;

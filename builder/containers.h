@@ -35,6 +35,10 @@ struct containers_opts {
 	const char *cache; /* the cache directory (fetch_cache_dir) */
 	bool offline;	   /* cache only, no registry, no build */
 	bool update;	   /* resolve tags again even when pinned */
+	/* If set: every sbx.lock key the VM wants (images, FROMs, built
+	 * images) is appended, one per line, so 'lock' can forget the
+	 * others. */
+	struct strbuf *wanted;
 };
 
 /* One image the VM's guest gets. */

@@ -10,7 +10,8 @@
  *	TIME CLIENT allowed|filtered|denied|error proxy|dns DETAIL
  *
  * ("error": a request that got no verdict before the proxy's next
- * connection, such as an unreachable upstream). */
+ * connection, such as an unreachable upstream, or a DNS query that got
+ * no answer within 5-10 s). */
 #include <string.h>
 
 #include "escape.h"
@@ -20,6 +21,8 @@
 #define EGRESS_UNIT   "sbx-egress-log.service"
 #define EGRESS_AWK    "/usr/local/libexec/sbx-egress.awk"
 #define EGRESS_FOLLOW "/usr/local/libexec/sbx-egress"
+#define EGRESS_TICK   "sbx-egress-tick"
+#define EGRESS_TICK_S "5"
 
 static const char egress_awk[] =
 	"function who(ip) { return (ip in vm) ? vm[ip] : ip }\n"
@@ -46,21 +49,40 @@ static const char egress_awk[] =
 	"\tif (!(w in rq)) sub(/.*\\]: /, \"\", r)\n"
 	"\tout(t, who(cl[w]), v, \"proxy\", r); delete rq[w]; next\n"
 	"}\n"
+	/* DNS: each query waits in dn[] (name), dt[] (time), dc[] (client),
+	 * dd[] (detail), dk[] (tick) for its answer line; the oldest one of
+	 * that name takes the answer.  The follower adds a tick line every
+	 * few seconds: a query still waiting after a whole tick got no
+	 * answer ("error"), as does one dnsmasq answers "config error is". */
+	"function dns(i, v) { out(dt[i], dc[i], v, \"dns\", dd[i]); delete "
+	"dn[i] }\n"
+	"function settle() { while (lo <= nq && !(lo in dn)) lo++ }\n"
+	"function answer(n, v,  i) {\n"
+	"\tfor (i = lo; i <= nq; i++) if ((i in dn) && dn[i] == n) { dns(i, "
+	"v); "
+	"break }\n"
+	"\tsettle()\n"
+	"}\n"
+	"$0 == \"" EGRESS_TICK "\" {\n"
+	"\ttick++\n"
+	"\tfor (i = lo; i <= nq; i++) if ((i in dn) && dk[i] < tick - 1) "
+	"dns(i, \"error\")\n"
+	"\tsettle(); next\n"
+	"}\n"
 	"/ query\\[[A-Za-z0-9]+\\] [^ ]+ from / {\n"
 	"\tq = $0; sub(/.* query\\[/, \"\", q); split(q, a, /[] ]+/)\n"
-	"\tdq[a[2]] = t \" \" who(a[4]) \" %s dns \" a[1] \" \" a[2]; next\n"
+	"\tnq++; dn[nq] = a[2]; dt[nq] = t; dc[nq] = who(a[4])\n"
+	"\tdd[nq] = a[1] \" \" a[2]; dk[nq] = tick; last = a[2]; next\n"
 	"}\n"
+	"/ config error is / { answer(last, \"error\"); next }\n"
 	"/ (gravity blocked|regex blacklisted|blacklisted|blocked|denied) "
 	"[^ ]+ is / {\n"
 	"\tn = $0; sub(/ is .*/, \"\", n); sub(/.* /, \"\", n)\n"
-	"\tif (n in dq) { l = dq[n]; sub(/%s/, \"filtered\", l); print l; "
-	"fflush(); delete dq[n] }\n"
-	"\tnext\n"
+	"\tanswer(n, \"filtered\"); next\n"
 	"}\n"
 	"/ (reply|cached|config|forwarded|cached-stale) [^ ]+ (is|to) / {\n"
 	"\tn = $0; sub(/ (is|to) .*/, \"\", n); sub(/.* /, \"\", n)\n"
-	"\tif (n in dq) { l = dq[n]; sub(/%s/, \"allowed\", l); print l; "
-	"fflush(); delete dq[n] }\n"
+	"\tanswer(n, \"allowed\")\n"
 	"}\n";
 
 /* The VMs whose link leads to VM: awk lines "vm["ADDR"] = "NAME"". */
@@ -124,10 +146,23 @@ render_egress(struct rctx *c)
 	sb_puts(&sb, "set -- -f " EGRESS_AWK "\n"
 		     "if awk -W version 2>&1 | grep -q mawk; then set -- -W "
 		     "interactive \"$@\"; fi\n"
-		     "journalctl -f -n 0 -q -o short-iso --no-hostname");
+		     "# A tick line every " EGRESS_TICK_S " s lets the awk "
+		     "program give up on a DNS query\n"
+		     "# that got no answer; the ticks stop when journalctl "
+		     "does, so the\n"
+		     "# pipe closes and the unit restarts.\n"
+		     "{\n"
+		     "\twhile :; do\n"
+		     "\t\techo " EGRESS_TICK "\n"
+		     "\t\tsleep " EGRESS_TICK_S " >/dev/null\n"
+		     "\tdone &\n"
+		     "\tt=$!\n"
+		     "\tjournalctl -f -n 0 -q -o short-iso --no-hostname");
 	for (size_t i = 0; i < nunits; i++)
 		sb_printf(&sb, " -u %s.service", units[i]);
-	sb_puts(&sb, " |\n\texec awk \"$@\"\n");
+	sb_puts(&sb, "\n"
+		     "\tkill \"$t\"\n"
+		     "} | exec awk \"$@\"\n");
 	r_file(c, vm->pos, EGRESS_FOLLOW, "root", "root", 0755, &sb);
 
 	r_header(&sb, c, "#",

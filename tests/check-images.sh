@@ -108,6 +108,23 @@ grep -q "container image '$REGISTRY/sbx-test/dns:1': $dns1" "$work/out" ||
 	fail "the recipe's digest did not win"
 echo "ok - an @sha256: in the recipe wins"
 
+# lock forgets the pins no VM wants any more (the recipe now pins the
+# stand-in itself) and keeps the FROM's and the built image's.
+printf '  %s:\n    digest: %s\n' "$REGISTRY/sbx-test/gone:1" "$dns1" \
+	>>"$p/sbx.lock"
+sbx lock --cache "$c" || fail "lock after the recipe pinned the stand-in"
+[ -z "$(pinned "$REGISTRY/sbx-test/dns:1")" ] ||
+	fail "lock kept the pin of a reference no recipe uses"
+[ -z "$(pinned "$REGISTRY/sbx-test/gone:1")" ] ||
+	fail "lock kept the pin of an image no recipe names"
+grep -q "container image '$REGISTRY/sbx-test/gone:1': no VM uses it" \
+	"$work/out" || fail "lock did not say which pin it removed"
+[ "$(pinned "$REGISTRY/sbx-test/base:1")" = "$base1" ] ||
+	fail "lock forgot the Containerfile's FROM"
+[ "$(pinned localhost/sbx-tinyproxy:latest)" = "$built" ] ||
+	fail "lock forgot the built image"
+echo "ok - lock forgets the pins no VM uses, keeps FROMs and builds"
+
 # Offline, no network at all, registry stopped: the cache alone.
 registry_stop
 (cd "$p" && unshare -n "$top/sbx-build" fetch --offline --cache "$c") \
