@@ -100,6 +100,21 @@ runscript_link_server(const struct recipe_set *set, const struct vm *vm,
 	return 0;
 }
 
+/* One link: the socket named after NAME, netdev id "link" or "linkI". */
+static void
+link_fill(struct runscript_link *l, const char *name, size_t i, const char *mac,
+	  bool server, const struct vm *peer)
+{
+	snprintf(l->sock, sizeof(l->sock), "link-%s.sock", name);
+	if (i == 0)
+		snprintf(l->id, sizeof(l->id), "link");
+	else
+		snprintf(l->id, sizeof(l->id), "link%zu", i);
+	snprintf(l->mac, sizeof(l->mac), "%s", mac);
+	l->server = server;
+	l->peer = peer;
+}
+
 int
 runscript_links(const struct recipe_set *set, const struct vm *vm,
 		struct runscript_link *ret)
@@ -112,45 +127,28 @@ runscript_links(const struct recipe_set *set, const struct vm *vm,
 	r = runscript_link_server(set, vm, &server);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
+	if (!name_ok(vm->name) || in->mac == NULL)
+		return -EINVAL;
+	/* A client: one link, named after itself. */
 	if (server != vm) {
-		/* A client: one link, named after itself. */
-		if (!name_ok(vm->name))
-			return -EINVAL;
-		snprintf(ret[0].sock, sizeof(ret[0].sock), "link-%s.sock",
-			 vm->name);
-		strcpy(ret[0].id, "link");
-		snprintf(ret[0].mac, sizeof(ret[0].mac), "%s", in->mac);
-		ret[0].server = false;
-		ret[0].peer = server;
+		link_fill(&ret[0], vm->name, 0, in->mac, false, server);
 		return 1;
 	}
 	n = vm_link_clients(set, vm, cl, VM_MAX_LINKS);
 	if (n > VM_MAX_LINKS)
 		return -EINVAL;
+	/* No client yet: the one link, named after the server. */
 	if (n == 0) {
-		/* No client yet: the one link, named after the server. */
-		snprintf(ret[0].sock, sizeof(ret[0].sock), "link-%s.sock",
-			 vm->name);
-		strcpy(ret[0].id, "link");
-		snprintf(ret[0].mac, sizeof(ret[0].mac), "%s", in->mac);
-		ret[0].server = true;
-		ret[0].peer = NULL;
+		link_fill(&ret[0], vm->name, 0, in->mac, true, NULL);
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		CLEANUP_FREE char *ifname = NULL;
+		char mac[18];
 
-		if (!name_ok(cl[i]->name) ||
-		    !nic_link_id(in, i, &ifname, ret[i].mac))
+		if (!name_ok(cl[i]->name) || !nic_link_id(in, i, &ifname, mac))
 			return -EINVAL;
-		snprintf(ret[i].sock, sizeof(ret[i].sock), "link-%s.sock",
-			 cl[i]->name);
-		if (i == 0)
-			strcpy(ret[i].id, "link");
-		else
-			snprintf(ret[i].id, sizeof(ret[i].id), "link%zu", i);
-		ret[i].server = true;
-		ret[i].peer = cl[i];
+		link_fill(&ret[i], cl[i]->name, i, mac, true, cl[i]);
 	}
 	return (int)n;
 }
