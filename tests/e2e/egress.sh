@@ -45,36 +45,14 @@ egress_rows() {
 # with the right verdict, and none of its token under another name.
 egress_rows_vm() {
 	E=$OUT/logs/egress.log
-	if [ "$1" = dev ]; then
-		egress_named_right dev "$2"
-		return
-	fi
 	eg "$1-egress-http-allowed" "$1 allowed proxy GET http://198.18.0.2/e2e-http-$2"
 	eg "$1-egress-https-allowed" "$1 allowed proxy CONNECT 198.18.0.2:443"
 	eg "$1-egress-ssh-allowed" "$1 allowed proxy CONNECT github.com:22"
 	eg "$1-egress-ssh-filtered" "$1 filtered proxy CONNECT blocked.example:22"
-	egress_named_right "$1" "$2"
-}
-
-# egress_named_right VM TOKEN: VM's token only under VM's name.
-egress_named_right() {
-	E=$OUT/logs/egress.log
 	m=$(grep -F -- "$2" "$E" 2>/dev/null | grep -v " $1 " | grep -v ' dns ' |
 		head -n 1 | cut -c1-110)
 	n=$(grep -F -- "$2" "$E" 2>/dev/null | grep -c " $1 ")
 	if [ -z "$m" ] && [ "${n:-0}" -gt 0 ]; then st=pass; else st=blocked; fi
 	row "$1-egress-named-right" pass "$st" \
 		"${n:-0} line(s) with its token as $1; other names: ${m:-none}"
-}
-
-# egress_clients_named: every proxied request's client is a dev VM by
-# name (dev or dev2), never a bare address.
-egress_clients_named() {
-	E=$OUT/logs/egress.log
-	n=$(grep -c ' proxy ' "$E" 2>/dev/null)
-	m=$(grep ' proxy ' "$E" 2>/dev/null | awk '$2 != "dev" && $2 != "dev2"' |
-		head -n 1 | cut -c1-110)
-	if [ "${n:-0}" -gt 0 ] && [ -z "$m" ]; then st=pass; else st=blocked; fi
-	row egress-proxy-clients-named pass "$st" \
-		"${n:-0} proxy line(s), each from dev or dev2; other: ${m:-none}"
 }
