@@ -321,8 +321,24 @@ emit_modes(const struct rs *s)
 {
 	struct strbuf *sb = s->sb;
 
+	struct strbuf links = STRBUF_INIT;
+
+	/* For --help: which links, on which sockets of the run directory. */
+	if (s->client)
+		sb_printf(&links,
+			  "Private link: socket %s, served by '%s' (start "
+			  "run-%s.sh first).\n",
+			  s->links[0].sock, s->server->name, s->server->name);
+	for (size_t i = 0; !s->client && i < s->nlinks; i++)
+		sb_printf(
+			&links, "%s%s (%s)", i == 0 ? "Private links: " : ", ",
+			s->links[i].peer ? s->links[i].peer->name : "none yet",
+			s->links[i].sock);
+	if (!s->client && s->nlinks > 0)
+		sb_puts(&links, ", one NIC each.\n");
 	sb_puts(sb, "case $mode in\n");
-	runscript_emit_help(sb, s->vm);
+	runscript_emit_help(sb, s->vm, links.buf);
+	sb_release(&links);
 	sb_printf(sb,
 		  "--status)\n"
 		  "\tif running; then echo \"$vm: running (pid $(cat "

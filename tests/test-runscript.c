@@ -405,6 +405,17 @@ test_two_links(void **state)
 	}
 	assert_string_equal(d1, p1);
 	assert_string_equal(d2, p2);
+	/* --help says which link is whose. */
+	assert_int_equal(run(c, "", "run-proxy.sh", "--help"), 0);
+	free(w);
+	w = file_in(c, "stdout");
+	assert_contains(w, "\nPrivate links: dev (link-dev.sock), dev2 "
+			   "(link-dev2.sock), one NIC each.\n");
+	assert_int_equal(run(c, "", "run-dev2.sh", "--help"), 0);
+	free(w);
+	w = file_in(c, "stdout");
+	assert_contains(w, "\nPrivate link: socket link-dev2.sock, served by "
+			   "'proxy' (start run-proxy.sh first).\n");
 	/* run-all.sh: the proxy VM, then both. */
 	all = file_in(c, "out/run-all.sh");
 	assert_contains(all, "every sandbox VM: proxy, dev, dev2.");
