@@ -104,6 +104,26 @@ forget_containers(struct lock *lk, const struct strbuf *wanted)
 	}
 }
 
+/* Pins every VM's images and their Containerfiles' FROMs; then forgets
+ * the pins no VM wants (only when all resolved: a failure may hide a
+ * wanted one). */
+static int
+lock_containers(struct lock *lk, const struct recipe_set *set,
+		const char *cache, bool update)
+{
+	struct strbuf wanted = STRBUF_INIT;
+	struct containers_opts co = {.mode = CONTAINERS_PIN,
+				     .cache = cache,
+				     .update = update,
+				     .wanted = &wanted};
+	int r = cmd_container_images(lk, set, &co, "lock", false);
+
+	if (r == 0)
+		forget_containers(lk, &wanted);
+	sb_release(&wanted);
+	return r;
+}
+
 static const struct cmd_option lock_options[] = {
 	{"update", 'u', false, NULL,
 	 "pin what is published now, and drop the package pins"},
@@ -216,20 +236,8 @@ exec_lock(int argc, char **argv)
 		if (o.update && lock_remove_section(lk, "packages"))
 			log_info("package pins dropped; the next online build "
 				 "pins them again");
-		/* Every VM's images and their Containerfiles' FROMs; then
-		 * forget the pins no VM wants (only when all resolved: a
-		 * failure may hide a wanted one). */
-		struct strbuf wanted = STRBUF_INIT;
-		struct containers_opts co = {.mode = CONTAINERS_PIN,
-					     .cache = cache,
-					     .update = o.update,
-					     .wanted = &wanted};
-
-		if (cmd_container_images(lk, set, &co, "lock", false) < 0)
+		if (lock_containers(lk, set, cache, o.update) < 0)
 			st = CMD_ERROR;
-		else
-			forget_containers(lk, &wanted);
-		sb_release(&wanted);
 	}
 	/* A partial failure still records what did resolve. */
 	if (lock_changed(lk)) {

@@ -53,21 +53,30 @@ user_nic(struct strbuf *sb, const struct nic *n)
 	sb_release(&v);
 }
 
+/* The internal links (runscript_links): a -netdev and a -device each. */
 static void
-link_nic(struct strbuf *sb, const char *outdir, const struct vm *server,
-	 bool client)
+link_nics(struct strbuf *sb, const char *outdir, const struct runscript_link *l,
+	  size_t n)
 {
-	CLEANUP_FREE char *sock = NULL, *esc = NULL, *v = NULL;
+	for (size_t i = 0; i < n; i++) {
+		CLEANUP_FREE char *sock = NULL, *esc = NULL, *v = NULL,
+				  *dev = NULL;
 
-	sock = xasprintf("%s/run/link-%s.sock", outdir, server->name);
-	esc = qemu_value(sock);
-	v = xasprintf("stream,id=link,server=%s,addr.type=unix,addr.path=%s",
-		      client ? "off" : "on", esc);
-	qemu_arg(sb, "-netdev");
-	qemu_arg(sb, v);
+		sock = xasprintf("%s/run/%s", outdir, l[i].sock);
+		esc = qemu_value(sock);
+		v = xasprintf("stream,id=%s,server=%s,addr.type=unix,"
+			      "addr.path=%s",
+			      l[i].id, l[i].server ? "on" : "off", esc);
+		qemu_arg(sb, "-netdev");
+		qemu_arg(sb, v);
+		dev = xasprintf("virtio-net-pci,netdev=%s,mac=%s", l[i].id,
+				l[i].mac);
+		qemu_arg(sb, "-device");
+		qemu_arg(sb, dev);
+	}
 }
 
-/* Long (about 130 lines): one straight pass over the domain XML in
+/* Long (about 140 lines): one straight pass over the domain XML in
  * document order, easier to check against libvirt's schema than pieces. */
 int
 libvirt_render(const struct recipe_set *set, const struct vm *vm,
@@ -75,6 +84,8 @@ libvirt_render(const struct recipe_set *set, const struct vm *vm,
 {
 	struct strbuf sb = STRBUF_INIT;
 	const struct vm *server = NULL;
+	struct runscript_link links[VM_MAX_LINKS];
+	size_t nlinks = 0;
 	CLEANUP_FREE char *disk = NULL, *log = NULL;
 	int r;
 
@@ -95,6 +106,10 @@ libvirt_render(const struct recipe_set *set, const struct vm *vm,
 		r = runscript_link_server(set, vm, &server);
 		if (r < 0)
 			return r;
+		r = runscript_links(set, vm, links);
+		if (r <= 0)
+			return r < 0 ? r : -EINVAL;
+		nlinks = (size_t)r;
 	}
 	disk = xasprintf("%s/%s.qcow2", outdir, vm->name);
 	log = xasprintf("%s/logs/%s.log", outdir, vm->name);
@@ -111,16 +126,20 @@ libvirt_render(const struct recipe_set *set, const struct vm *vm,
 		  "       socket stream link.  Forwards listen on 127.0.0.1 "
 		  "only.\n",
 		  vm->name, vm->name, vm->name, vm->name);
-	if (server != NULL)
-		sb_printf(&sb,
-			  "     - the internal link is the socket "
-			  "run/link-%s.sock "
-			  "next to this file\n"
-			  "       (run/ is 0700), not the scripts' one: do not "
-			  "mix the two.  Start\n"
-			  "       sbx-%s first; QEMU before 8.0 does not "
-			  "reconnect.\n",
-			  server->name, server->name);
+	if (server != NULL) {
+		sb_puts(&sb, "     - the internal link");
+		for (size_t i = 0; i < nlinks; i++)
+			sb_printf(&sb, "%s%s", i == 0 ? "s: run/" : ", run/",
+				  links[i].sock);
+		sb_printf(
+			&sb,
+			" next to this file\n"
+			"       (run/ is 0700), not the scripts' ones: do not "
+			"mix the two.  Start\n"
+			"       sbx-%s first; QEMU before 8.0 does not "
+			"reconnect.\n",
+			server->name);
+	}
 	sb_puts(&sb,
 		"     - the SSH key credential is per user, never written "
 		"here; add it with\n"
@@ -187,14 +206,14 @@ libvirt_render(const struct recipe_set *set, const struct vm *vm,
 		  vm->cid);
 	for (size_t i = 0; i < vm->nnics; i++) {
 		const struct nic *n = &vm->nics[i];
-		const char *id = n->kind == NIC_USER ? "uplink" : "link";
 		CLEANUP_FREE char *dev = NULL;
 
-		if (n->kind == NIC_USER)
-			user_nic(&sb, n);
-		else
-			link_nic(&sb, outdir, server, server != vm);
-		dev = xasprintf("virtio-net-pci,netdev=%s,mac=%s", id, n->mac);
+		if (n->kind != NIC_USER) {
+			link_nics(&sb, outdir, links, nlinks);
+			continue;
+		}
+		user_nic(&sb, n);
+		dev = xasprintf("virtio-net-pci,netdev=uplink,mac=%s", n->mac);
 		qemu_arg(&sb, "-device");
 		qemu_arg(&sb, dev);
 	}

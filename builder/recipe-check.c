@@ -460,7 +460,80 @@ recipe_check_vm(struct recipe_set *set, struct vm *vm, struct diag_list *diags)
 	check_files(vm, diags);
 }
 
-/* Two VMs must not share a CID, a MAC address or an internal address. */
+/* The NIC of any VM of the set with MAC, or NULL. */
+static const struct nic *
+mac_owner(const struct recipe_set *set, const char *mac,
+	  const struct vm **ret_vm)
+{
+	for (size_t i = 0; i < set->nvms; i++)
+		for (size_t j = 0; j < set->vms[i].nnics; j++)
+			if (set->vms[i].nics[j].mac != NULL &&
+			    strcmp(set->vms[i].nics[j].mac, mac) == 0) {
+				*ret_vm = &set->vms[i];
+				return &set->vms[i].nics[j];
+			}
+	return NULL;
+}
+
+/* A proxy VM's links (vm_link_clients): not too many, each NIC's name
+ * and MAC usable and unique, each client address a host of its subnet
+ * (distinct addresses: recipe_check_unique). */
+static void
+check_links(const struct recipe_set *set, const struct vm *proxy,
+	    struct diag_list *diags)
+{
+	const struct nic *in = vm_nic(proxy, NIC_INTERNAL);
+	const struct vm *cl[VM_MAX_LINKS];
+	size_t n = vm_link_clients(set, proxy, cl, VM_MAX_LINKS);
+
+	if (in == NULL || in->mac == NULL || in->name == NULL)
+		return;
+	if (n > VM_MAX_LINKS) {
+		diag_add(diags, in->pos,
+			 "%zu VMs use proxy VM '%s'; at most %d (one NIC "
+			 "each)",
+			 n, proxy->name, VM_MAX_LINKS);
+		n = VM_MAX_LINKS;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct nic *a = vm_nic(cl[i], NIC_INTERNAL);
+		const struct nic *dup;
+		const struct vm *owner;
+		CLEANUP_FREE char *name = NULL;
+		char mac[18];
+		uint32_t x, host;
+
+		if (a->address != NULL && a->prefix <= 30 &&
+		    parse_ipv4(a->address, &x)) {
+			host = x & (0xffffffffu >> a->prefix);
+			if (host == 0 || host == 0xffffffffu >> a->prefix)
+				diag_add(diags, a->address_pos,
+					 "address %s/%u is the %s address of "
+					 "its subnet, not a host's",
+					 a->address, a->prefix,
+					 host == 0 ? "network" : "broadcast");
+		}
+		if (i == 0)
+			continue;
+		if (!nic_link_id(in, i, &name, mac)) {
+			diag_add(diags, in->pos,
+				 "NIC name '%s' leaves no room for the link "
+				 "to VM '%s': '%s%zu' is over 15 bytes",
+				 in->name, cl[i]->name, in->name, i);
+			continue;
+		}
+		dup = mac_owner(set, mac, &owner);
+		if (dup != NULL)
+			diag_add(diags, in->mac_pos,
+				 "the link to VM '%s' takes MAC %s (this MAC "
+				 "plus %zu), which VM '%s' uses (%s:%d)",
+				 cl[i]->name, mac, i, owner->name,
+				 dup->mac_pos.file, dup->mac_pos.line);
+	}
+}
+
+/* Two VMs must not share a CID, a MAC address or an internal address;
+ * a proxy VM's links (check_links). */
 void
 recipe_check_unique(struct recipe_set *set, struct diag_list *diags)
 {
@@ -503,6 +576,9 @@ recipe_check_unique(struct recipe_set *set, struct diag_list *diags)
 			}
 		}
 	}
+	for (size_t i = 0; i < set->nvms; i++)
+		if (set->vms[i].proxy_server.present)
+			check_links(set, &set->vms[i], diags);
 }
 
 int

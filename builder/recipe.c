@@ -1,8 +1,10 @@
 /* Recipes, the model: freeing a recipe set and the lookups every module
- * uses (a VM, a base, a NIC, a service, a network's dynamic range).
+ * uses (a VM, a base, a NIC, a service, a network's dynamic range, a
+ * proxy VM's links).
  * Reading and checking live in recipe-load.c, recipe-schema.c and
  * recipe-check.c. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,6 +178,47 @@ vm_service(const struct vm *vm, const char *name)
 		    strcmp(vm->services[i].name, name) == 0)
 			return &vm->services[i];
 	return NULL;
+}
+
+size_t
+vm_link_clients(const struct recipe_set *set, const struct vm *proxy,
+		const struct vm **ret, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; set != NULL && i < set->nvms; i++) {
+		const struct vm *v = &set->vms[i];
+
+		if (v == proxy || !v->use_proxy.present ||
+		    v->use_proxy.target != proxy ||
+		    vm_nic(v, NIC_INTERNAL) == NULL)
+			continue;
+		if (n < max)
+			ret[n] = v;
+		n++;
+	}
+	return n;
+}
+
+bool
+nic_link_id(const struct nic *n, size_t i, char **ret_name, char ret_mac[18])
+{
+	unsigned b[6];
+	char *name;
+
+	if (n->mac == NULL || strlen(n->mac) != 17 ||
+	    sscanf(n->mac, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2],
+		   &b[3], &b[4], &b[5]) != 6)
+		return false;
+	name = i == 0 ? xstrdup(n->name) : xasprintf("%s%zu", n->name, i);
+	if (strlen(name) > 15) {
+		free(name);
+		return false;
+	}
+	snprintf(ret_mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2],
+		 b[3], b[4], (unsigned)((b[5] + i) & 0xff));
+	*ret_name = name;
+	return true;
 }
 
 char *

@@ -247,6 +247,22 @@ struct base *recipe_find_base(const struct recipe_set *set, const char *name);
 /* The NIC of a kind, or NULL. */
 const struct nic *vm_nic(const struct vm *vm, enum nic_kind kind);
 const struct service *vm_service(const struct vm *vm, const char *name);
+/* The links of a proxy VM: one per VM with an internal NIC whose use-proxy
+ * names it (its clients), in the set's order (by name).  Each link is a
+ * point-to-point segment of its own: its own socket (link-CLIENT.sock),
+ * its own NIC on the proxy VM, carrying the proxy VM's internal address;
+ * the clients never share a segment.  Stores at most MAX clients in RET
+ * (which may be NULL when MAX is 0) and returns how many there are. */
+#define VM_MAX_LINKS 16
+size_t vm_link_clients(const struct recipe_set *set, const struct vm *proxy,
+		       const struct vm **ret, size_t max);
+/* Link I's NIC on the proxy VM, derived from its internal NIC N: link 0
+ * is N itself; link I > 0 is named NAME followed by I and has N's MAC with
+ * I added to its last byte.  *ret_name is allocated; false (nothing
+ * allocated) when the name would be over 15 bytes or N's MAC is not
+ * xx:xx:xx:xx:xx:xx. */
+bool nic_link_id(const struct nic *n, size_t i, char **ret_name,
+		 char ret_mac[18]);
 /* The addresses podman hands out to containers without a static 'ip' on
  * NET: the upper half of its subnet, as a CIDR; static addresses belong in
  * the lower half.  NULL when the subnet is invalid or too small to split

@@ -53,6 +53,21 @@ void r_header(struct strbuf *sb, const struct rctx *c, const char *comment,
 	      const char *what);
 
 /* The per-feature renderers. */
+/* render-net.c: an interface name ip(8), nmcli and nft take as it is. */
+bool r_ifname_ok(const char *s);
+/* A proxy VM's link to one VM behind it (vm_link_clients). */
+struct render_link {
+	char *ifname;		 /* its NIC on the proxy VM */
+	char mac[18];		 /* that NIC's MAC */
+	char addr[16];		 /* the client's address (ESC_IPV4_MAX) */
+	const struct vm *client; /* the VM at the other end */
+};
+/* The proxy VM's links into RET (VM_MAX_LINKS entries), every value
+ * checked; 0 for a VM that serves none, -1 when one cannot be named
+ * (then nothing is left to free).  Free with render_links_free. */
+int render_links(const struct rctx *c, struct render_link *ret);
+void render_links_free(struct render_link *l, size_t n);
+
 void render_base(struct rctx *c);	  /* hostname, sshd, machine-id, ... */
 void render_users(struct rctx *c);	  /* sudoers, SSH key credential */
 void render_net(struct rctx *c);	  /* .link files, NetworkManager */

@@ -1,22 +1,16 @@
-/* Networking: NIC names pinned by MAC (systemd .link files), the
- * NetworkManager keyfiles, and the proxy VM's nftables ruleset. */
+/* Networking: NIC names pinned by MAC (systemd .link files) and the
+ * NetworkManager keyfiles; a proxy VM's internal NIC becomes one NIC per
+ * VM behind it (vm_link_clients).  The firewall: render-firewall.c. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "distro.h"
 #include "escape.h"
 #include "render-int.h"
 
-#define NFT_RULESET   "/etc/nftables/sbx.nft"
-#define FIREWALL_UNIT "sbx-firewall.service"
-/* Our tables, and a command that removes them whether they exist or
- * not. */
-#define NFT_DELETE                                                   \
-	"'table inet sbx; delete table inet sbx; table bridge sbx; " \
-	"delete table bridge sbx'"
-
-static bool
-ifname_ok(const char *s)
+bool
+r_ifname_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -29,15 +23,54 @@ ifname_ok(const char *s)
 	return true;
 }
 
-/* The NIC is renamed to the recipe's name on first sight, matched by the
- * MAC the run script gives it, so keyfiles and the firewall can rely on
- * "internal" and "uplink".  10- sorts before the distribution's
- * 99-default.link; the first matching file wins. */
+int
+render_links(const struct rctx *c, struct render_link *ret)
+{
+	const struct vm *vm = c->vm;
+	const struct nic *in = vm_nic(vm, NIC_INTERNAL);
+	const struct vm *cl[VM_MAX_LINKS];
+	size_t n;
+
+	if (!vm->proxy_server.present || in == NULL || c->in->set == NULL)
+		return 0;
+	n = vm_link_clients(c->in->set, vm, cl, VM_MAX_LINKS);
+	if (n > VM_MAX_LINKS)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct nic *a = vm_nic(cl[i], NIC_INTERNAL);
+
+		ret[i].client = cl[i];
+		ret[i].ifname = NULL;
+		if (a->address == NULL || !esc_ipv4(a->address, ret[i].addr) ||
+		    !nic_link_id(in, i, &ret[i].ifname, ret[i].mac) ||
+		    !r_ifname_ok(ret[i].ifname)) {
+			render_links_free(ret, i + 1);
+			return -1;
+		}
+	}
+	return (int)n;
+}
+
+void
+render_links_free(struct render_link *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].ifname);
+		l[i].ifname = NULL;
+	}
+}
+
+/* The NIC is renamed to the recipe's name (a proxy VM's further links:
+ * NAME1, NAME2, ...) on first sight, matched by the MAC the run script
+ * gives it, so keyfiles and the firewall can rely on "internal" and
+ * "uplink".  10- sorts before the distribution's 99-default.link; the
+ * first matching file wins. */
 static void
-render_link(struct rctx *c, const struct nic *n, const char *mac)
+render_link(struct rctx *c, struct srcpos pos, const char *name,
+	    const char *mac)
 {
 	CLEANUP_FREE char *path =
-		xasprintf("/etc/systemd/network/10-sbx-%s.link", n->name);
+		xasprintf("/etc/systemd/network/10-sbx-%s.link", name);
 	struct strbuf sb = STRBUF_INIT;
 
 	r_header(&sb, c, "#", "Names the NIC with this MAC address.");
@@ -48,23 +81,30 @@ render_link(struct rctx *c, const struct nic *n, const char *mac)
 		  "\n"
 		  "[Link]\n"
 		  "Name=%s\n",
-		  mac, n->name);
-	r_file(c, n->pos, path, "root", "root", 0644, &sb);
+		  mac, name);
+	r_file(c, pos, path, "root", "root", 0644, &sb);
 }
 
+/* NAME's keyfile.  PEER (a proxy VM's link to one VM): the VM's address
+ * as a /32 and a host route to PEER only, so that each link reaches its
+ * own client and no other; else the recipe's address/prefix. */
 static void
-render_keyfile(struct rctx *c, const struct nic *n, const char *mac)
+render_keyfile(struct rctx *c, const struct nic *n, const char *name,
+	       const char *mac, const char *peer)
 {
 	char addr[ESC_IPV4_MAX];
 
 	CLEANUP_FREE char *path = xasprintf(
 		"/etc/NetworkManager/system-connections/sbx-%s.nmconnection",
-		n->name);
+		name);
 	struct strbuf sb = STRBUF_INIT;
 
 	r_header(&sb, c, "#",
 		 n->kind == NIC_USER ? "The uplink: DHCP from QEMU's user "
 				       "networking."
+		 : peer != NULL	     ? "The private link to one VM behind this "
+				       "one: a static address, a\n# route to that "
+				       "VM alone, no DNS."
 				     : "The private link between the VMs: a "
 				       "static address, no route, no DNS.");
 	sb_printf(&sb,
@@ -77,7 +117,7 @@ render_keyfile(struct rctx *c, const struct nic *n, const char *mac)
 		  "[ethernet]\n"
 		  "mac-address=%s\n"
 		  "\n",
-		  n->name, mac);
+		  name, mac);
 	if (n->kind == NIC_USER) {
 		sb_puts(&sb, "[ipv4]\n"
 			     "method=auto\n"
@@ -90,18 +130,22 @@ render_keyfile(struct rctx *c, const struct nic *n, const char *mac)
 		sb_release(&sb);
 		return;
 	} else {
-		sb_printf(&sb,
-			  "[ipv4]\n"
-			  "method=manual\n"
-			  "address1=%s/%u\n"
-			  "never-default=true\n"
-			  "ignore-auto-routes=true\n"
-			  "ignore-auto-dns=true\n"
-			  "may-fail=false\n"
-			  "\n"
-			  "[ipv6]\n"
-			  "method=disabled\n",
-			  addr, n->prefix);
+		sb_puts(&sb, "[ipv4]\n"
+			     "method=manual\n");
+		if (peer != NULL)
+			sb_printf(&sb,
+				  "address1=%s/32\n"
+				  "route1=%s/32\n",
+				  addr, peer);
+		else
+			sb_printf(&sb, "address1=%s/%u\n", addr, n->prefix);
+		sb_puts(&sb, "never-default=true\n"
+			     "ignore-auto-routes=true\n"
+			     "ignore-auto-dns=true\n"
+			     "may-fail=false\n"
+			     "\n"
+			     "[ipv6]\n"
+			     "method=disabled\n");
 	}
 	r_file(c, n->pos, path, "root", "root", 0600, &sb);
 }
@@ -110,6 +154,8 @@ void
 render_net(struct rctx *c)
 {
 	const struct vm *vm = c->vm;
+	struct render_link links[VM_MAX_LINKS];
+	int nl = render_links(c, links);
 
 	for (size_t i = 0; i < vm->nnics; i++) {
 		const struct nic *n = &vm->nics[i];
@@ -120,366 +166,30 @@ render_net(struct rctx *c)
 				 "is not of the form xx:xx:xx:xx:xx:xx");
 			continue;
 		}
-		if (!ifname_ok(n->name)) {
+		if (!r_ifname_ok(n->name)) {
 			r_refuse(c, n->pos, "NIC name", n->name,
 				 "is not a usable interface name (1-15 "
 				 "letters, digits, '-' or '_', not starting "
 				 "with '-')");
 			continue;
 		}
-		render_link(c, n, mac);
-		render_keyfile(c, n, mac);
-	}
-}
-
-/* The ruleset is ours alone: sbx-firewall.service loads it, reloads it
- * (the file replaces our two tables in one transaction) and removes them,
- * never anything else.  nftables.service is not used: on reload and stop
- * (and on start with Debian's default nftables.conf) it runs 'flush
- * ruleset', which removes netavark's NAT and port-forward tables too; the
- * published proxy ports are dead until the containers restart.  Its
- * configuration file is rendered without rules, and a drop-in puts back
- * podman's rules and ours after whatever it flushed. */
-static void
-render_firewall_units(struct rctx *c, struct srcpos pos)
-{
-	const struct distro_info *d = r_distro(c, pos);
-	struct strbuf sb = STRBUF_INIT;
-
-	if (d == NULL)
-		return;
-
-	r_header(&sb, c, "#",
-		 "The proxy VM's firewall: the nftables tables 'inet sbx' "
-		 "and 'bridge sbx'.\n# Reload and stop touch only these "
-		 "tables, never podman's (netavark's).");
-	sb_puts(&sb, "[Unit]\n"
-		     "Description=sbx proxy VM firewall (nft tables inet sbx, "
-		     "bridge sbx)\n"
-		     "DefaultDependencies=no\n"
-		     "Wants=network-pre.target\n"
-		     "After=local-fs.target nftables.service\n"
-		     "Before=network-pre.target shutdown.target\n"
-		     "Conflicts=shutdown.target\n"
-		     "\n"
-		     "[Service]\n"
-		     "Type=oneshot\n"
-		     "RemainAfterExit=yes\n"
-		     "StandardInput=null\n"
-		     "ExecStart=nft -f " NFT_RULESET "\n"
-		     "ExecReload=nft -f " NFT_RULESET "\n"
-		     "ExecStop=nft " NFT_DELETE "\n"
-		     "\n"
-		     "[Install]\n"
-		     "WantedBy=multi-user.target\n");
-	r_file(c, pos, "/etc/systemd/system/" FIREWALL_UNIT, "root", "root",
-	       0644, &sb);
-	r_symlink(c, pos,
-		  "/etc/systemd/system/multi-user.target.wants/" FIREWALL_UNIT,
-		  "/etc/systemd/system/" FIREWALL_UNIT);
-
-	r_header(&sb, c, "#",
-		 "After nftables.service flushed the whole ruleset (reload, "
-		 "stop, or a start\n# with a 'flush ruleset' in its "
-		 "configuration), podman's rules and the\n# proxy VM's "
-		 "firewall are put back.");
-	sb_puts(&sb, "[Service]\n"
-		     "ExecStartPost=-podman network reload --all\n"
-		     "ExecStartPost=-nft -f " NFT_RULESET "\n"
-		     "ExecReload=-podman network reload --all\n"
-		     "ExecReload=-nft -f " NFT_RULESET "\n"
-		     "ExecStopPost=-podman network reload --all\n"
-		     "ExecStopPost=-nft -f " NFT_RULESET "\n");
-	r_file(c, pos, "/etc/systemd/system/nftables.service.d/50-sbx.conf",
-	       "root", "root", 0644, &sb);
-
-	sb_puts(&sb, "#!/usr/sbin/nft -f\n");
-	r_header(&sb, c, "#", "Read by nftables.service, if enabled.");
-	sb_puts(&sb, "# The proxy VM's firewall is " FIREWALL_UNIT
-		     " (" NFT_RULESET ").  No\n"
-		     "# 'flush ruleset' here: it would remove podman's "
-		     "(netavark's) tables too.\n");
-	r_file(c, pos, d->nftables_conf, "root", "root", 0600, &sb);
-}
-
-static void
-port_set(struct strbuf *sb, const uint16_t *ports, size_t n)
-{
-	sb_puts(sb, "{ ");
-	for (size_t i = 0; i < n; i++)
-		sb_printf(sb, "%s%u", i ? ", " : "", ports[i]);
-	sb_puts(sb, " }");
-}
-
-/* What the ruleset is written from, every value already checked. */
-struct fw {
-	const struct nic *in, *up;
-	const struct service *dns; /* with an address, or NULL */
-	uint16_t vmports[2], cports[2], fwd[64];
-	size_t nl, nfwd;
-	struct strbuf ctr; /* "{ SUBNET, ... }": the podman networks */
-	char inaddr[ESC_IPV4_MAX], dnsip[ESC_IPV4_MAX];
-};
-
-/* Every address in the ruleset is written back from its numbers and
- * every interface name is checked: nothing of the recipe reaches nft as
- * text.  A bad value is refused where it is rendered first (render_net,
- * render_proxy); here it only stops the ruleset (false). */
-static bool
-fw_facts(const struct vm *vm, struct fw *f)
-{
-	const struct proxy_server *ps = &vm->proxy_server;
-	const struct proxy_listener *ls[] = {&ps->http, &ps->ssh};
-	const struct service *dns =
-		ps->dns_service ? vm_service(vm, ps->dns_service) : NULL;
-	char a[ESC_CIDR_MAX];
-	bool bad = false;
-
-	f->in = vm_nic(vm, NIC_INTERNAL);
-	f->up = vm_nic(vm, NIC_USER);
-	if (!ifname_ok(f->in->name) ||
-	    (f->up != NULL && !ifname_ok(f->up->name)) ||
-	    !esc_ipv4(f->in->address, f->inaddr))
-		return false;
-	if (dns != NULL && dns->ip != NULL) {
-		if (!esc_ipv4(dns->ip, f->dnsip))
-			return false;
-		f->dns = dns;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(ls); i++) {
-		if (!ls[i]->enabled)
+		if (n->kind != NIC_INTERNAL || nl == 0) {
+			render_link(c, n->pos, n->name, mac);
+			render_keyfile(c, n, n->name, mac, NULL);
 			continue;
-		f->vmports[f->nl] = ls[i]->publish;
-		f->cports[f->nl++] = ls[i]->port;
-	}
-	for (size_t i = 0;
-	     f->up != NULL && i < f->up->nforwards && f->nfwd < 64; i++)
-		if (f->up->forwards[i].proto == PROTO_TCP)
-			f->fwd[f->nfwd++] = f->up->forwards[i].guest_port;
-	sb_puts(&f->ctr, "{ ");
-	for (size_t i = 0; i < vm->nnetworks; i++) {
-		bad |= !esc_cidr(vm->networks[i].subnet, a);
-		sb_printf(&f->ctr, "%s%s", i ? ", " : "", a);
-	}
-	sb_puts(&f->ctr, " }");
-	return !bad;
-}
-
-/* The comment, the table's sets. */
-static void
-fw_head(struct rctx *c, const struct fw *f, struct strbuf *sb)
-{
-	sb_puts(sb, "#!/usr/sbin/nft -f\n");
-	r_header(sb, c, "#", "The proxy VM's firewall.");
-	sb_puts(sb,
-		"#\n"
-		"# The VM never forwards between its NICs.  From the "
-		"internal link only the\n"
-		"# proxy ports are open: podman publishes them by DNAT to "
-		"the containers, so\n"
-		"# exactly that forward path is allowed.  Containers reach "
-		"the internet on\n"
-		"# the uplink, never a private address (QEMU's user "
-		"networking maps one to\n"
-		"# the host's loopback), except the DNS service asking its "
-		"upstream.\n"
-		"# Containers reach neither the VM itself nor, but for DNS, "
-		"each other.\n"
-		"# Podman (netavark) keeps its own tables; a drop here is "
-		"final.\n"
-		"\n"
-		"table inet sbx\n"
-		"delete table inet sbx\n"
-		"\n"
-		"table inet sbx {\n");
-	sb_printf(sb,
-		  "\tset containers {\n"
-		  "\t\ttype ipv4_addr\n"
-		  "\t\tflags interval\n"
-		  "\t\telements = %s\n"
-		  "\t}\n"
-		  "\n"
-		  "\tset private {\n"
-		  "\t\ttype ipv4_addr\n"
-		  "\t\tflags interval\n"
-		  "\t\telements = { 0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, "
-		  "127.0.0.0/8,\n"
-		  "\t\t\t     169.254.0.0/16, 172.16.0.0/12, 192.168.0.0/16,\n"
-		  "\t\t\t     224.0.0.0/3 }\n"
-		  "\t}\n"
-		  "\n",
-		  f->ctr.buf);
-}
-
-/* The input chains.  False when a gateway address is bad. */
-static bool
-fw_input(const struct vm *vm, const struct fw *f, struct strbuf *sb)
-{
-	struct strbuf gw = STRBUF_INIT;
-	char a[ESC_CIDR_MAX];
-	bool bad = false;
-
-	for (size_t i = 0; i < vm->nnetworks; i++) {
-		if (vm->networks[i].gateway == NULL)
+		}
+		if (nl < 0) {
+			r_error(c, n->pos,
+				"the links to the VMs behind this one cannot "
+				"be named (NIC name, MAC or their addresses)");
 			continue;
-		bad |= !esc_ipv4(vm->networks[i].gateway, a);
-		sb_printf(&gw,
-			  "\t\tip daddr %s meta l4proto { tcp, udp } "
-			  "th dport 53 accept\n",
-			  a);
+		}
+		for (int j = 0; j < nl; j++) {
+			render_link(c, n->pos, links[j].ifname, links[j].mac);
+			render_keyfile(c, n, links[j].ifname, links[j].mac,
+				       links[j].addr);
+		}
 	}
-	sb_printf(sb,
-		  "\tchain input {\n"
-		  "\t\ttype filter hook input priority filter; policy "
-		  "accept;\n"
-		  "\t\tiifname \"%s\" jump input_internal\n"
-		  "\t\tip saddr @containers jump input_containers\n"
-		  "\t}\n"
-		  "\n"
-		  "\t# Containers talk to the world, never to the VM itself\n"
-		  "\t# (but podman's DNS on the network's gateway).\n"
-		  "\tchain input_containers {\n"
-		  "\t\tct state established,related accept\n"
-		  "\t\tct state invalid drop\n"
-		  "%s"
-		  "\t\tcounter drop\n"
-		  "\t}\n"
-		  "\n"
-		  "\tchain input_internal {\n"
-		  "\t\tct state established,related accept\n"
-		  "\t\tct state invalid drop\n"
-		  "\t\t# When podman's userland proxy, not DNAT, serves a "
-		  "published port.\n"
-		  "\t\tip daddr %s tcp dport ",
-		  f->in->name, gw.buf ? gw.buf : "", f->inaddr);
-	sb_release(&gw);
-	port_set(sb, f->vmports, f->nl);
-	sb_puts(sb, " accept\n"
-		    "\t\ticmp type echo-request limit rate 10/second accept\n"
-		    "\t\tcounter drop\n"
-		    "\t}\n"
-		    "\n");
-	return !bad;
-}
-
-/* The forward chains; the inet table ends. */
-static void
-fw_forward(const struct fw *f, struct strbuf *sb)
-{
-	const struct nic *up = f->up;
-
-	sb_printf(sb,
-		  "\tchain forward {\n"
-		  "\t\ttype filter hook forward priority filter; policy "
-		  "drop;\n"
-		  "\t\tct state established,related accept\n"
-		  "\t\tct state invalid drop\n"
-		  "\t\tiifname \"%s\" jump forward_internal\n",
-		  f->in->name);
-	if (up != NULL && f->nfwd > 0) {
-		sb_printf(sb,
-			  "\t\t# The host's 127.0.0.1 forwards, published "
-			  "by podman.\n"
-			  "\t\tiifname \"%s\" ct status dnat ip daddr "
-			  "@containers "
-			  "meta l4proto tcp ct original proto-dst ",
-			  up->name);
-		port_set(sb, f->fwd, f->nfwd);
-		sb_puts(sb, " accept\n");
-	}
-	if (up != NULL) {
-		if (f->dns != NULL)
-			sb_printf(sb,
-				  "\t\tip saddr %s oifname \"%s\" meta "
-				  "l4proto { tcp, udp } th dport 53 accept\n",
-				  f->dnsip, up->name);
-		sb_printf(sb,
-			  "\t\tip saddr @containers ip daddr @private drop\n"
-			  "\t\tip saddr @containers oifname \"%s\" accept\n",
-			  up->name);
-	}
-	sb_printf(sb,
-		  "\t\tcounter drop\n"
-		  "\t}\n"
-		  "\n"
-		  "\tchain forward_internal {\n"
-		  "\t\tct status dnat ct original ip daddr %s meta l4proto "
-		  "tcp ct original proto-dst ",
-		  f->inaddr);
-	port_set(sb, f->vmports, f->nl);
-	sb_puts(sb, " ip daddr @containers tcp dport ");
-	port_set(sb, f->cports, f->nl);
-	sb_puts(sb, " accept\n"
-		    "\t\tcounter drop\n"
-		    "\t}\n"
-		    "}\n");
-}
-
-/* Bridged traffic between two containers never reaches the inet hooks:
- * a proxy could reach the DNS service's admin UI.  Only DNS crosses the
- * bridge. */
-static void
-fw_bridge(const struct fw *f, struct strbuf *sb)
-{
-	sb_printf(sb,
-		  "\n"
-		  "table bridge sbx\n"
-		  "delete table bridge sbx\n"
-		  "\n"
-		  "table bridge sbx {\n"
-		  "\tchain forward {\n"
-		  "\t\ttype filter hook forward priority filter; policy "
-		  "accept;\n"
-		  "\t\tip saddr %s ip daddr %s jump containers\n"
-		  "\t}\n"
-		  "\n"
-		  "\tchain containers {\n",
-		  f->ctr.buf, f->ctr.buf);
-	if (f->dns != NULL)
-		sb_printf(sb,
-			  "\t\tip daddr %s meta l4proto { tcp, udp } th "
-			  "dport 53 accept\n"
-			  "\t\tip saddr %s meta l4proto { tcp, udp } th "
-			  "sport 53 accept\n",
-			  f->dnsip, f->dnsip);
-	sb_puts(sb, "\t\tcounter drop\n"
-		    "\t}\n"
-		    "}\n");
-}
-
-/* The proxy VM's firewall.  Podman (netavark) keeps its own tables for
- * its NAT; this table only restricts: in nftables a drop in any base
- * chain is final, whatever another table accepted. */
-void
-render_firewall(struct rctx *c)
-{
-	const struct vm *vm = c->vm;
-	const struct proxy_server *ps = &vm->proxy_server;
-	struct fw f = {.ctr = STRBUF_INIT};
-	struct strbuf sb = STRBUF_INIT;
-	bool ok;
-
-	if (!ps->present || vm_nic(vm, NIC_INTERNAL) == NULL)
-		return;
-	ok = fw_facts(vm, &f);
-	if (ok) {
-		fw_head(c, &f, &sb);
-		ok = fw_input(vm, &f, &sb);
-		fw_forward(&f, &sb);
-		fw_bridge(&f, &sb);
-	}
-	sb_release(&f.ctr);
-	if (!ok) {
-		sb_release(&sb);
-		return;
-	}
-	if (f.nl == 0 || vm->nnetworks == 0) {
-		r_error(c, ps->pos,
-			"a proxy server needs an enabled proxy and a podman "
-			"network");
-		sb_release(&sb);
-		return;
-	}
-	r_file(c, ps->pos, NFT_RULESET, "root", "root", 0600, &sb);
-	render_firewall_units(c, ps->pos);
+	if (nl > 0)
+		render_links_free(links, (size_t)nl);
 }

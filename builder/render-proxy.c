@@ -115,9 +115,9 @@ render_tinyproxy(struct rctx *c, const struct proxy_listener *l,
 		  "LogLevel Info\n"
 		  "DisableViaHeader Yes\n"
 		  "\n"
-		  "# Only the internal link (podman's DNAT keeps the client's "
-		  "address).\n"
-		  "Allow %s\n"
+		  "# Only the internal links (podman's DNAT keeps the "
+		  "client's address).\n"
+		  "%s"
 		  "\n"
 		  "# CONNECT only to these ports.\n",
 		  l->port, allow);
@@ -130,6 +130,21 @@ render_tinyproxy(struct rctx *c, const struct proxy_listener *l,
 		render_filter(c, l, filter);
 	}
 	r_file(c, l->pos, conf, "root", "root", 0644, &sb);
+}
+
+/* The Allow lines: the address of each VM behind this one (their links),
+ * or the internal subnet NET while none uses it. */
+static char *
+tinyproxy_allow(const char *net, const struct render_link *l, size_t n)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (n == 0)
+		sb_printf(&sb, "Allow %s\n", net);
+	for (size_t i = 0; i < n; i++)
+		sb_printf(&sb, "# %s\nAllow %s\n", l[i].client->name,
+			  l[i].addr);
+	return sb_detach(&sb, NULL);
 }
 
 char *
@@ -402,15 +417,23 @@ render_proxy(struct rctx *c)
 
 	if (ps->present) {
 		const struct nic *in = vm_nic(vm, NIC_INTERNAL);
-		CLEANUP_FREE char *allow =
+		CLEANUP_FREE char *net =
 			in ? ipv4_network(in->address, in->prefix) : NULL;
+		CLEANUP_FREE char *allow = NULL;
+		struct render_link links[VM_MAX_LINKS];
+		int nl = render_links(c, links);
 
-		if (allow == NULL) {
+		if (net == NULL) {
 			r_error(c, ps->pos,
 				"a proxy server needs an internal NIC with an "
 				"IPv4 address");
+			render_links_free(links, nl > 0 ? (size_t)nl : 0);
 			return;
 		}
+		if (nl < 0)
+			return; /* render_net said why */
+		allow = tinyproxy_allow(net, links, (size_t)nl);
+		render_links_free(links, (size_t)nl);
 		r_dir(c, ps->pos, "/etc/sbx", "root", "root", 0755);
 		r_dir(c, ps->pos, TINYPROXY, "root", "root", 0755);
 		if (ps->http.enabled)

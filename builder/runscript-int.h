@@ -21,7 +21,9 @@ void runscript_emit_args(struct strbuf *sb, const struct vm *vm);
  * moved aside when the image changed under it. */
 void runscript_emit_state_helpers(struct strbuf *sb);
 /* The "--help)" and "--reset)" arms of the script's case $mode. */
-void runscript_emit_help(struct strbuf *sb, const struct vm *vm);
+/* LINKS: lines about the VM's private links for --help, or NULL. */
+void runscript_emit_help(struct strbuf *sb, const struct vm *vm,
+			 const char *links);
 void runscript_emit_reset(struct strbuf *sb);
 
 /* The host-only SSH channel (runscript-ssh.c), for a VM with users: the

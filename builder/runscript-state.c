@@ -75,7 +75,7 @@ runscript_emit_state_helpers(struct strbuf *sb)
 }
 
 void
-runscript_emit_help(struct strbuf *sb, const struct vm *vm)
+runscript_emit_help(struct strbuf *sb, const struct vm *vm, const char *links)
 {
 	bool ssh = runscript_has_ssh(vm);
 
@@ -117,6 +117,8 @@ runscript_emit_help(struct strbuf *sb, const struct vm *vm)
 			  "--ssh-config)\" DIR/ sbx-%s:DIR/\n",
 			  vm->users[0].name, vm->name, vm->name, vm->name,
 			  vm->name, vm->name);
+	if (links != NULL)
+		sb_puts(sb, links);
 	sb_printf(sb,
 		  "A rebuilt image moves an old state aside "
 		  "(out/state/%s.qcow2.old-DATE).\n"

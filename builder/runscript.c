@@ -1,13 +1,15 @@
 /* Run-script generation: out/run-VM.sh and out/run-all.sh as text.
  *
  * A script stands alone: POSIX sh, QEMU and coreutils, nothing of
- * sbx-build.  It finds its disk next to itself, so out/ can move.  The
+ * sbx-build.  It finds its disk next to itself, so out/ can move.  Each
  * internal link is a unix socket in a 0700 directory that every script
- * of one out/ derives the same way (runscript_rundir, runscript_link_socket),
- * never a TCP port. */
+ * of one out/ derives the same way (runscript_rundir, runscript_links),
+ * never a TCP port: one per VM behind a proxy VM, which listens on all of
+ * them, each with a NIC of its own. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,17 +100,73 @@ runscript_link_server(const struct recipe_set *set, const struct vm *vm,
 	return 0;
 }
 
-int
-runscript_link_socket(const struct recipe_set *set, const struct vm *vm,
-		      char **ret_word)
+/* One link: the socket named after NAME, netdev id "link" or "linkI". */
+static void
+link_fill(struct runscript_link *l, const char *name, size_t i, const char *mac,
+	  bool server, const struct vm *peer)
 {
-	const struct vm *server;
+	snprintf(l->sock, sizeof(l->sock), "link-%s.sock", name);
+	if (i == 0)
+		snprintf(l->id, sizeof(l->id), "link");
+	else
+		snprintf(l->id, sizeof(l->id), "link%zu", i);
+	snprintf(l->mac, sizeof(l->mac), "%s", mac);
+	l->server = server;
+	l->peer = peer;
+}
+
+int
+runscript_links(const struct recipe_set *set, const struct vm *vm,
+		struct runscript_link *ret)
+{
+	const struct nic *in = vm_nic(vm, NIC_INTERNAL);
+	const struct vm *server, *cl[VM_MAX_LINKS];
+	size_t n;
 	int r;
 
 	r = runscript_link_server(set, vm, &server);
 	if (r < 0)
-		return r;
-	*ret_word = xasprintf("$rundir/link-%s.sock", server->name);
+		return r == -ENOENT ? 0 : r;
+	if (!name_ok(vm->name) || in->mac == NULL)
+		return -EINVAL;
+	/* A client: one link, named after itself. */
+	if (server != vm) {
+		link_fill(&ret[0], vm->name, 0, in->mac, false, server);
+		return 1;
+	}
+	n = vm_link_clients(set, vm, cl, VM_MAX_LINKS);
+	if (n > VM_MAX_LINKS)
+		return -EINVAL;
+	/* No client yet: the one link, named after the server. */
+	if (n == 0) {
+		link_fill(&ret[0], vm->name, 0, in->mac, true, NULL);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		CLEANUP_FREE char *ifname = NULL;
+		char mac[18];
+
+		if (!name_ok(cl[i]->name) || !nic_link_id(in, i, &ifname, mac))
+			return -EINVAL;
+		link_fill(&ret[i], cl[i]->name, i, mac, true, cl[i]);
+	}
+	return (int)n;
+}
+
+int
+runscript_link_socket(const struct recipe_set *set, const struct vm *vm,
+		      char **ret_word)
+{
+	struct runscript_link l[VM_MAX_LINKS];
+	int n = runscript_links(set, vm, l);
+
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ENOENT;
+	if (n > 1)
+		return -E2BIG;
+	*ret_word = xasprintf("$rundir/%s", l[0].sock);
 	return 0;
 }
 
@@ -176,6 +234,8 @@ struct rs {
 	const struct vm *server; /* the link's listener, or NULL */
 	bool client;		 /* VM connects to server's link */
 	bool gui;
+	struct runscript_link links[VM_MAX_LINKS];
+	size_t nlinks;
 };
 
 static void
@@ -202,8 +262,8 @@ emit_head(const struct rs *s)
 	sb_puts(sb, runscript_rundir());
 	sb_puts(sb, "pidf=$rundir/$vm.pid qmp=$rundir/$vm.qmp "
 		    "err=$rundir/$vm.err log=$here/logs/$vm.log\n");
-	if (s->server != NULL)
-		sb_printf(sb, "link=$rundir/link-%s.sock\n", s->server->name);
+	if (s->client)
+		sb_printf(sb, "link=$rundir/%s\n", s->links[0].sock);
 	if (s->gui)
 		sb_puts(sb, "wp=$rundir/$vm.waypipe.pid\n");
 	runscript_emit_ssh_vars(sb, s->vm);
@@ -261,8 +321,24 @@ emit_modes(const struct rs *s)
 {
 	struct strbuf *sb = s->sb;
 
+	struct strbuf links = STRBUF_INIT;
+
+	/* For --help: which links, on which sockets of the run directory. */
+	if (s->client)
+		sb_printf(&links,
+			  "Private link: socket %s, served by '%s' (start "
+			  "run-%s.sh first).\n",
+			  s->links[0].sock, s->server->name, s->server->name);
+	for (size_t i = 0; !s->client && i < s->nlinks; i++)
+		sb_printf(
+			&links, "%s%s (%s)", i == 0 ? "Private links: " : ", ",
+			s->links[i].peer ? s->links[i].peer->name : "none yet",
+			s->links[i].sock);
+	if (!s->client && s->nlinks > 0)
+		sb_puts(&links, ", one NIC each.\n");
 	sb_puts(sb, "case $mode in\n");
-	runscript_emit_help(sb, s->vm);
+	runscript_emit_help(sb, s->vm, links.buf);
+	sb_release(&links);
 	sb_printf(sb,
 		  "--status)\n"
 		  "\tif running; then echo \"$vm: running (pid $(cat "
@@ -360,22 +436,35 @@ emit_argv(const struct rs *s)
 		  mib, vm->cpus);
 	for (size_t i = 0; i < vm->nnics; i++) {
 		const struct nic *n = &vm->nics[i];
-		const char *id = n->kind == NIC_USER ? "uplink" : "link";
 
 		if (n->kind == NIC_USER) {
 			sb_puts(sb, " \\\n\t-netdev "
 				    "user,id=uplink,restrict=off");
 			for (size_t j = 0; j < n->nforwards; j++)
 				emit_forward(sb, &n->forwards[j]);
-		} else {
 			sb_printf(sb,
-				  " \\\n\t-netdev \"stream,id=link,server=%s,"
-				  "addr.type=unix,addr.path=$(q \"$link\")%s\"",
-				  s->client ? "off" : "on",
-				  s->client ? "$rc" : "");
+				  " \\\n\t-device virtio-net-pci,"
+				  "netdev=uplink,mac=%s",
+				  n->mac);
+		} else if (s->client) {
+			sb_printf(sb,
+				  " \\\n\t-netdev \"stream,id=link,server=off,"
+				  "addr.type=unix,addr.path=$(q \"$link\")$rc\""
+				  " \\\n\t-device virtio-net-pci,netdev=link,"
+				  "mac=%s",
+				  n->mac);
+		} else {
+			/* One NIC per VM behind this one, each on its own
+			 * socket. */
+			for (size_t j = 0; j < s->nlinks; j++)
+				sb_printf(sb,
+					  " \\\n\t-netdev \"stream,id=%s,"
+					  "server=on,addr.type=unix,addr.path="
+					  "$(q \"$rundir/%s\")\" \\\n\t-device "
+					  "virtio-net-pci,netdev=%s,mac=%s",
+					  s->links[j].id, s->links[j].sock,
+					  s->links[j].id, s->links[j].mac);
 		}
-		sb_printf(sb, " \\\n\t-device virtio-net-pci,netdev=%s,mac=%s",
-			  id, n->mac);
 	}
 	runscript_emit_ssh_argv(sb, vm);
 	sb_puts(sb, " \\\n\t-qmp \"unix:$(q \"$qmp\"),server=on,wait=off\" "
@@ -497,6 +586,10 @@ runscript_render(const struct recipe_set *set, const struct vm *vm,
 		r = runscript_link_server(set, vm, &s.server);
 		if (r < 0)
 			return r;
+		r = runscript_links(set, vm, s.links);
+		if (r <= 0)
+			return r < 0 ? r : -EINVAL;
+		s.nlinks = (size_t)r;
 	}
 	s.client = s.server != NULL && s.server != vm;
 	emit_head(&s);

@@ -3,6 +3,7 @@
 #ifndef SBX_RUNSCRIPT_H
 #define SBX_RUNSCRIPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct recipe_set;
@@ -15,9 +16,28 @@ struct vm;
 int runscript_link_server(const struct recipe_set *set, const struct vm *vm,
 			  const struct vm **ret_server);
 
-/* The socket of that link as a shell word, relative to $rundir (see
- * runscript_rundir): every script of a set computes the same path from
- * it, e.g. "$rundir/link-proxy.sock". */
+/* One internal link of a VM: a point-to-point segment, its own unix
+ * socket in $rundir. */
+struct runscript_link {
+	char sock[48];	       /* "link-CLIENT.sock" (a VM name: <= 32) */
+	char id[16];	       /* QEMU netdev id: "link", "link1", ... */
+	char mac[18];	       /* VM's NIC on this link */
+	bool server;	       /* VM listens (the proxy VM) */
+	const struct vm *peer; /* the other end, NULL before any client */
+};
+
+/* The links VM's internal NIC makes, into RET (VM_MAX_LINKS entries): a
+ * VM behind a proxy VM has one, to it, on a socket named after itself; a
+ * proxy VM has one per VM behind it (vm_link_clients: its NIC, MAC and
+ * socket each), or a lone one named after itself while none uses it.
+ * Returns how many (0: no internal NIC), -EINVAL when a name or MAC is
+ * unusable. */
+int runscript_links(const struct recipe_set *set, const struct vm *vm,
+		    struct runscript_link *ret);
+
+/* The socket of VM's only link as a shell word, relative to $rundir (see
+ * runscript_rundir): the script at its other end computes the same path,
+ * e.g. "$rundir/link-dev.sock".  -E2BIG for a proxy VM with several. */
 int runscript_link_socket(const struct recipe_set *set, const struct vm *vm,
 			  char **ret_word);
 

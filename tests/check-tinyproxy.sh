@@ -104,12 +104,12 @@ expect_not() { # WHAT GOT UNWANTED
 }
 
 # 1. The HTTP proxy as rendered (only port/user changed): its Allow is
-#    the internal subnet, so a loopback client is turned away.
+#    the dev VM's address on its link, so a loopback client is turned away.
 test_copy "$http" "$work/http-asis.conf" "$HP2"
-grep -q '^Allow 192\.168\.76\.0/24$' "$work/http-asis.conf" ||
-	fail "tinyproxy-http does not Allow the internal subnet"
+grep -q '^Allow 192\.168\.76\.21$' "$work/http-asis.conf" ||
+	fail "tinyproxy-http does not Allow the dev VM's address"
 start "$work/http-asis.conf" "$HP2"
-expect "http proxy refuses a client outside the internal subnet" \
+expect "http proxy refuses a client other than the dev VM" \
 	"$(get_status "$HP2" "http://127.0.0.1:$WEB/")" 403
 
 # 2. The same with Allow 127.0.0.1 and one more CONNECT port (the local

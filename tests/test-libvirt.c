@@ -56,7 +56,7 @@ test_proxy(void **state)
 			     "mac=52:54:00:4c:00:11'/>");
 	assert_contains(xml, "<qemu:arg value='stream,id=link,server=on,"
 			     "addr.type=unix,addr.path=/srv/sbx/out/run/"
-			     "link-proxy.sock'/>");
+			     "link-dev.sock'/>");
 	/* Nothing a libvirt <interface> would add; no personal key. */
 	assert_null(strstr(xml, "<interface"));
 	assert_null(strstr(xml, "authorized_keys=c"));
@@ -71,12 +71,66 @@ test_dev(void **state)
 
 	(void)state;
 	/* Commas doubled for QEMU, then XML-escaped. */
-	assert_contains(xml, "addr.path=/a,,b/o&amp;t/run/link-proxy.sock'/>");
+	assert_contains(xml, "addr.path=/a,,b/o&amp;t/run/link-dev.sock'/>");
 	assert_contains(xml, "server=off");
 	assert_null(strstr(xml, "id=uplink"));
 	assert_contains(xml, "<cid auto='no' address='3'/>");
 	assert_contains(xml, "vsock port 4000");
 	recipe_set_free(set);
+}
+
+/* Two dev VMs behind the proxy VM: a stream link each on the proxy VM's
+ * side, its own socket and MAC; dev2's end on its own socket; valid XML. */
+static void
+test_two_links(void **state)
+{
+	char *dir = test_mkdtemp();
+	CLEANUP_FREE char *proj = path_join(dir, "proj");
+	CLEANUP_FREE char *px = NULL, *dx = NULL, *path = NULL;
+	struct recipe_set *set = NULL;
+	struct diag_list *diags = NULL;
+
+	(void)state;
+	assert_int_equal(
+		test_sh("mkdir -p %s/recipes && cp recipes/*.yaml %s/recipes/ "
+			"&& sed -e 's/^vm: dev$/vm: dev2/' -e "
+			"'s/^vsock-cid: 3$/vsock-cid: 5/' -e "
+			"'s/4c:01:21/4c:01:31/' -e "
+			"'s/192.168.76.21/192.168.76.22/' recipes/dev.yaml "
+			">%s/recipes/dev2.yaml",
+			proj, proj, proj),
+		0);
+	assert_int_equal(recipe_set_load(proj, &set, &diags), 0);
+	diag_list_free(diags);
+	px = render(set, "proxy", "/srv/o");
+	assert_contains(px, "<qemu:arg value='stream,id=link,server=on,"
+			    "addr.type=unix,addr.path=/srv/o/run/"
+			    "link-dev.sock'/>");
+	assert_contains(px, "<qemu:arg value='virtio-net-pci,netdev=link,"
+			    "mac=52:54:00:4c:01:11'/>");
+	assert_contains(px, "<qemu:arg value='stream,id=link1,server=on,"
+			    "addr.type=unix,addr.path=/srv/o/run/"
+			    "link-dev2.sock'/>");
+	assert_contains(px, "<qemu:arg value='virtio-net-pci,netdev=link1,"
+			    "mac=52:54:00:4c:01:12'/>");
+	assert_contains(px, "internal links: run/link-dev.sock, "
+			    "run/link-dev2.sock next to this file");
+	dx = render(set, "dev2", "/srv/o");
+	assert_contains(dx, "<qemu:arg value='stream,id=link,server=off,"
+			    "addr.type=unix,addr.path=/srv/o/run/"
+			    "link-dev2.sock'/>");
+	assert_contains(dx, "<qemu:arg value='virtio-net-pci,netdev=link,"
+			    "mac=52:54:00:4c:01:31'/>");
+	if (test_have("virt-xml-validate")) {
+		path = path_join(dir, "proxy.xml");
+		test_write(path, px);
+		assert_int_equal(test_sh("virt-xml-validate %s domain "
+					 ">/dev/null 2>&1",
+					 path),
+				 0);
+	}
+	recipe_set_free(set);
+	test_rmdir(dir);
 }
 
 static void
@@ -160,6 +214,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proxy),
 		cmocka_unit_test(test_dev),
+		cmocka_unit_test(test_two_links),
 		cmocka_unit_test(test_relative_outdir),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_hostile_values),

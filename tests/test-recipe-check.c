@@ -122,6 +122,57 @@ test_unique(void **state)
 	diag_list_free(d);
 }
 
+/* At most VM_MAX_LINKS VMs behind one proxy VM (a NIC each); a client at
+ * its subnet's network address is refused. */
+static void
+test_links_limit(void **state)
+{
+	struct vm vms[VM_MAX_LINKS + 2];
+	struct nic nics[VM_MAX_LINKS + 2];
+	char names[VM_MAX_LINKS + 2][8], macs[VM_MAX_LINKS + 2][18],
+		addrs[VM_MAX_LINKS + 2][16];
+	struct recipe_set set = {.vms = vms, .nvms = VM_MAX_LINKS + 2};
+	struct diag_list *d = diag_list_new();
+
+	(void)state;
+	memset(vms, 0, sizeof(vms));
+	memset(nics, 0, sizeof(nics));
+	for (size_t i = 0; i < ARRAY_SIZE(vms); i++) {
+		snprintf(names[i], sizeof(names[i]), "v%02zu", i);
+		snprintf(macs[i], sizeof(macs[i]), "52:54:00:00:02:%02zx", i);
+		snprintf(addrs[i], sizeof(addrs[i]), "10.1.0.%zu", i + 1);
+		nics[i] = (struct nic){.pos = at(30 + (int)i),
+				       .name = "internal",
+				       .kind = NIC_INTERNAL,
+				       .mac = macs[i],
+				       .mac_pos = at(30 + (int)i),
+				       .address = addrs[i],
+				       .prefix = 24,
+				       .address_pos = at(30 + (int)i)};
+		vms[i] = (struct vm){.name = names[i],
+				     .cid = 3 + (uint32_t)i,
+				     .nics = &nics[i],
+				     .nnics = 1};
+		if (i > 0)
+			vms[i].use_proxy = (struct use_proxy){
+				.present = true, .target = &vms[0]};
+	}
+	vms[0].proxy_server.present = true;
+	nics[0].mac = "52:54:00:00:03:00";
+	addrs[1][7] = '0'; /* 10.1.0.0: v01 on the network address */
+	addrs[1][8] = '\0';
+	assert_int_equal(vm_link_clients(&set, &vms[0], NULL, 0),
+			 VM_MAX_LINKS + 1);
+	recipe_check_unique(&set, d);
+	assert_true(has(d, "17 VMs use proxy VM 'v00'; at most 16", 30));
+	assert_true(has(d,
+			"address 10.1.0.0/24 is the network address of its "
+			"subnet",
+			31));
+	assert_int_equal(diag_count(d), 2);
+	diag_list_free(d);
+}
+
 int
 main(void)
 {
@@ -129,6 +180,7 @@ main(void)
 		cmocka_unit_test(test_vm_rules),
 		cmocka_unit_test(test_unknown_base),
 		cmocka_unit_test(test_unique),
+		cmocka_unit_test(test_links_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,6 +88,20 @@ static const struct bad_case bad_cases[] = {
 	      "a user-mode NIC: it would bypass the proxy",
 	  FIX "bypass/recipes/vm.yaml:5:73: address 192.168.77.21/24 is not "
 	      "on the proxy VM's subnet (192.168.76.11/24)"}},
+	/* Several VMs behind one proxy VM (issue 15): distinct host
+	 * addresses, a MAC and a name for each link's NIC on the proxy. */
+	{"links",
+	 {FIX "links/recipes/b.yaml:5:73: address 192.168.76.21 is already "
+	      "used by VM 'a' (" FIX "links/recipes/a.yaml:5)",
+	  FIX "links/recipes/c.yaml:5:73: address 192.168.76.255/24 is the "
+	      "broadcast address of its subnet, not a host's",
+	  FIX "links/recipes/proxy.yaml:14:10: the link to VM 'b' takes MAC "
+	      "52:54:00:00:01:0a (this MAC plus 1), which VM 'c' uses (" FIX
+	      "links/recipes/c.yaml:5)"}},
+	{"link-names",
+	 {FIX "link-names/recipes/proxy.yaml:12:5: NIC name 'internal-link15' "
+	      "leaves no room for the link to VM 'b': 'internal-link151' is "
+	      "over 15 bytes"}},
 	/* Hostile recipes (issue 19): each gives diagnostics, never a crash
 	 * and never a silent acceptance. */
 	{"key-mapping",

@@ -287,6 +287,145 @@ test_nft(void **state)
 	recipe_set_free(set);
 }
 
+/* --- several VMs behind one proxy VM ----------------------------------- */
+
+/* The default recipes plus recipes/dev2.yaml: dev with another name, CID,
+ * MAC and address (EDITS, if any, applied to dev2's text after that). */
+static struct recipe_set *
+load_two(const char *const *edits)
+{
+	static const char *const names[] = {
+		"recipes/bases.yaml", "recipes/dev.yaml", "recipes/dev2.yaml",
+		"recipes/proxy.yaml"};
+	static const char *const dev2[] = {"vm: dev\n",
+					   "vm: dev2\n",
+					   "hostname: sbx-dev",
+					   "hostname: sbx-dev2",
+					   "vsock-cid: 3",
+					   "vsock-cid: 5",
+					   "4c:01:21",
+					   "4c:01:31",
+					   "192.168.76.21/24",
+					   "192.168.76.22/24",
+					   NULL};
+	char *texts[4];
+	struct recipe_set *set = NULL;
+	struct diag_list *d = NULL;
+	int r;
+
+	texts[0] = test_read(names[0]);
+	texts[1] = test_read(names[1]);
+	texts[2] = test_read(names[1]);
+	texts[3] = test_read(names[3]);
+	for (int k = 0; k < 2; k++) {
+		const char *const *e = k == 0 ? dev2 : edits;
+
+		for (size_t j = 0; e != NULL && e[j] != NULL; j += 2) {
+			char *at = strstr(texts[2], e[j]);
+			char *t;
+
+			assert_non_null(at);
+			t = xasprintf("%.*s%s%s", (int)(at - texts[2]),
+				      texts[2], e[j + 1], at + strlen(e[j]));
+			free(texts[2]);
+			texts[2] = t;
+		}
+	}
+	r = recipe_set_load_texts(".", names, (const char *const *)texts, 4,
+				  &set, &d);
+	if (r < 0)
+		diag_print(d, stderr);
+	assert_int_equal(r, 0);
+	diag_list_free(d);
+	for (size_t i = 0; i < 4; i++)
+		free(texts[i]);
+	return set;
+}
+
+/* Two dev VMs behind one proxy VM: a NIC each on the proxy VM (named,
+ * MAC derived), a /32 with a host route to its own VM only, both in the
+ * firewall's link set with their own source address, both allowed by
+ * tinyproxy, both named in the egress log; nft accepts the ruleset. */
+static void
+test_two_dev_vms(void **state)
+{
+	struct recipe_set *set = load_two(NULL);
+	char *dir = test_mkdtemp();
+	CLEANUP_FREE char *p = path_join(dir, "sbx.nft");
+	struct gfiles f;
+	const char *s;
+
+	(void)state;
+	assert_int_equal(render(set, "proxy", NULL, &f, NULL), 0);
+	s = data_of(&f, "/etc/systemd/network/10-sbx-internal.link");
+	assert_contains(s, "MACAddress=52:54:00:4c:01:11\n");
+	assert_contains(s, "Name=internal\n");
+	s = data_of(&f, "/etc/systemd/network/10-sbx-internal1.link");
+	assert_contains(s, "MACAddress=52:54:00:4c:01:12\n");
+	assert_contains(s, "Name=internal1\n");
+	s = data_of(&f, "/etc/NetworkManager/system-connections/"
+			"sbx-internal.nmconnection");
+	assert_contains(s, "\nid=internal\n");
+	assert_contains(s, "\nmac-address=52:54:00:4c:01:11\n");
+	assert_contains(s, "\naddress1=192.168.76.11/32\nroute1=192.168.76.21/"
+			   "32\n");
+	s = data_of(&f, "/etc/NetworkManager/system-connections/"
+			"sbx-internal1.nmconnection");
+	assert_contains(s, "\nid=internal1\n");
+	assert_contains(s, "\nmac-address=52:54:00:4c:01:12\n");
+	assert_contains(s, "\naddress1=192.168.76.11/32\nroute1=192.168.76.22/"
+			   "32\n");
+	assert_lacks(s, "/24");
+	assert_int_equal(gfiles_find(&f, "/etc/NetworkManager/"
+					 "system-connections/"
+					 "sbx-internal1.nmconnection")
+				 ->mode,
+			 0600);
+	s = data_of(&f, "/etc/nftables/sbx.nft");
+	assert_contains(s, "iifname { \"internal\", \"internal1\" } jump "
+			   "input_internal\n");
+	assert_contains(s, "iifname { \"internal\", \"internal1\" } jump "
+			   "forward_internal\n");
+	assert_contains(s, "\t\tiifname \"internal\" ip saddr != 192.168.76.21 "
+			   "counter drop # dev\n");
+	assert_contains(s, "\t\tiifname \"internal1\" ip saddr != "
+			   "192.168.76.22 counter drop # dev2\n");
+	test_write(p, s);
+	for (int i = 0; i < 2; i++) {
+		s = data_of(&f, i == 0 ? "/etc/sbx/tinyproxy/tinyproxy-http/"
+					 "tinyproxy.conf"
+				       : "/etc/sbx/tinyproxy/tinyproxy-ssh/"
+					 "tinyproxy.conf");
+		assert_contains(s, "\n# dev\nAllow 192.168.76.21\n# dev2\n"
+				   "Allow 192.168.76.22\n");
+	}
+	s = data_of(&f, "/usr/local/libexec/sbx-egress.awk");
+	assert_contains(s, "vm[\"192.168.76.21\"] = \"dev\"\n");
+	assert_contains(s, "vm[\"192.168.76.22\"] = \"dev2\"\n");
+	/* The services publish on the one address, every link's. */
+	assert_contains(data_of(&f, "/etc/containers/systemd/"
+				    "tinyproxy-http.container"),
+			"\nPublishPort=192.168.76.11:8443:8888\n");
+	gfiles_release(&f);
+	/* dev2 itself: its own address, the proxy VM's proxies. */
+	assert_int_equal(render(set, "dev2", NULL, &f, NULL), 0);
+	s = data_of(&f, "/etc/NetworkManager/system-connections/"
+			"sbx-internal.nmconnection");
+	assert_contains(s, "\naddress1=192.168.76.22/24\n");
+	assert_contains(s, "\nmac-address=52:54:00:4c:01:31\n");
+	assert_contains(data_of(&f, "/etc/environment"),
+			"http_proxy=http://192.168.76.11:8443");
+	gfiles_release(&f);
+	recipe_set_free(set);
+	if (!test_have("nft")) {
+		test_rmdir(dir);
+		test_missing("nft");
+	}
+	assert_int_equal(
+		test_sh("unshare -n nft -c -f %s || nft -c -f %s", p, p), 0);
+	test_rmdir(dir);
+}
+
 /* --- the model --------------------------------------------------------- */
 
 static void
@@ -303,7 +442,9 @@ test_proxy_vm(void **state)
 	assert_contains(s, "\nConnectPort 443\n");
 	assert_contains(s, "\nDisableViaHeader Yes\n");
 	assert_contains(s, "\nLogLevel Info\n");
-	assert_contains(s, "\nAllow 192.168.76.0/24\n");
+	/* The one VM behind it, by its address. */
+	assert_contains(s, "\n# dev\nAllow 192.168.76.21\n");
+	assert_lacks(s, "192.168.76.0/24");
 	assert_lacks(s, "0.0.0.0");
 	assert_lacks(s, "Filter");
 	assert_null(gfiles_find(&f, "/etc/sbx/tinyproxy/tinyproxy-http/"
@@ -1107,6 +1248,7 @@ main(void)
 		cmocka_unit_test(test_shellcheck),
 		cmocka_unit_test(test_nft),
 		cmocka_unit_test(test_proxy_vm),
+		cmocka_unit_test(test_two_dev_vms),
 		cmocka_unit_test(test_dev_vm),
 		cmocka_unit_test(test_ssh_netcat),
 		cmocka_unit_test(test_dev_follows_proxy),

@@ -29,30 +29,46 @@ struct argv {
 	size_t n;
 };
 
+/* The recipes of PROJECT (NULL: the source tree's); with TWO, a copy of
+ * them plus recipes/dev2.yaml, a second dev VM behind the proxy VM. */
 static int
-setup(void **state)
+setup_from(void **state, bool two)
 {
 	struct ctx *c = xcalloc(1, sizeof(*c));
 	struct diag_list *diags = NULL;
+	CLEANUP_FREE char *proj = NULL;
 	char cwd[4096];
 
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	c->top = xstrdup(cwd);
-	assert_int_equal(recipe_set_load(".", &c->set, &diags), 0);
-	diag_list_free(diags);
 	c->dir = test_mkdtemp();
+	if (two) {
+		proj = path_join(c->dir, "proj");
+		assert_int_equal(
+			test_sh("mkdir -p %s/recipes && cp recipes/*.yaml "
+				"%s/recipes/ && sed -e 's/^vm: dev$/vm: dev2/' "
+				"-e 's/^vsock-cid: 3$/vsock-cid: 5/' -e "
+				"'s/4c:01:21/4c:01:31/' -e "
+				"'s/192.168.76.21/192.168.76.22/' "
+				"recipes/dev.yaml >%s/recipes/dev2.yaml",
+				proj, proj, proj),
+			0);
+	}
+	assert_int_equal(recipe_set_load(two ? proj : ".", &c->set, &diags), 0);
+	diag_list_free(diags);
 	c->out = path_join(c->dir, "out");
 	for (size_t i = 0; i < c->set->nvms; i++)
 		assert_int_equal(
 			outputs_write_vm(c->set, &c->set->vms[i], c->out), 0);
 	assert_int_equal(outputs_write_all(c->set, c->out), 0);
-	assert_int_equal(test_sh("cd %s && mkdir -p home/.ssh xdg fake bin && "
-				 "chmod 0700 xdg && for v in proxy dev; do "
-				 "qemu-img create -q -f qcow2 out/$v.qcow2 1M "
-				 "|| exit; done && ln -s %s/%s/fake-waypipe "
-				 "bin/waypipe",
-				 c->dir, c->top, FIX),
-			 0);
+	assert_int_equal(
+		test_sh("cd %s && mkdir -p home/.ssh xdg fake bin && "
+			"chmod 0700 xdg && for v in proxy dev dev2; do "
+			"qemu-img create -q -f qcow2 out/$v.qcow2 1M "
+			"|| exit; done && ln -s %s/%s/fake-waypipe "
+			"bin/waypipe",
+			c->dir, c->top, FIX),
+		0);
 	test_write_free(xasprintf("%s/home/.ssh/id_ed25519.pub", c->dir), KEY);
 	c->env =
 		xasprintf("env -i PATH=%s/bin:/usr/bin:/bin:$PATH HOME=%s/home "
@@ -61,6 +77,18 @@ setup(void **state)
 			  c->dir, c->dir, c->dir, c->dir, c->top, FIX);
 	*state = c;
 	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_from(state, false);
+}
+
+static int
+setup_two(void **state)
+{
+	return setup_from(state, true);
 }
 
 static int
@@ -302,13 +330,105 @@ test_link_socket(void **state)
 	assert_int_equal(runscript_link_socket(
 				 c->set, recipe_find_vm(c->set, "dev"), &b),
 			 0);
-	assert_string_equal(a, "$rundir/link-proxy.sock");
+	/* Named after the VM behind the proxy VM: one link each. */
+	assert_string_equal(a, "$rundir/link-dev.sock");
 	assert_string_equal(a, b);
 	assert_int_equal(runscript_link_server(c->set,
 					       recipe_find_vm(c->set, "dev"),
 					       &server),
 			 0);
 	assert_string_equal(server->name, "proxy");
+}
+
+/* Two dev VMs behind one proxy VM: the proxy VM listens on a socket per
+ * VM, each with a NIC of its own (MAC derived); each dev VM connects to
+ * its own; run-all.sh starts the proxy VM first. */
+static void
+test_two_links(void **state)
+{
+	struct ctx *c = *state;
+	CLEANUP_FREE char *p1 = NULL, *p2 = NULL, *d1 = NULL, *d2 = NULL,
+			  *order = NULL, *all = NULL, *w = NULL;
+	struct runscript_link l[VM_MAX_LINKS];
+	const char *v[8];
+	struct argv pa, da;
+
+	assert_int_equal(
+		runscript_links(c->set, recipe_find_vm(c->set, "proxy"), l), 2);
+	assert_string_equal(l[0].sock, "link-dev.sock");
+	assert_string_equal(l[1].sock, "link-dev2.sock");
+	assert_string_equal(l[1].id, "link1");
+	assert_string_equal(l[1].mac, "52:54:00:4c:01:12");
+	assert_int_equal(runscript_link_socket(
+				 c->set, recipe_find_vm(c->set, "proxy"), &w),
+			 -E2BIG);
+	assert_int_equal(runscript_link_socket(
+				 c->set, recipe_find_vm(c->set, "dev2"), &w),
+			 0);
+	assert_string_equal(w, "$rundir/link-dev2.sock");
+
+	assert_int_equal(run(c, "SBX_ACCEL=tcg", "run-proxy.sh", ""), 0);
+	pa = load_argv(c, "proxy");
+	assert_no_listeners(&pa);
+	assert_int_equal(opt_values(&pa, "-netdev", v, 8), 3);
+	assert_true(str_starts_with(v[1], "stream,id=link,server=on,"));
+	assert_true(str_starts_with(v[2], "stream,id=link1,server=on,"));
+	p1 = qopt(v[1], "addr.path");
+	p2 = qopt(v[2], "addr.path");
+	assert_true(str_ends_with(p1, "/link-dev.sock"));
+	assert_true(str_ends_with(p2, "/link-dev2.sock"));
+	assert_int_equal(opt_values(&pa, "-device", v, 8), 8);
+	assert_string_equal(v[2], "virtio-net-pci,netdev=link,"
+				  "mac=52:54:00:4c:01:11");
+	assert_string_equal(v[3], "virtio-net-pci,netdev=link1,"
+				  "mac=52:54:00:4c:01:12");
+	argv_free(&pa);
+	for (int i = 0; i < 2; i++) {
+		const char *vm = i == 0 ? "dev" : "dev2";
+		CLEANUP_FREE char *script = xasprintf("run-%s.sh", vm);
+
+		assert_int_equal(
+			run(c, "SBX_ACCEL=tcg FAKE_VERSION=8.2.2", script, ""),
+			0);
+		da = load_argv(c, vm);
+		assert_no_listeners(&da);
+		assert_int_equal(opt_values(&da, "-netdev", v, 8), 1);
+		assert_true(
+			str_starts_with(v[0], "stream,id=link,server=off,"));
+		*(i == 0 ? &d1 : &d2) = qopt(v[0], "addr.path");
+		opt_values(&da, "-device", v, 8);
+		assert_string_equal(v[1], i == 0 ? "virtio-net-pci,netdev=link,"
+						   "mac=52:54:00:4c:01:21"
+						 : "virtio-net-pci,netdev=link,"
+						   "mac=52:54:00:4c:01:31");
+		argv_free(&da);
+	}
+	assert_string_equal(d1, p1);
+	assert_string_equal(d2, p2);
+	/* --help says which link is whose. */
+	assert_int_equal(run(c, "", "run-proxy.sh", "--help"), 0);
+	free(w);
+	w = file_in(c, "stdout");
+	assert_contains(w, "\nPrivate links: dev (link-dev.sock), dev2 "
+			   "(link-dev2.sock), one NIC each.\n");
+	assert_int_equal(run(c, "", "run-dev2.sh", "--help"), 0);
+	free(w);
+	w = file_in(c, "stdout");
+	assert_contains(w, "\nPrivate link: socket link-dev2.sock, served by "
+			   "'proxy' (start run-proxy.sh first).\n");
+	/* run-all.sh: the proxy VM, then both. */
+	all = file_in(c, "out/run-all.sh");
+	assert_contains(all, "every sandbox VM: proxy, dev, dev2.");
+	test_need("python3");
+	assert_int_equal(test_sh("rm -f %s/fake/order", c->dir), 0);
+	assert_int_equal(run(c, "SBX_ACCEL=tcg FAKE_VERSION=8.2.2",
+			     "run-all.sh", "--daemon"),
+			 0);
+	order = file_in(c, "fake/order");
+	assert_string_equal(order, "proxy\ndev\ndev2\n");
+	assert_int_equal(run(c, "", "run-all.sh", "--status"), 0);
+	assert_int_equal(run(c, "", "run-all.sh", "--stop"), 0);
+	assert_int_equal(run(c, "", "run-all.sh", "--status"), 3);
 }
 
 /* shellcheck, the modes, one screen. */
@@ -360,7 +480,7 @@ test_proxy_argv(void **state)
 				  "hostfwd=tcp:127.0.0.1:8080-:8080");
 	assert_true(str_starts_with(v[1], "stream,id=link,server=on,"
 					  "addr.type=unix,addr.path="));
-	assert_true(str_ends_with(v[1], "/link-proxy.sock"));
+	assert_true(str_ends_with(v[1], "/link-dev.sock"));
 	assert_int_equal(opt_values(&av, "-device", v, 8), 7);
 	assert_string_equal(v[0], "virtio-rng-pci");
 	assert_string_equal(v[1], "virtio-net-pci,netdev=uplink,"
@@ -467,8 +587,7 @@ test_dev_argv(void **state)
 		unlink(p);
 	}
 	da = load_argv(c, "dev");
-	assert_true(
-		str_ends_with(opt_value(&da, "-netdev"), "/link-proxy.sock"));
+	assert_true(str_ends_with(opt_value(&da, "-netdev"), "/link-dev.sock"));
 	argv_free(&da);
 	/* The GUI's host half, with a waypipe that knows --vsock. */
 	assert_int_equal(run(c,
@@ -1030,6 +1149,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_link_socket, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_two_links, setup_two,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shellcheck, setup,
 						teardown),

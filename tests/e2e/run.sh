@@ -1,27 +1,31 @@
 #!/bin/sh
-# make check-e2e: proves the isolation end to end.  Bakes the proxy and dev
-# VMs with ./sbx-build from the stand-in recipes (tests/e2e/recipes/, a
-# Debian 13 stand-in for Fedora Cloud built by build-base.sh), boots both
-# headless under TCG through the generated out/run-proxy.sh and
-# out/run-dev.sh, and tries every way out of the dev VM (guest/probe.sh,
-# run at boot in the dev VM, results on its serial console).  The proxy VM
+# make check-e2e: proves the isolation end to end.  Bakes the proxy VM and
+# two dev VMs (dev, dev2) with ./sbx-build from the stand-in recipes
+# (tests/e2e/recipes/, a Debian 13 stand-in for Fedora Cloud built by
+# build-base.sh), boots all three headless under TCG through the generated
+# out/run-proxy.sh, out/run-dev.sh and out/run-dev2.sh (each dev VM on a
+# link of its own to the proxy VM), and tries every way out of both dev
+# VMs (guest/probe.sh, run as root over the host-only channel, run-VM.sh
+# ssh, its results copied back with scp: never the serial console).  dev
+# runs every round, dev2 the isolation probes while dev waits.  The proxy VM
 # boots with its uplink unplugged (QMP set_link): the first round shows
 # its services up from the baked images alone; the host then plugs the
 # uplink in for the full matrix.  The host
 # side checks what arrived at its loopback servers (hostsrv.py), the
-# tinyproxy log, and that another host user cannot reach the VMs' sockets.
+# tinyproxy log, the egress log (each request with its verdict and its
+# client VM), and that another host user cannot reach the VMs' sockets.
 #
 # Prints a table (probe, expected, seen, detail) and "N passed, N failed".
 # Exit 0 when every probe saw what it expected, 77 when this machine
 # cannot run the test (says why), 1 otherwise.
 #
 # Environment: E2E_WORK (default tests/work/e2e), E2E_CACHE (the stand-in
-# base, default ~/.cache/sbx-build-tests/e2e-KEY, see tests/lib/cache.sh), E2E_TIMEOUT (seconds for the dev VM's
+# base, default ~/.cache/sbx-build-tests/e2e-KEY, see tests/lib/cache.sh), E2E_TIMEOUT (seconds for the dev VMs'
 # probes, default 2400), E2E_KEEP=1 keeps the baked images.
 # The VMs send nothing off the machine: the test's servers listen on
 # 127.0.0.1, the proxy VM's only uplink is QEMU user networking
 # (198.18.0.0/24, see qemu-net.sh; its DNS stand-in forwards nothing), the
-# dev VM's only NIC is the unix-socket link.  Only the stand-in base
+# dev VMs' only NIC is their unix-socket link.  Only the stand-in base
 # (debootstrap) and the bake's 'apt-get update' reach Debian's archive.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -67,9 +71,12 @@ RES=$W/results
 row() { printf '%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" >>"$RES"; }
 
 cleanup() {
-	if [ -x "$OUT/run-dev.sh" ]; then
-		SBX_STOP_TIMEOUT=20 "$OUT/run-dev.sh" --stop >/dev/null 2>&1
-	fi
+	for v in dev dev2; do
+		if [ -x "$OUT/run-$v.sh" ]; then
+			SBX_STOP_TIMEOUT=20 "$OUT/run-$v.sh" --stop >/dev/null 2>&1
+		fi
+	done
+	for p in ${PROBE_PIDS:-}; do kill "$p" 2>/dev/null; done
 	if [ -x "$OUT/run-proxy.sh" ]; then
 		SBX_STOP_TIMEOUT=60 "$OUT/run-proxy.sh" --stop >/dev/null 2>&1
 	fi
@@ -93,6 +100,7 @@ T_BASE=$(($(now) - t0))
 
 # 2. The project: the stand-in recipes, the product's overlays, the probes.
 TOKEN=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+TOKEN2=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 rm -rf "$P"
 mkdir -p "$P/recipes" "$P/e2e"
 cp tests/e2e/recipes/*.yaml "$P/recipes/"
@@ -150,7 +158,7 @@ if [ ! -e "$OUT/run-proxy.sh" ]; then
 		exit 1
 	}
 fi
-for f in run-proxy.sh run-dev.sh proxy.qcow2 dev.qcow2; do
+for f in run-proxy.sh run-dev.sh run-dev2.sh proxy.qcow2 dev.qcow2 dev2.qcow2; do
 	[ -e "$OUT/$f" ] || {
 		say "sbx-build all made no out/$f"
 		exit 1
@@ -177,7 +185,7 @@ export SBX_QEMU=$ROOT/tests/e2e/qemu-net.sh E2E_QEMU_LOG=$W/qemu-argv.log
 unset XDG_RUNTIME_DIR
 rm -rf "$OUT/logs"
 t0=$(now)
-say "booting the proxy VM, then the dev VM (TCG)"
+say "booting the proxy VM, then the dev VMs dev and dev2 (TCG)"
 state_mark_image
 "$OUT/run-proxy.sh" --daemon >"$W/run-proxy.log" 2>&1 || {
 	cat "$W/run-proxy.log" >&2
@@ -215,16 +223,17 @@ else
 	row uplink-unplugged-at-boot pass blocked "$(head -c 100 "$W/qmp.log")"
 fi
 UPLINK=down
-"$OUT/run-dev.sh" --daemon >"$W/run-dev.log" 2>&1 || {
-	cat "$W/run-dev.log" >&2
-	say "run-dev.sh --daemon failed"
-	exit 1
-}
+for v in dev dev2; do
+	"$OUT/run-$v.sh" --daemon >"$W/run-$v.log" 2>&1 || {
+		cat "$W/run-$v.log" >&2
+		say "run-$v.sh --daemon failed"
+		exit 1
+	}
+done
 
 # 6. The host side, while both run.  Another unprivileged user must not
 # reach the internal link (nor QMP): the run directory is 0700.
 rundir=$OUT/run
-link=$rundir/link-proxy.sock
 if ! id "$OTHER" >/dev/null 2>&1; then
 	useradd -M -r -s /usr/sbin/nologin "$OTHER" && MADE_USER=1
 fi
@@ -243,13 +252,17 @@ else:
 # directory's own mode stands in the way.
 outmode=$(stat -c %a "$OUT")
 chmod o+x "$OUT"
-if [ -S "$link" ]; then
-	r=$(sock_try "$link")
-	row host-other-user-link-socket blocked "${r%% *}" \
-		"$(stat -c '%a %U' "$rundir") $rundir; ${r#* }"
-else
-	row host-other-user-link-socket blocked missing "no socket $link"
-fi
+for v in dev dev2; do
+	link=$rundir/link-$v.sock n=host-other-user-link-socket
+	[ "$v" = dev ] || n=$n-$v
+	if [ -S "$link" ]; then
+		r=$(sock_try "$link")
+		row "$n" blocked "${r%% *}" \
+			"$(stat -c '%a %U' "$rundir") $link; ${r#* }"
+	else
+		row "$n" blocked missing "no socket $link"
+	fi
+done
 qmp=$(ls "$rundir"/*.qmp 2>/dev/null | head -n 1)
 if [ -n "$qmp" ]; then
 	r=$(sock_try "$qmp")
@@ -266,25 +279,76 @@ bad=$(printf '%s\n' $l | grep -v '^127\.0\.0\.1:' | tr '\n' ' ')
 if [ -n "$pids" ] && [ -z "$bad" ]; then st=blocked; else st=pass; fi
 row host-qemu-tcp-listeners blocked "$st" "listening: ${l:-none}"
 
-# 7. Wait for the dev VM's probes.
-say "waiting for the probes in the dev VM (up to $TIMEOUT s; out/logs/dev.log)"
-DEVLOG=$OUT/logs/dev.log
+# 7. The probes, over the host-only channel: run-VM.sh ssh runs them as
+# root (sudo -n, a line the e2e recipes bake), their output streams back
+# (the host reads dev's E2E-OFFLINE-DONE there), scp copies the results.
+# dev starts at once (the offline round); dev2 once the uplink is in, and
+# dev waits for the flag 'others-done' before the proxy VM's restarts.
+probe_start() { # VM MODE OTHER TOKEN: the probes in the background
+	(
+		# The channel answers once the guest's sshd is up.
+		i=0
+		until timeout 600 "$OUT/run-$1.sh" ssh -o BatchMode=yes true; do
+			i=$((i + 1))
+			[ "$i" -lt 5 ] || exit 1
+			"$OUT/run-$1.sh" --status >/dev/null 2>&1 || exit 1
+			sleep 10
+		done
+		echo "E2E-HOST channel up after $(($(date +%s) - t0)) s"
+		exec "$OUT/run-$1.sh" ssh -o BatchMode=yes \
+			-o ServerAliveInterval=30 sudo -n \
+			/usr/local/libexec/sbx-e2e-probe "$2" "$3" "$4"
+	) >"$W/probe-$1.out" 2>&1 &
+	PROBE_PIDS="${PROBE_PIDS:-} $!"
+	eval "PROBE_$1=\$!"
+}
+probe_results() { # VM PREFIX: copy the results back (scp), one row each
+	cfg=$("$OUT/run-$1.sh" --ssh-config)
+	rm -f "$W/results-$1"
+	timeout 120 scp -q -F "$cfg" -o BatchMode=yes \
+		"sbx-$1:/var/tmp/sbx-e2e-results" "$W/results-$1" \
+		2>"$W/scp-$1.err"
+	n=$(grep -c '^E2E-PROBE|' "$W/results-$1" 2>/dev/null || :)
+	if [ "${n:-0}" -gt 0 ]; then st=pass; else st=blocked; fi
+	row "${2}channel-probe-results-scp" pass "$st" \
+		"${n:-0} result(s) copied from $1 with scp -F (run-$1.sh --ssh-config) $(tail -n 1 "$W/scp-$1.err" 2>/dev/null)"
+	grep -ao 'E2E-PROBE|.*' "$W/results-$1" 2>/dev/null |
+		awk -F'|' '!seen[$2]++' |
+		while IFS='|' read -r _ n e s d; do row "$2$n" "$e" "$s" "$d"; done
+	if ! grep -q 'E2E-END' "$W/results-$1" 2>/dev/null; then
+		row "${2}probes-finished" pass blocked "no E2E-END in $W/results-$1"
+	fi
+	ssh -F "$cfg" -O exit "sbx-$1" >/dev/null 2>&1
+}
+say "the probes in dev and dev2 over run-VM.sh ssh (up to $TIMEOUT s; $W/probe-*.out)"
+DEVOUT=$W/probe-dev.out
+PROBE_dev2='' DEV2_DONE='' T_PROXY_UP=''
+probe_start dev full 192.168.76.22 "$TOKEN"
 t_end=$(($(now) + TIMEOUT))
-T_PROXY_UP=''
 while :; do
 	if [ -z "$T_PROXY_UP" ] && grep -q 'E2E-INFO proxies waited' \
-		"$DEVLOG" 2>/dev/null; then
+		"$DEVOUT" 2>/dev/null; then
 		T_PROXY_UP=$(($(now) - t0))
 		say "proxy ready after $T_PROXY_UP s (QEMU start to both proxies answering, uplink unplugged)"
 	fi
-	if [ "$UPLINK" = down ] && grep -q 'E2E-OFFLINE-DONE' "$DEVLOG" \
+	if [ "$UPLINK" = down ] && grep -q 'E2E-OFFLINE-DONE' "$DEVOUT" \
 		2>/dev/null; then
 		UPLINK=up
 		qmp_link up 2>>"$W/qmp.log" || say "cannot plug the uplink in"
-		say "offline round done after $(($(now) - t0)) s; uplink plugged in"
+		say "offline round done after $(($(now) - t0)) s; uplink plugged in; dev2's probes start"
+		probe_start dev2 isolation 192.168.76.21 "$TOKEN2"
 	fi
-	grep -q 'E2E-END' "$DEVLOG" 2>/dev/null && break
-	if grep -aq 'Kernel panic' "$DEVLOG" "$OUT/logs/proxy.log" 2>/dev/null; then
+	if [ -n "$PROBE_dev2" ] && [ -z "$DEV2_DONE" ] &&
+		! kill -0 "$PROBE_dev2" 2>/dev/null; then
+		DEV2_DONE=$(now)
+		say "dev2's probes done after $((DEV2_DONE - t0)) s"
+		probe_results dev2 dev2-
+		SBX_STOP_TIMEOUT=30 "$OUT/run-dev2.sh" --stop >/dev/null 2>&1
+		curl -sS -m 10 -o /dev/null http://127.0.0.1/e2e-flag-set/others-done ||
+			say "cannot set the flag others-done"
+	fi
+	kill -0 "$PROBE_dev" 2>/dev/null || break
+	if grep -aq 'Kernel panic' "$OUT"/logs/*.log 2>/dev/null; then
 		say "a VM's kernel panicked (out/logs/)"
 		break
 	fi
@@ -299,19 +363,19 @@ while :; do
 	sleep 5
 done
 T_RUN=$(($(now) - t0))
-sleep 5
+if [ -z "$DEV2_DONE" ]; then
+	[ -n "$PROBE_dev2" ] && kill "$PROBE_dev2" 2>/dev/null
+	probe_results dev2 dev2-
+fi
+SBX_STOP_TIMEOUT=30 "$OUT/run-dev2.sh" --stop >/dev/null 2>&1
+
+# 8. What dev saw (the results over the channel), then its state round.
+probe_results dev ''
 SBX_STOP_TIMEOUT=30 "$OUT/run-dev.sh" --stop >/dev/null 2>&1
 state_round
 SBX_STOP_TIMEOUT=60 "$OUT/run-proxy.sh" --stop >/dev/null 2>&1
 kill "$SRV_PID" 2>/dev/null
 SRV_PID=''
-
-# 8. What the dev VM saw.
-tr -d '\r' <"$DEVLOG" | grep -ao 'E2E-PROBE|.*' | awk -F'|' '!seen[$2]++' |
-	while IFS='|' read -r _ n e s d; do row "$n" "$e" "$s" "$d"; done
-if ! grep -q 'E2E-END' "$DEVLOG" 2>/dev/null; then
-	row dev-probes-finished pass blocked "no E2E-END in $DEVLOG"
-fi
 
 # 9. What the proxy VM logged, and what reached the host.
 PLOG=$OUT/logs/proxy.log
@@ -347,10 +411,14 @@ done
 # What the design does not stop: names the dev VM makes the proxy look up.
 found dns-lookup-for-dev-vm "query[A] exfil-$TOKEN.example"
 egress_rows
+egress_rows_vm dev2 "$TOKEN2"
 hits() { grep -c "^$1 " "$W/hits.log" 2>/dev/null || :; }
 n=$(grep -c "^tcp 80 .*e2e-http-$TOKEN" "$W/hits.log" 2>/dev/null || :)
 if [ "${n:-0}" -gt 0 ]; then st=pass; else st=blocked; fi
 row host-http-server-reached pass "$st" "$n request(s) for the token on 127.0.0.1:80"
+n=$(grep -c "^tcp 80 .*e2e-http-$TOKEN2" "$W/hits.log" 2>/dev/null || :)
+if [ "${n:-0}" -gt 0 ]; then st=pass; else st=blocked; fi
+row dev2-host-http-server-reached pass "$st" "$n request(s) for dev2's token on 127.0.0.1:80"
 for c in "tcp 7000" "udp 7000" "udp 53"; do
 	n=$(hits "$c")
 	if [ "${n:-0}" -gt 0 ]; then st=pass; else st=blocked; fi
@@ -373,7 +441,7 @@ while IFS='|' read -r n e s d; do
 done <"$RES"
 echo
 echo "times: base ${T_BASE}s, bake ${T_BAKE}s, proxies up ${T_PROXY_UP:-?}s" \
-	"after boot, boot+probes ${T_RUN}s, boot after --reset" \
+	"after boot, boot+probes (dev, dev2) ${T_RUN}s, boot after --reset" \
 	"${T_RESET_BOOT:-?}s, total ${T_ALL}s"
 echo "logs: $OUT/logs/, $W/"
 [ "${E2E_KEEP:-}" = 1 ] || rm -f "$OUT"/*.qcow2

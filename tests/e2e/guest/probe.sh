@@ -1,11 +1,17 @@
 #!/bin/sh
-# sbx e2e: every way out of the dev VM, tried once at boot as root (the
-# worst case: code in the VM that got root).  Baked by the e2e recipe as a
-# template: the proxy's address and ports come from the proxy VM's recipe.
-# Each result is one line on the serial console:
+# sbx e2e: every way out of a dev VM, tried as root (the worst case: code
+# in the VM that got root).  Baked by the e2e recipes as a template: the
+# proxy's address and ports come from the proxy VM's recipe.  The host runs
+# it over the host-only channel (run-VM.sh ssh sudo -n PROBE MODE OTHER
+# TOKEN) and copies its results back with scp, never the serial console.
+#   MODE: full (the offline round, the isolation probes, the proxy VM's
+#         restarts) or isolation (the isolation probes only: a second dev
+#         VM behind the same proxy VM);
+#   OTHER: the other dev VM's address on its own link (must be unreachable);
+#   TOKEN: in every URL this VM asks for, so the host tells the VMs apart.
+# Each result is one line on stdout and in /var/tmp/sbx-e2e-results:
 #   E2E-PROBE|NAME|EXPECTED|SEEN|DETAIL
 # EXPECTED and SEEN are "pass" (the traffic got through) or "blocked".
-# Then the VM powers off.
 #
 # Addresses: the proxy VM's user networking (as the test runs it) is
 # 198.18.0.0/24, its host alias 198.18.0.2 is the host's 127.0.0.1, where
@@ -17,22 +23,21 @@ PROXY='{{proxy_address}}'
 HTTP_PORT='{{http_proxy_port}}'
 SSH_PORT='{{ssh_proxy_port}}'
 HOST=198.18.0.2
-TOKEN=@TOKEN@
+MODE=${1:-full}
+OTHER=${2:-192.0.2.1}
+TOKEN=${3:-@TOKEN@}
 WAIT=${E2E_WAIT:-1200}
+RESULTS=/var/tmp/sbx-e2e-results
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-# say LINE: to the journal and the serial console, which is opened for
-# each line: agetty's vhangup() at its start takes away an open one.
+: >"$RESULTS"
+chmod 0644 "$RESULTS"
+# say LINE: to the channel (stdout) and the results file.
 say() {
 	printf '%s\n' "$*"
-	i=0
-	while [ $i -lt 3 ]; do
-		printf '%s\n' "$*" 2>/dev/null >/dev/ttyS0 && return 0
-		i=$((i + 1))
-		sleep 1
-	done
+	printf '%s\n' "$*" >>"$RESULTS"
 }
-say "E2E-BEGIN $(date -u +%s)"
+say "E2E-BEGIN $(date -u +%s) $MODE $(hostname)"
 # The state round (tests/e2e/state.sh): a baked file, deleted at the end
 # of this run; after run-dev.sh --reset it is back.
 if [ -e /etc/sbx-e2e-baked ]; then m=present; else m=missing; fi
@@ -125,10 +130,11 @@ ipv6_link() {
 		sed -n 's/.*bytes from \([0-9a-f:]*\).*/\1/p' | sort -u |
 		grep -v '^fe80::e2e:21$')
 	echo "all-nodes answered: ${peers:-none};"
-	# The proxy VM's EUI-64 address (its recipe's internal MAC
-	# 52:54:00:4c:01:11), in case it answers TCP but not ping.
+	# The proxy VM's EUI-64 addresses (its recipe's internal MAC
+	# 52:54:00:4c:01:11, the second link's :12), in case it answers TCP
+	# but not ping.
 	st=1
-	for p in $peers fe80::5054:ff:fe4c:111; do
+	for p in $peers fe80::5054:ff:fe4c:111 fe80::5054:ff:fe4c:112; do
 		for port in 22 8443 8222; do
 			if nc -6 -z -w 3 "$p%internal" "$port" 2>/dev/null; then
 				echo "$p port $port answers;"
@@ -190,14 +196,16 @@ filtered() { # PROXYPORT HOST PORT: 0 when the proxy says 403
 	case $r in "HTTP/1."*" 403"*) return 0 ;; esac
 	return 1
 }
-probe offline-proxies-answer pass both_ready
-probe offline-http-proxy-answers pass http_answers \
-	"http://offline.sbx-e2e.test/e2e-offline-$TOKEN"
-probe offline-ssh-filter-refuses pass filtered "$SSH_PORT" blocked.example 22
-probe offline-uplink-down blocked http_via "http://$PROXY:$HTTP_PORT" \
-	"http://$HOST/e2e-offline-$TOKEN"
-# The host plugs the uplink in when it reads this line.
-say "E2E-OFFLINE-DONE $(date -u +%s)"
+if [ "$MODE" = full ]; then
+	probe offline-proxies-answer pass both_ready
+	probe offline-http-proxy-answers pass http_answers \
+		"http://offline.sbx-e2e.test/e2e-offline-$TOKEN"
+	probe offline-ssh-filter-refuses pass filtered "$SSH_PORT" blocked.example 22
+	probe offline-uplink-down blocked http_via "http://$PROXY:$HTTP_PORT" \
+		"http://$HOST/e2e-offline-$TOKEN"
+	# The host plugs the uplink in when it reads this line.
+	say "E2E-OFFLINE-DONE $(date -u +%s)"
+fi
 t1=$(date +%s)
 until http_via "http://$PROXY:$HTTP_PORT" "http://$HOST/e2e-uplink-$TOKEN" \
 	>/dev/null 2>&1; do
@@ -254,6 +262,14 @@ probe icmp-test-net blocked icmp 192.0.2.1
 
 probe ipv6-link-local blocked ipv6_link
 
+# The other dev VM, on a link of its own behind the same proxy VM: no L2
+# neighbour, and the proxy VM does not forward.  (Its sshd listens on the
+# link address, as ours does: see self-sshd.)
+my=$(ip -4 -o addr show internal 2>/dev/null | awk '{print $4}' | cut -d/ -f1)
+say "E2E-INFO self-sshd: $(nc -z -w 5 "$my" 22 2>&1 && echo "port 22 of $my answers")"
+probe other-dev-vm-icmp blocked icmp "$OTHER"
+probe other-dev-vm-tcp-22 blocked tcp "$OTHER" 22
+
 # Root in the dev VM routes everything at the proxy VM: the proxy VM must
 # not forward.  Only the host alias (the host's loopback, where the test's
 # canaries count what arrives) and the proxy VM's own uplink address are
@@ -268,6 +284,10 @@ if ip route replace default via "$PROXY" dev internal 2>/dev/null ||
 	probe routed-dns-host-alias blocked udp_dns "$HOST" github.com
 	probe routed-icmp-host-alias blocked icmp "$HOST"
 	probe routed-tcp-proxy-uplink blocked tcp 198.18.0.15 22
+	ip route replace "$OTHER/32" via "$PROXY" dev internal 2>/dev/null
+	probe routed-other-dev-vm-tcp-22 blocked tcp "$OTHER" 22
+	probe routed-other-dev-vm-icmp blocked icmp "$OTHER"
+	ip route del "$OTHER/32" 2>/dev/null
 	ip route del default 2>/dev/null
 else
 	result routed-setup pass 1 "cannot add a default route"
@@ -288,6 +308,25 @@ uscan=$(nmap -n -Pn -sU -p 53,67,68,69,123,137,161,500,5353,8080 \
 uopen=$(echo "$uscan" | grep -o '[0-9]*/open/' | cut -d/ -f1 | tr '\n' ',')
 if [ -z "$uopen" ]; then st=1; else st=0; fi
 result udp-scan blocked $st "answering: ${uopen:-none}"
+
+if [ "$MODE" != full ]; then
+	say "E2E-END $(date -u +%s)"
+	exit 0
+fi
+# The other dev VM probes while this one waits: the host sets the flag
+# 'others-done' when they finished, before the proxy VM's restarts.
+others_done() {
+	b=$(curl -sS -m 10 -x "http://$PROXY:$HTTP_PORT" \
+		"http://$HOST/e2e-flag/others-done" 2>&1) || return 1
+	case $b in *"others-done set"*) return 0 ;; esac
+	return 1
+}
+t0=$(date +%s)
+while ! others_done; do
+	if [ $(($(date +%s) - t0)) -gt 1200 ]; then break; fi
+	sleep 5
+done
+say "E2E-INFO the other dev VM's probes waited for: $(($(date +%s) - t0)) s"
 
 # An admin on the proxy VM restarts a tinyproxy container, restarts and
 # reloads nftables.service (each flushes the whole ruleset) and reloads
@@ -321,4 +360,3 @@ probe restart-dns-ct-other-port blocked bridge_reach "http://10.0.21.2:80/"
 rm -f /etc/sbx-e2e-baked
 say "E2E-END $(date -u +%s)"
 sync
-systemctl --no-block poweroff
