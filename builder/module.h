@@ -3,10 +3,12 @@
  * it never loads the library (a no-change 'all' stays a few milliseconds;
  * libguestfs alone pulls in libvirt, GnuTLS, GLib, ICU, ...).
  *
- * One today: sbx-build-guestfs.so, the bake inside the appliance
- * (bake-session.c, the steps, image*.c; the Makefile's GFS_SRCS).  It
- * calls back into the program (linked with -rdynamic); the program calls
- * it only through the one structure it exports (bake-int.h).
+ * Three: sbx-build-guestfs.so, the bake inside the appliance
+ * (bake-session.c, the steps, image*.c; the Makefile's GFS_SRCS);
+ * sbx-build-curl.so, downloads (fetch-http.c); sbx-build-archive.so,
+ * bundles (pack.c, pack-unpack.c, tarindex.c).  Each calls back into the
+ * program (linked with -rdynamic); the program calls each only through
+ * the one structure it exports.
  *
  * A module is looked for next to the executable (the build tree), then in
  * SBX_LIBEXECDIR ('make install' puts it there). */
