@@ -109,7 +109,8 @@ link_fill(struct runscript_link *l, const char *name, size_t i, const char *mac,
 	if (i == 0)
 		snprintf(l->id, sizeof(l->id), "link");
 	else
-		snprintf(l->id, sizeof(l->id), "link%zu", i);
+		snprintf(l->id, sizeof(l->id), "link%u",
+			 (unsigned)i); /* i < VM_MAX_LINKS */
 	snprintf(l->mac, sizeof(l->mac), "%s", mac);
 	l->server = server;
 	l->peer = peer;
