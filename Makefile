@@ -275,4 +275,4 @@ clean:
 .PHONY: all tests check check-image check-e2e deps test-deps coverage \
 	coverage-report images format install uninstall clean
 
--include $(OBJS:.o=.d) $(TESTS:=.d)
+-include $(OBJS:.o=.d) $(MOD_OBJS:.o=.d) $(TESTS:=.d)
