@@ -57,7 +57,8 @@ GFS_SRCS := builder/bake-session.c builder/bake-guest.c \
 	    builder/bake-inspect.c builder/bake-files.c builder/bake-users.c \
 	    builder/bake-units.c builder/bake-selinux.c \
 	    builder/bake-packages.c builder/bake-images.c builder/image.c \
-	    builder/image-inspect.c builder/image-grow.c builder/image-fs.c
+	    builder/image-inspect.c builder/image-quick.c builder/image-grow.c \
+	    builder/image-fs.c
 CURL_SRCS := builder/fetch-http.c
 ARC_SRCS  := builder/pack.c builder/pack-unpack.c builder/tarindex.c
 GFS_OBJS  := $(GFS_SRCS:.c=.o)

@@ -71,6 +71,37 @@ keep(struct bake *b, struct vmjob *j, const char *file)
 			  j->vm->name, file, strerror(-r));
 }
 
+/* How the drives not kept were inspected: quickly (image.h), or by
+ * libguestfs, with why the quick inspection gave up. */
+static char *
+how(struct bake *b, const bool *cached)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < b->njobs; i++) {
+		const struct vmjob *j = &b->jobs[i];
+		const char *why;
+
+		if (j->skip || cached[i] ||
+		    image_inspected_quick(b->im, j->drive, &why))
+			continue;
+		sb_printf(&sb, "%s%s: %s", sb.len ? "; " : "", j->vm->name,
+			  why != NULL ? why : "?");
+	}
+	if (sb.len == 0) {
+		sb_release(&sb);
+		return xstrdup("quick: /etc/os-release and /etc/fstab read");
+	}
+	{
+		char *s = xasprintf("libguestfs inspection (the quick one gave "
+				    "up: %s)",
+				    sb.buf);
+
+		sb_release(&sb);
+		return s;
+	}
+}
+
 int
 bake_inspect(struct bake *b)
 {
@@ -102,9 +133,12 @@ bake_inspect(struct bake *b)
 		if (r < 0)
 			bake_fail(b, (struct srcpos){0}, r,
 				  "inspection failed: %s", image_error(b->im));
-		else if (b->o->step != NULL)
-			b->o->step(b->o->opaque, "image", "inspect",
-				   "libguestfs inspection", bake_now() - t0);
+		else if (b->o->step != NULL) {
+			CLEANUP_FREE char *d = how(b, cached);
+
+			b->o->step(b->o->opaque, "image", "inspect", d,
+				   bake_now() - t0);
+		}
 	}
 	for (size_t i = 0; r == 0 && i < b->njobs; i++)
 		if (!b->jobs[i].skip && !cached[i])

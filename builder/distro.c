@@ -70,6 +70,7 @@ static const struct distro_info table[] = {
 			.nftables_conf = "/etc/nftables.conf",
 			.openbsd_netcat = "/bin/nc.openbsd",
 			.openbsd_netcat_pkg = "netcat-openbsd",
+			.version_file = "/etc/debian_version",
 		},
 };
 

@@ -39,6 +39,9 @@ struct distro_info {
 	 * link that nmap-ncat, without -X, provides as well). */
 	const char *openbsd_netcat;
 	const char *openbsd_netcat_pkg;
+	/* Where its point release is when os-release names only the major
+	 * one, as libguestfs's inspection reads it (inspquick.h); NULL: none. */
+	const char *version_file;
 	/* Its checksum files are OpenPGP-signed: a base needs a key. */
 	int signed_checksums;
 	/* fedoraproject.org/releases.json names its releases (lock

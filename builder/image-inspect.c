@@ -1,6 +1,7 @@
-/* Which system each drive holds and how its filesystems mount: libguestfs
- * inspection, or an earlier inspection's result adopted after a cheap
- * check (image_adopt). */
+/* Which system each drive holds and how its filesystems mount: the quick
+ * inspection (inspquick.h), libguestfs's inspection where it gives up, or
+ * an earlier inspection's result adopted after a cheap check
+ * (image_adopt). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,12 @@ cmp_mp(const void *a, const void *b)
 	return strcmp(x[0], y[0]);
 }
 
+void
+image_sort_mounts(char **h, size_t n)
+{
+	qsort(h, n / 2, 2 * sizeof(*h), cmp_mp);
+}
+
 static char *repoint(struct image *im, const char *fs, size_t drive);
 
 /* Fills the description of a drive with one inspection root. */
@@ -154,8 +161,7 @@ describe(struct image *im, size_t drive)
 		return image_gfs_fail(im);
 	while (h[n] != NULL)
 		n += 2;
-	/* Pairs (mountpoint, device), parents first. */
-	qsort(h, n / 2, 2 * sizeof(*h), cmp_mp);
+	image_sort_mounts(h, n);
 	d->mps = xcalloc(n + 1, sizeof(*d->mps));
 	for (size_t i = 0; i < n; i += 2) {
 		CLEANUP_FREE char *named = fix_name(im, h[i + 1]);
@@ -224,8 +230,17 @@ image_inspect(struct image *im)
 	bool all = true;
 	int r;
 
-	for (size_t i = 0; i < im->ndrives; i++)
-		all &= im->drives[i].described;
+	for (size_t i = 0; i < im->ndrives; i++) {
+		struct drive *dr = &im->drives[i];
+
+		if (!dr->described && image_quick_inspect(im, i, &dr->why) == 0)
+			dr->quick = dr->described = true;
+		if (!dr->described)
+			log_debug("'%s': quick inspection gave up: %s; libguestfs "
+				  "inspects it",
+				  dr->path, dr->why);
+		all &= dr->described;
+	}
 	if (all)
 		return 0;
 	r = inspect_os(im);
@@ -233,6 +248,13 @@ image_inspect(struct image *im)
 		if (!im->drives[i].described && im->drives[i].nroots == 1)
 			r = describe(im, i);
 	return r;
+}
+
+bool
+image_inspected_quick(struct image *im, size_t drive, const char **why)
+{
+	*why = im->drives[drive].why;
+	return im->drives[drive].quick;
 }
 
 int

@@ -22,6 +22,8 @@ struct drive {
 	/* Its system and mounts, from inspection or image_adopt. */
 	struct image_desc desc;
 	bool described;
+	bool quick; /* described by the quick inspection (inspquick.h) */
+	char *why;  /* why the quick inspection gave up, or NULL */
 };
 
 struct image {
@@ -44,5 +46,11 @@ void image_set_err(struct image *im, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* Records libguestfs' last error; returns the negative errno. */
 int image_gfs_fail(struct image *im);
 void image_free_strv(char **v);
+
+/* Mount pairs (mount point, filesystem; n strings) sorted parents first. */
+void image_sort_mounts(char **h, size_t n);
+/* The quick inspection of drive (image-quick.c): 0 with the drive's desc
+ * filled, or -ENOTSUP with *why when libguestfs's must do it. */
+int image_quick_inspect(struct image *im, size_t drive, char **why);
 
 #endif

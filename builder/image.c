@@ -360,6 +360,7 @@ image_free(struct image *im)
 			free(im->drives[i].roots[j]);
 		free(im->drives[i].roots);
 		image_desc_release(&im->drives[i].desc);
+		free(im->drives[i].why);
 	}
 	for (size_t i = 0; i < im->nmps; i++)
 		free(im->mps[i]);

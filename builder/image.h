@@ -88,10 +88,15 @@ void image_desc_release(struct image_desc *d);
  * are kept per version. */
 char *image_gfs_version(struct image *im);
 
-/* Inspects every drive not adopted (none: no call at all).  A drive with
- * no operating system (or more than one) is an error when image_os() asks
- * for it. */
+/* Inspects every drive not adopted (none: no call at all): first quickly
+ * (inspquick.h: its filesystems, and /etc/os-release and /etc/fstab of
+ * each that may be a root), then libguestfs's full inspection of those
+ * the quick one gave up on.  A drive with no operating system (or more
+ * than one) is an error when image_os() asks for it. */
 int image_inspect(struct image *im);
+/* Whether image_inspect described drive quickly; if not, *why (borrowed,
+ * may be NULL) says why the quick inspection gave up. */
+bool image_inspected_quick(struct image *im, size_t drive, const char **why);
 /* What was found on drive; -ENOENT when nothing was (image_error says what
  * the drive holds). */
 int image_os(struct image *im, size_t drive, struct image_os *ret);

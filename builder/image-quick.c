@@ -1,0 +1,283 @@
+/* The quick inspection of one drive: the facts gathered through
+ * libguestfs (one blkid per partition, one read-only mount per filesystem
+ * that may hold a root), the judgement left to the pure inspquick.c. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distro.h"
+#include "fsname.h"
+#include "image-int.h"
+#include "inspquick.h"
+
+struct facts {
+	struct inspquick_fs *fs; /* strings owned (freed by facts_release) */
+	size_t n;
+};
+
+static void
+facts_release(struct facts *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct inspquick_fs *q = &f->fs[i];
+
+		free((char *)q->dev);
+		free((char *)q->type);
+		free((char *)q->uuid);
+		free((char *)q->label);
+		free((char *)q->partuuid);
+		free((char *)q->scheme);
+		image_free_strv((char **)q->subvols);
+	}
+	free(f->fs);
+}
+
+/* key's value in a libguestfs hash (key, value, ..., NULL), or NULL. */
+static const char *
+hget(char **h, const char *key)
+{
+	for (size_t i = 0; h != NULL && h[i] != NULL && h[i + 1] != NULL;
+	     i += 2)
+		if (strcmp(h[i], key) == 0)
+			return h[i + 1];
+	return NULL;
+}
+
+static char *
+dup0(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static uint64_t
+num(const char *s)
+{
+	return s != NULL ? strtoull(s, NULL, 10) : 0;
+}
+
+/* A text file of the mounted filesystem, or NULL when it cannot be read. */
+static char *
+read_text(struct image *im, const char *path)
+{
+	size_t len = 0;
+	char *s, *t;
+
+	guestfs_push_error_handler(im->g, NULL, NULL);
+	s = guestfs_read_file(im->g, path, &len);
+	guestfs_pop_error_handler(im->g);
+	if (s == NULL)
+		return NULL;
+	t = memchr(s, '\0', len) == NULL ? xstrndup(s, len) : NULL;
+	free(s);
+	return t;
+}
+
+/* The subvolume paths of the btrfs mounted at /, NULL-ended. */
+static char **
+subvolumes(struct image *im)
+{
+	struct guestfs_btrfssubvolume_list *l;
+	char **v;
+
+	guestfs_push_error_handler(im->g, NULL, NULL);
+	l = guestfs_btrfs_subvolume_list(im->g, "/");
+	guestfs_pop_error_handler(im->g);
+	v = xcalloc((l != NULL ? l->len : 0) + 1, sizeof(*v));
+	for (size_t i = 0; l != NULL && i < l->len; i++)
+		v[i] = xstrdup(l->val[i].btrfssubvolume_path);
+	if (l != NULL)
+		guestfs_free_btrfssubvolume_list(l);
+	return v;
+}
+
+/* The partitions of drive (or the whole disk), each described by one
+ * blkid: its filesystem and its place in the partition table. */
+static int
+gather(struct image *im, size_t drive, struct facts *f)
+{
+	const char *disk = im->drives[drive].dev;
+	char **parts = guestfs_list_partitions(im->g);
+	char *whole[] = {(char *)disk, NULL};
+	char **devs = whole;
+
+	if (parts == NULL)
+		return image_gfs_fail(im);
+	for (size_t i = 0; parts[i] != NULL; i++)
+		if (inspquick_part_of(parts[i], disk))
+			devs = parts;
+	for (size_t i = 0; devs[i] != NULL; i++) {
+		struct inspquick_fs *q;
+		char **h;
+
+		if (devs == parts && !inspquick_part_of(devs[i], disk))
+			continue;
+		guestfs_push_error_handler(im->g, NULL, NULL);
+		h = guestfs_blkid(im->g, devs[i]);
+		guestfs_pop_error_handler(im->g);
+		f->fs = xrealloc(f->fs, (f->n + 1) * sizeof(*f->fs));
+		q = &f->fs[f->n++];
+		*q = (struct inspquick_fs){
+			.dev = xstrdup(devs[i]),
+			.type = xstrdup(hget(h, "TYPE") ? hget(h, "TYPE") : ""),
+			.uuid = xstrdup(hget(h, "UUID") ? hget(h, "UUID") : ""),
+			.label = xstrdup(hget(h, "LABEL") ? hget(h, "LABEL")
+							  : ""),
+			.partuuid = dup0(hget(h, "PART_ENTRY_UUID")),
+			.scheme = dup0(hget(h, "PART_ENTRY_SCHEME")),
+			.number = (int)num(hget(h, "PART_ENTRY_NUMBER")),
+			.start = num(hget(h, "PART_ENTRY_OFFSET")),
+			.size = num(hget(h, "PART_ENTRY_SIZE")),
+		};
+		image_free_strv(h);
+	}
+	image_free_strv(parts);
+	return 0;
+}
+
+/* What the drive holds. */
+struct root {
+	char *fs;	  /* "btrfsvol:/dev/sdb2/root" */
+	struct image_os os;
+	char *fstab;
+	size_t found; /* filesystems holding a system */
+};
+
+/* Reads the system under dir ("" or "/root": a btrfs subvolume seen from
+ * the top level) of the mounted fs, if it holds one. */
+static int
+try_root(struct image *im, const char *fs, const char *dir, struct root *root,
+	 char **why)
+{
+	CLEANUP_FREE char *p = xasprintf("%s/etc/os-release", dir);
+	CLEANUP_FREE char *osr = read_text(im, p), *fstab = NULL, *vf = NULL;
+	const struct distro_info *di;
+	struct image_os os = {0};
+	int r;
+
+	if (osr == NULL)
+		return 0;
+	free(p);
+	p = xasprintf("%s/etc/fstab", dir);
+	fstab = read_text(im, p);
+	r = inspquick_os(osr, NULL, &os, why);
+	di = r == 0 ? distro_find(os.distro) : NULL;
+	if (di != NULL && di->version_file != NULL) {
+		free(p);
+		p = xasprintf("%s%s", dir, di->version_file);
+		vf = read_text(im, p);
+		image_os_release(&os);
+		r = inspquick_os(osr, vf, &os, why);
+	}
+	if (root->found++ > 0)
+		r = ret_errf(why, -ENOTSUP, "more than one system on the drive");
+	else if (r == 0 && fstab == NULL)
+		r = ret_errf(why, -ENOTSUP, "'%s' has no /etc/fstab", fs);
+	if (r < 0) {
+		image_os_release(&os);
+		return -ENOTSUP;
+	}
+	root->fs = xstrdup(fs);
+	root->os = os;
+	root->fstab = fstab;
+	fstab = NULL;
+	return 0;
+}
+
+/* Mounts q read-only (a btrfs at its top level, every subvolume seen as
+ * a directory) and reads each system on it. */
+static int
+try_fs(struct image *im, struct inspquick_fs *q, struct root *root,
+       char **why)
+{
+	bool btrfs = strcmp(q->type, "btrfs") == 0;
+	int r;
+
+	guestfs_push_error_handler(im->g, NULL, NULL);
+	r = guestfs_mount_options(im->g, btrfs ? "ro,subvolid=5" : "ro",
+				  q->dev, "/");
+	guestfs_pop_error_handler(im->g);
+	if (r == -1)
+		return 0; /* not mountable: no root */
+	r = try_root(im, q->dev, "", root, why);
+	if (btrfs)
+		q->subvols = subvolumes(im);
+	for (size_t k = 0; r == 0 && btrfs && q->subvols[k] != NULL; k++) {
+		CLEANUP_FREE char *fs =
+			xasprintf("btrfsvol:%s/%s", q->dev, q->subvols[k]);
+		CLEANUP_FREE char *dir = xasprintf("/%s", q->subvols[k]);
+
+		r = try_root(im, fs, dir, root, why);
+	}
+	if (guestfs_umount_all(im->g) == -1 && r == 0)
+		r = image_gfs_fail(im);
+	return r;
+}
+
+static int
+find_root(struct image *im, struct facts *f, struct root *root, char **why)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < f->n; i++)
+		if (inspquick_root_type(f->fs[i].type))
+			r = try_fs(im, &f->fs[i], root, why);
+	if (r == 0 && root->fs == NULL)
+		r = ret_errf(why, -ENOTSUP, "no /etc/os-release on the drive");
+	return r;
+}
+
+/* The facts of the root's device. */
+static const struct inspquick_fs *
+fs_of(const struct facts *f, const char *fs)
+{
+	CLEANUP_FREE char *dev = fsname_device(fs);
+
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->fs[i].dev, dev) == 0)
+			return &f->fs[i];
+	return NULL;
+}
+
+int
+image_quick_inspect(struct image *im, size_t drive, char **why)
+{
+	struct drive *dr = &im->drives[drive];
+	struct facts f = {0};
+	struct root root = {0};
+	struct image_desc d = {0};
+	const struct inspquick_fs *rq = NULL;
+	int r = gather(im, drive, &f);
+
+	if (r == 0)
+		r = find_root(im, &f, &root, why);
+	if (r == 0)
+		r = inspquick_mounts(root.fstab, root.fs, f.fs, f.n, &d.mps,
+				     &d.nmps, why);
+	if (r == 0)
+		rq = fs_of(&f, root.fs);
+	if (r == 0 && rq == NULL)
+		r = ret_errf(why, -ENOTSUP, "'%s' is not on the drive", root.fs);
+	if (r == 0)
+		r = inspquick_partition(f.fs, f.n, rq->dev, &d, why);
+	if (r == 0) {
+		d.os = root.os;
+		root.os = (struct image_os){0};
+		d.os.root = root.fs;
+		root.fs = NULL;
+		d.os.root_fs = xstrdup(rq->type);
+		d.uuid = xstrdup(rq->uuid);
+		image_sort_mounts(d.mps, d.nmps);
+		image_desc_release(&dr->desc);
+		dr->desc = d;
+	} else {
+		image_desc_release(&d);
+		if (*why == NULL)
+			ret_errf(why, -ENOTSUP, "%s", image_error(im));
+		r = -ENOTSUP;
+	}
+	image_os_release(&root.os);
+	free(root.fs);
+	free(root.fstab);
+	facts_release(&f);
+	return r;
+}
