@@ -1,14 +1,20 @@
 #!/bin/sh
-# The kept inspection (issue 14) never outlives its base, on real
-# libguestfs under TCG, in two bakes of the dev VM (no packages) and one
-# guestfish launch:
+# Inspection (issue 14), on real libguestfs under TCG, in two bakes of both
+# VMs (no packages, no services) and one guestfish launch:
 #
-# 1. A first build on a fresh cache inspects the base and keeps the result
-#    under the cache directory's inspect/.                      [1 launch]
-# 2. The base changes (guestfish rewrites its /etc/debian_version, which
-#    libguestfs reports as Debian's product name): the next build inspects
-#    again, finds the new version and keeps a new result; the old one is
-#    never used.                                    [1 + 1 guestfish]
+# 1. A first build on a fresh cache inspects both bases quickly (blkid,
+#    /etc/os-release, /etc/fstab: inspquick.h) and keeps each result under
+#    the cache directory's inspect/.                           [1 launch]
+# 2. guestfish runs libguestfs's own inspection on both bases: the kept
+#    results say what it says (system, product, version, root, mounts).
+#    Then it changes both bases: Debian's /etc/debian_version (libguestfs
+#    reports it as Debian's product name), and an /etc/os-release in the
+#    Fedora-shaped base's home subvolume (a second system on that drive
+#    for the quick inspection, which gives up; not a root to libguestfs,
+#    which has no /bin or /etc/fstab there).               [1 guestfish]
+# 3. The next build inspects both again, nothing kept is used: Debian
+#    quickly with the new version, the other by libguestfs, the reason
+#    named; both builds succeed.                                [1 launch]
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/image/lib-fixtures.sh
@@ -19,10 +25,15 @@ P=$W/proj
 rm -rf "$W" && mkdir -p "$P/images" || exit 1
 cp -a tests/fixtures/bake/recipes tests/fixtures/bake/overlays "$P/"
 sed -i '/^packages:/d' "$P"/recipes/*.yaml
-# The base: a local qcow2 over the fixture, so this test may change it.
+sed -i '/^services:/,/^$/d' "$P"/recipes/*.yaml
+# The bases: local qcow2 files over the fixtures, so this test may change
+# them.
 qemu-img create -q -f qcow2 -F qcow2 -b "$FIX_DEBIAN" \
 	"$P/images/debian.qcow2" || exit 1
+qemu-img create -q -f qcow2 -F qcow2 -b "$FIX_FEDORA" \
+	"$P/images/fedora.qcow2" || exit 1
 export XDG_CACHE_HOME=$W/xdg SBX_KVM_TIMEOUT=${SBX_KVM_TIMEOUT:-30}
+K=$XDG_CACHE_HOME/sbx-build/inspect
 
 fails=0
 ok() { echo "ok - $*"; }
@@ -33,37 +44,103 @@ check() { # NAME COMMAND...
 	if "$@" >/dev/null 2>&1; then ok "$n"; else bad "$n"; fi
 }
 show() { sed 's/^/#   /' "$1"; }
-kept() { ls "$XDG_CACHE_HOME/sbx-build/inspect/" 2>/dev/null; }
+kept() { ls "$K" 2>/dev/null; }
+# The kept result of a distro, by its 'distro' line.
+kept_of() { grep -l "^distro $1\$" "$K"/* 2>/dev/null | head -1; }
+# A kept result in libguestfs's terms: drive-relative names on DEV.
+as_gfs() { # FILE DEV
+	sed -n -e "s|@|$2|g" -e 's/^product /product: /p' \
+		-e 's/^major /major: /p' -e 's/^root /root: /p' \
+		-e 's/^mount \([^ ]*\) \(.*\)/mount: \1 \2/p' "$1" | sort
+}
 
 # --- 1. first build --------------------------------------------------------
-./sbx-build -v -C "$P" build dev --accel tcg >"$W/1.log" 2>&1
+./sbx-build -v -C "$P" all --accel tcg >"$W/1.log" 2>&1
 st=$?
 show "$W/1.log"
 check "first build succeeds" test $st -eq 0
-check "first build inspects" \
-	grep -q '^\[image\] inspect: libguestfs inspection' "$W/1.log"
-check "the result is kept, one file" test "$(kept | wc -l)" = 1
-check "the kept result names the base's system" \
-	grep -q '^distro debian$' "$XDG_CACHE_HOME/sbx-build/inspect/$(kept)"
-first=$(kept)
+check "both bases are inspected quickly" \
+	grep -q '^\[image\] inspect: quick: ' "$W/1.log"
+check "two results are kept" test "$(kept | wc -l)" = 2
+deb1=$(kept_of debian)
+fed1=$(kept_of fedora)
+check "the kept results name each base's system" \
+	test -n "$deb1" -a -n "$fed1"
 
-# --- 2. the base changes ---------------------------------------------------
-LIBGUESTFS_BACKEND_SETTINGS=force_tcg guestfish --rw \
-	-a "$P/images/debian.qcow2" -i write /etc/debian_version '12.99
-' >"$W/alter.log" 2>&1 || bad "guestfish could change the base"
-./sbx-build -v -C "$P" build dev --force --accel tcg >"$W/2.log" 2>&1
+# --- 2. libguestfs's view, then the bases change ---------------------------
+# One appliance driven by guestfish --remote, so the roots inspect-os
+# gives are the names asked about (libguestfs may name a btrfs subvolume
+# after the kernel's name of its disk: fsname.h).
+gf() { guestfish --remote -- "$@"; }
+eval "$(LIBGUESTFS_BACKEND_SETTINGS=force_tcg guestfish --listen --rw \
+	-a "$P/images/debian.qcow2" -a "$P/images/fedora.qcow2")"
+{
+	gf run && roots=$(gf inspect-os) &&
+		for r in $roots; do
+			echo "== $r"
+			gf inspect-get-product-name "$r"
+			gf inspect-get-major-version "$r"
+			gf inspect-get-mountpoints "$r"
+		done &&
+		gf mount /dev/sda1 / &&
+		gf write /etc/debian_version "12.99
+" &&
+		gf umount-all &&
+		gf mount-options subvol=home /dev/sdb2 / &&
+		gf mkdir /etc &&
+		gf write /etc/os-release 'ID=fedora
+VERSION_ID=44
+PRETTY_NAME="Fedora in a home"
+' &&
+		gf umount-all
+} >"$W/gfs.log" 2>&1 || bad "guestfish could inspect and change the bases"
+gf exit >/dev/null 2>&1
+show "$W/gfs.log"
+# guestfish's answers in the kept results' terms, for the root whose name
+# matches PATTERN; a btrfs subvolume's device named as on drive 2.
+gfs_view() { # PATTERN
+	awk -v p="$1" '
+	/^== / { on = ($2 ~ p); n = 0; if (on) print "root: " $2; next }
+	on && n == 0 { print "product: " $0; n++; next }
+	on && n == 1 { print "major: " $0; n++; next }
+	on { print "mount: " $0 }
+	' "$W/gfs.log" | sed -e 's/^mount: \([^:]*\): /mount: \1 /' \
+		-e 's|btrfsvol:/dev/sd[a-z]2/|btrfsvol:/dev/sdb2/|g' | sort
+}
+gfs_view '^/dev/' >"$W/deb.want"
+gfs_view '^btrfsvol:' >"$W/fed.want"
+as_gfs "$deb1" /dev/sda >"$W/deb.got" 2>/dev/null
+as_gfs "$fed1" /dev/sdb >"$W/fed.got" 2>/dev/null
+check "libguestfs's inspection answered for both bases" sh -c \
+	"grep -q '^mount: / ' '$W/deb.want' && grep -q '^mount: /home ' '$W/fed.want'"
+if cmp -s "$W/deb.want" "$W/deb.got" && cmp -s "$W/fed.want" "$W/fed.got"
+then
+	ok "the quick results are libguestfs's: product, version, root, mounts"
+else
+	bad "the quick results are libguestfs's: product, version, root, mounts"
+	diff "$W/deb.want" "$W/deb.got" | sed 's/^/#   /'
+	diff "$W/fed.want" "$W/fed.got" | sed 's/^/#   /'
+fi
+
+# --- 3. the changed bases --------------------------------------------------
+./sbx-build -v -C "$P" all --force --accel tcg >"$W/2.log" 2>&1
 st=$?
 show "$W/2.log"
-check "build on the changed base succeeds" test $st -eq 0
-check "the changed base is inspected again, nothing kept used" sh -c \
-	"grep -q '^\[image\] inspect: libguestfs inspection' '$W/2.log' &&
+check "build on the changed bases succeeds" test $st -eq 0
+check "the changed bases are inspected again, nothing kept used" sh -c \
+	"grep -q '^\[image\] inspect: ' '$W/2.log' &&
 	 ! grep -q 'inspect: kept' '$W/2.log'"
-check "the bake sees the changed system" \
+check "the quick inspection gives up on the drive with two systems and says why" \
+	grep -q "^\[image\] inspect: libguestfs inspection (the quick one gave up: proxy: more than one system on the drive)" "$W/2.log"
+check "the bake sees Debian's changed version" \
 	grep -q '^\[dev\] grow: debian 12.99 ' "$W/2.log"
-check "a new result is kept beside the old one" sh -c \
-	"test \$(ls '$XDG_CACHE_HOME/sbx-build/inspect/' | wc -l) = 2 &&
-	 grep -q '^product 12.99' \$(ls -t '$XDG_CACHE_HOME'/sbx-build/inspect/* | head -1) &&
-	 test -f '$XDG_CACHE_HOME/sbx-build/inspect/$first'"
+check "libguestfs found the Fedora-shaped system" \
+	grep -q '^\[proxy\] grow: fedora Fedora Linux 44 (Cloud Edition) btrfs' "$W/2.log"
+check "new results are kept beside the old ones" sh -c \
+	"test \$(ls '$K' | wc -l) = 4 && test -f '$deb1' -a -f '$fed1' &&
+	 grep -q '^product 12.99' \$(ls -t '$K'/* | head -2)"
+check "libguestfs's result on the changed base has its root, not the home" \
+	sh -c "grep -q '^root btrfsvol:@2/root\$' \$(ls -t '$K'/* | head -2 | xargs grep -l '^distro fedora')"
 
 echo "# $fails failed"
 [ $fails -eq 0 ]
