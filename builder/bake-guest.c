@@ -12,13 +12,20 @@ acct_load(struct bake *b, struct vmjob *j, struct accounts *a)
 	int r;
 
 	acct_release(a);
-	r = image_read(b->im, "/etc/passwd", &a->passwd, NULL);
-	if (r == 0)
-		r = image_read(b->im, "/etc/group", &a->group, NULL);
-	if (r < 0)
-		return bake_fail(b, j->vm->pos, r,
-				 "cannot read the guest's accounts: %s",
-				 image_error(b->im));
+	if (j->acct.passwd == NULL) {
+		r = image_read(b->im, "/etc/passwd", &j->acct.passwd, NULL);
+		if (r == 0)
+			r = image_read(b->im, "/etc/group", &j->acct.group,
+				       NULL);
+		if (r < 0) {
+			acct_release(&j->acct);
+			return bake_fail(b, j->vm->pos, r,
+					 "cannot read the guest's accounts: %s",
+					 image_error(b->im));
+		}
+	}
+	a->passwd = xstrdup(j->acct.passwd);
+	a->group = xstrdup(j->acct.group);
 	return 0;
 }
 
@@ -57,6 +64,9 @@ bake_guest_cmd(struct bake *b, struct srcpos pos, const char *what,
 {
 	int r = image_command(b->im, argv, NULL);
 
+	/* Whatever ran (a package's scripts) may have added accounts. */
+	for (size_t i = 0; i < b->njobs; i++)
+		acct_release(&b->jobs[i].acct);
 	if (r < 0)
 		return bake_fail(b, pos, r, "%s: %s", what, image_error(b->im));
 	return 0;

@@ -34,6 +34,11 @@
 #include "secrets.h"
 #include "util.h"
 
+/* Recorded per VM by a bake: the guest's accounts database. */
+struct accounts {
+	char *passwd, *group;
+};
+
 struct vmjob {
 	const struct vm *vm;
 	struct plan plan;
@@ -60,6 +65,9 @@ struct vmjob {
 	bool found_pins;	  /* newpins is the new list (maybe empty) */
 	struct manifest man;
 	struct ctimages images; /* the services' images, verified */
+	/* The guest's accounts as last read (acct_load); passwd NULL: read
+	 * them again (a guest command ran, or a step wrote one of them). */
+	struct accounts acct;
 };
 
 struct bake {
@@ -74,10 +82,6 @@ struct bake {
 	const char *bar_vm, *bar_step;
 };
 
-/* Recorded per VM by a bake: the guest's accounts database. */
-struct accounts {
-	char *passwd, *group;
-};
 
 /* The libguestfs module's one export (bake-session.c).  version and abi
  * must be the program's: the module works on the program's structures. */

@@ -82,6 +82,8 @@ bake_bar_done(struct bake *b)
 void
 job_wrote(struct vmjob *j, const char *path, bool content)
 {
+	if (strcmp(path, "/etc/passwd") == 0 || strcmp(path, "/etc/group") == 0)
+		acct_release(&j->acct);
 	for (size_t i = 0; i < j->nwritten; i++)
 		if (strcmp(j->written[i], path) == 0) {
 			j->content[i] &= content;

@@ -124,13 +124,15 @@ users_script(const struct vm *vm, const struct accounts *a, struct strbuf *sh)
 
 /* Runs the script in the guest: one command for every user. */
 static int
-run_script(struct bake *b, const struct vm *vm, const char *sh)
+run_script(struct bake *b, struct vmjob *j, const char *sh)
 {
+	const struct vm *vm = j->vm;
 	const char *argv[] = {"/bin/sh", "-c", sh, NULL};
 	const char *at;
 	size_t who = 0;
 	int r = image_command(b->im, argv, NULL);
 
+	acct_release(&j->acct); /* changed: read again */
 	if (r == 0)
 		return 0;
 	at = strstr(image_error(b->im), "failed for user ");
@@ -195,7 +197,7 @@ bake_step_users(struct bake *b, struct vmjob *j)
 	if (r == 0)
 		users_script(vm, &a, &sh);
 	if (r == 0 && sh.len > 0)
-		r = run_script(b, vm, sh.buf);
+		r = run_script(b, j, sh.buf);
 	sb_release(&sh);
 	if (r == 0 && vm->nusers > 0)
 		r = acct_load(b, j, &a);

@@ -79,6 +79,7 @@ jobs_release(struct bake *b)
 		free(j->written);
 		free(j->content);
 		lock_pkgs_release(&j->newpins);
+		acct_release(&j->acct);
 		manifest_release(&j->man);
 		ctimages_release(&j->images);
 	}
