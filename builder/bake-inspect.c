@@ -1,7 +1,9 @@
-/* The inspect step: which system each drive holds and how it mounts.
- * Inspection is a pure function of the base's bytes, so its result is
- * kept in the cache directory (inspcache.h) and the next bake on the same
- * base only checks the root filesystem is there (image_adopt). */
+/* The inspect step: which system each drive holds and how it mounts,
+ * quickly where it can (image_inspect, inspquick.h), by libguestfs's full
+ * inspection where not.  Inspection is a pure function of the base's
+ * bytes, so its result is kept in the cache directory (inspcache.h) and
+ * the next bake on the same base only checks the root filesystem is there
+ * (image_adopt). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
