@@ -82,7 +82,6 @@ struct bake {
 	const char *bar_vm, *bar_step;
 };
 
-
 /* The libguestfs module's one export (bake-session.c).  version and abi
  * must be the program's: the module works on the program's structures. */
 #define BAKE_MODULE	   "sbx-build-guestfs.so"

@@ -40,7 +40,8 @@ struct distro_info {
 	const char *openbsd_netcat;
 	const char *openbsd_netcat_pkg;
 	/* Where its point release is when os-release names only the major
-	 * one, as libguestfs's inspection reads it (inspquick.h); NULL: none. */
+	 * one, as libguestfs's inspection reads it (inspquick.h); NULL: none.
+	 */
 	const char *version_file;
 	/* Its checksum files are OpenPGP-signed: a base needs a key. */
 	int signed_checksums;

@@ -60,3 +60,20 @@ image_desc_release(struct image_desc *d)
 	free(d->mps);
 	memset(d, 0, sizeof(*d));
 }
+
+static int
+cmp_mp(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+	size_t lx = strlen(x[0]), ly = strlen(y[0]);
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return strcmp(x[0], y[0]);
+}
+
+void
+image_desc_sort_mounts(char **h, size_t n)
+{
+	qsort(h, n / 2, 2 * sizeof(*h), cmp_mp);
+}

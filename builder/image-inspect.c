@@ -112,23 +112,6 @@ str_or_empty(char *s)
 	return s != NULL ? s : xstrdup("");
 }
 
-static int
-cmp_mp(const void *a, const void *b)
-{
-	const char *const *x = a, *const *y = b;
-	size_t lx = strlen(x[0]), ly = strlen(y[0]);
-
-	if (lx != ly)
-		return lx < ly ? -1 : 1;
-	return strcmp(x[0], y[0]);
-}
-
-void
-image_sort_mounts(char **h, size_t n)
-{
-	qsort(h, n / 2, 2 * sizeof(*h), cmp_mp);
-}
-
 static char *repoint(struct image *im, const char *fs, size_t drive);
 
 /* Fills the description of a drive with one inspection root. */
@@ -161,7 +144,7 @@ describe(struct image *im, size_t drive)
 		return image_gfs_fail(im);
 	while (h[n] != NULL)
 		n += 2;
-	image_sort_mounts(h, n);
+	image_desc_sort_mounts(h, n);
 	d->mps = xcalloc(n + 1, sizeof(*d->mps));
 	for (size_t i = 0; i < n; i += 2) {
 		CLEANUP_FREE char *named = fix_name(im, h[i + 1]);
@@ -236,7 +219,8 @@ image_inspect(struct image *im)
 		if (!dr->described && image_quick_inspect(im, i, &dr->why) == 0)
 			dr->quick = dr->described = true;
 		if (!dr->described)
-			log_debug("'%s': quick inspection gave up: %s; libguestfs "
+			log_debug("'%s': quick inspection gave up: %s; "
+				  "libguestfs "
 				  "inspects it",
 				  dr->path, dr->why);
 		all &= dr->described;

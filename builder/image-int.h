@@ -47,8 +47,6 @@ void image_set_err(struct image *im, const char *fmt, ...) PRINTF_LIKE(2, 3);
 int image_gfs_fail(struct image *im);
 void image_free_strv(char **v);
 
-/* Mount pairs (mount point, filesystem; n strings) sorted parents first. */
-void image_sort_mounts(char **h, size_t n);
 /* The quick inspection of drive (image-quick.c): 0 with the drive's desc
  * filled, or -ENOTSUP with *why when libguestfs's must do it. */
 int image_quick_inspect(struct image *im, size_t drive, char **why);

@@ -136,7 +136,7 @@ gather(struct image *im, size_t drive, struct facts *f)
 
 /* What the drive holds. */
 struct root {
-	char *fs;	  /* "btrfsvol:/dev/sdb2/root" */
+	char *fs; /* "btrfsvol:/dev/sdb2/root" */
 	struct image_os os;
 	char *fstab;
 	size_t found; /* filesystems holding a system */
@@ -169,7 +169,8 @@ try_root(struct image *im, const char *fs, const char *dir, struct root *root,
 		r = inspquick_os(osr, vf, &os, why);
 	}
 	if (root->found++ > 0)
-		r = ret_errf(why, -ENOTSUP, "more than one system on the drive");
+		r = ret_errf(why, -ENOTSUP,
+			     "more than one system on the drive");
 	else if (r == 0 && fstab == NULL)
 		r = ret_errf(why, -ENOTSUP, "'%s' has no /etc/fstab", fs);
 	if (r < 0) {
@@ -186,15 +187,14 @@ try_root(struct image *im, const char *fs, const char *dir, struct root *root,
 /* Mounts q read-only (a btrfs at its top level, every subvolume seen as
  * a directory) and reads each system on it. */
 static int
-try_fs(struct image *im, struct inspquick_fs *q, struct root *root,
-       char **why)
+try_fs(struct image *im, struct inspquick_fs *q, struct root *root, char **why)
 {
 	bool btrfs = strcmp(q->type, "btrfs") == 0;
 	int r;
 
 	guestfs_push_error_handler(im->g, NULL, NULL);
-	r = guestfs_mount_options(im->g, btrfs ? "ro,subvolid=5" : "ro",
-				  q->dev, "/");
+	r = guestfs_mount_options(im->g, btrfs ? "ro,subvolid=5" : "ro", q->dev,
+				  "/");
 	guestfs_pop_error_handler(im->g);
 	if (r == -1)
 		return 0; /* not mountable: no root */
@@ -256,7 +256,8 @@ image_quick_inspect(struct image *im, size_t drive, char **why)
 	if (r == 0)
 		rq = fs_of(&f, root.fs);
 	if (r == 0 && rq == NULL)
-		r = ret_errf(why, -ENOTSUP, "'%s' is not on the drive", root.fs);
+		r = ret_errf(why, -ENOTSUP, "'%s' is not on the drive",
+			     root.fs);
 	if (r == 0)
 		r = inspquick_partition(f.fs, f.n, rq->dev, &d, why);
 	if (r == 0) {
@@ -266,7 +267,7 @@ image_quick_inspect(struct image *im, size_t drive, char **why)
 		root.fs = NULL;
 		d.os.root_fs = xstrdup(rq->type);
 		d.uuid = xstrdup(rq->uuid);
-		image_sort_mounts(d.mps, d.nmps);
+		image_desc_sort_mounts(d.mps, d.nmps);
 		image_desc_release(&dr->desc);
 		dr->desc = d;
 	} else {

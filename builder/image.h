@@ -83,6 +83,8 @@ struct image_desc {
 };
 void image_desc_copy(const struct image_desc *from, struct image_desc *to);
 void image_desc_release(struct image_desc *d);
+/* Mount pairs (mount point, filesystem: n strings) sorted parents first. */
+void image_desc_sort_mounts(char **mps, size_t n);
 
 /* The libguestfs version ("1.48.6"), once launched: inspection results
  * are kept per version. */

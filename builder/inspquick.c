@@ -69,7 +69,8 @@ os_release_get(const char *text, const char *key)
 			l++;
 			len--;
 		}
-		if (len > klen && strncmp(l, key, klen) == 0 && l[klen] == '=') {
+		if (len > klen && strncmp(l, key, klen) == 0 &&
+		    l[klen] == '=') {
 			free(found); /* the last one wins, as in a shell */
 			found = shell_value(l + klen + 1, len - klen - 1);
 		}
@@ -106,10 +107,11 @@ inspquick_os(const char *os_release, const char *version_file,
 
 	*ret = (struct image_os){0};
 	if (di == NULL)
-		return ret_errf(why, -ENOTSUP,
-				"/etc/os-release: ID '%s' is not a distribution "
-				"sbx-build builds",
-				id != NULL ? id : "(none)");
+		return ret_errf(
+			why, -ENOTSUP,
+			"/etc/os-release: ID '%s' is not a distribution "
+			"sbx-build builds",
+			id != NULL ? id : "(none)");
 	if (pretty == NULL || *pretty == '\0' || major < 0)
 		return ret_errf(why, -ENOTSUP,
 				"/etc/os-release: no PRETTY_NAME or numeric "
@@ -168,9 +170,12 @@ resolve(const char *spec, const struct inspquick_fs *fs, size_t n, char **why)
 		size_t off;
 		bool fold; /* compare without case */
 	} keys[] = {
-		{"UUID=", "/dev/disk/by-uuid/", offsetof(struct inspquick_fs, uuid), true},
-		{"LABEL=", "/dev/disk/by-label/", offsetof(struct inspquick_fs, label), false},
-		{"PARTUUID=", "/dev/disk/by-partuuid/", offsetof(struct inspquick_fs, partuuid), true},
+		{"UUID=", "/dev/disk/by-uuid/",
+		 offsetof(struct inspquick_fs, uuid), true},
+		{"LABEL=", "/dev/disk/by-label/",
+		 offsetof(struct inspquick_fs, label), false},
+		{"PARTUUID=", "/dev/disk/by-partuuid/",
+		 offsetof(struct inspquick_fs, partuuid), true},
 	};
 	int found = -1, count = 0;
 
@@ -243,8 +248,8 @@ line_mount(char **field, size_t nf, const struct inspquick_fs *fs, size_t n,
 	    (strchr(spec, '=') == NULL && *spec != '/'))
 		return 0;
 	if (strchr(spec, '\\') != NULL || strchr(dir, '\\') != NULL)
-		return ret_errf(why, -ENOTSUP,
-				"/etc/fstab: '%s' has an escape", spec);
+		return ret_errf(why, -ENOTSUP, "/etc/fstab: '%s' has an escape",
+				spec);
 	free(option(opts, "noauto", &noauto));
 	if (noauto)
 		return ret_errf(why, -ENOTSUP, "/etc/fstab: '%s' is noauto",
@@ -260,9 +265,10 @@ line_mount(char **field, size_t nf, const struct inspquick_fs *fs, size_t n,
 	sv = option(opts, "subvol", &flag);
 	svid = option(opts, "subvolid", &flag);
 	if (sv == NULL || svid != NULL)
-		return ret_errf(why, -ENOTSUP,
-				"/etc/fstab: btrfs '%s' on '%s' without subvol=",
-				spec, dir);
+		return ret_errf(
+			why, -ENOTSUP,
+			"/etc/fstab: btrfs '%s' on '%s' without subvol=", spec,
+			dir);
 	{
 		const char *s = sv;
 
@@ -319,9 +325,10 @@ inspquick_mounts(const char *fstab, const char *root,
 			continue;
 		for (size_t i = 0; i < nmps; i += 2)
 			if (strcmp(mps[i], field[1]) == 0)
-				r = ret_errf(why, -ENOTSUP,
-					     "/etc/fstab: '%s' is mounted twice",
-					     field[1]);
+				r = ret_errf(
+					why, -ENOTSUP,
+					"/etc/fstab: '%s' is mounted twice",
+					field[1]);
 		if (r == 0 && strcmp(field[1], "/") == 0) {
 			has_root = true;
 			if (strcmp(m, root) != 0)
@@ -380,8 +387,10 @@ inspquick_partition(const struct inspquick_fs *fs, size_t n, const char *dev,
 	}
 	if (strcmp(root->scheme, "gpt") != 0 &&
 	    (strcmp(root->scheme, "dos") != 0 || root->number > 4))
-		return ret_errf(why, -ENOTSUP, "'%s': partition %d of a '%s' "
-				"table", dev, root->number, root->scheme);
+		return ret_errf(why, -ENOTSUP,
+				"'%s': partition %d of a '%s' "
+				"table",
+				dev, root->number, root->scheme);
 	d->last = true;
 	for (size_t i = 0; i < n; i++) {
 		if (fs[i].scheme == NULL || fs[i].size == 0)

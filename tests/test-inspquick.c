@@ -72,8 +72,7 @@ test_os_debian(void **state)
 	assert_int_equal(os.major, 12);
 	image_os_release(&os);
 	/* testing: no number in the version file, the major from os-release */
-	assert_int_equal(inspquick_os(debian_os, "trixie/sid\n", &os, &why),
-			 0);
+	assert_int_equal(inspquick_os(debian_os, "trixie/sid\n", &os, &why), 0);
 	assert_string_equal(os.product, "trixie/sid");
 	assert_int_equal(os.major, 12);
 	image_os_release(&os);
@@ -122,10 +121,9 @@ test_os_gives_up(void **state)
 	free(why);
 	why = NULL;
 	/* No version: libguestfs would look further. */
-	assert_int_equal(
-		inspquick_os("ID=fedora\nPRETTY_NAME=Rawhide\n", NULL, &os,
-			     &why),
-		-ENOTSUP);
+	assert_int_equal(inspquick_os("ID=fedora\nPRETTY_NAME=Rawhide\n", NULL,
+				      &os, &why),
+			 -ENOTSUP);
 	assert_non_null(strstr(why, "VERSION_ID"));
 	free(why);
 	why = NULL;
@@ -138,19 +136,36 @@ test_os_gives_up(void **state)
 
 /* Fedora Cloud 44's layout: BIOS boot, EFI, and a btrfs with root, home,
  * var and boot subvolumes. */
-static char *const fed_subvols[] = {"root", "home", "var", "boot",
-				    "root/var/lib/machines", NULL};
+static char *const fed_subvols[] = {
+	"root", "home", "var", "boot", "root/var/lib/machines", NULL};
 static const struct inspquick_fs fed[] = {
-	{.dev = "/dev/sdb1", .type = "", .uuid = "", .label = "",
-	 .partuuid = "11111111-0000-0000-0000-000000000001", .scheme = "gpt",
-	 .number = 1, .start = 2048, .size = 2048},
-	{.dev = "/dev/sdb2", .type = "vfat", .uuid = "7B77-95E7", .label = "EFI",
-	 .partuuid = "11111111-0000-0000-0000-000000000002", .scheme = "gpt",
-	 .number = 2, .start = 4096, .size = 204800},
-	{.dev = "/dev/sdb3", .type = "btrfs",
-	 .uuid = "f8bec63d-62ed-4aa4-893b-c2180e1011b7", .label = "fedora",
+	{.dev = "/dev/sdb1",
+	 .type = "",
+	 .uuid = "",
+	 .label = "",
+	 .partuuid = "11111111-0000-0000-0000-000000000001",
+	 .scheme = "gpt",
+	 .number = 1,
+	 .start = 2048,
+	 .size = 2048},
+	{.dev = "/dev/sdb2",
+	 .type = "vfat",
+	 .uuid = "7B77-95E7",
+	 .label = "EFI",
+	 .partuuid = "11111111-0000-0000-0000-000000000002",
+	 .scheme = "gpt",
+	 .number = 2,
+	 .start = 4096,
+	 .size = 204800},
+	{.dev = "/dev/sdb3",
+	 .type = "btrfs",
+	 .uuid = "f8bec63d-62ed-4aa4-893b-c2180e1011b7",
+	 .label = "fedora",
 	 .partuuid = "11111111-0000-0000-0000-000000000003",
-	 .subvols = fed_subvols, .scheme = "gpt", .number = 3, .start = 208896,
+	 .subvols = fed_subvols,
+	 .scheme = "gpt",
+	 .number = 3,
+	 .start = 208896,
 	 .size = 9000000},
 };
 #define FED_ROOT "btrfsvol:/dev/sdb3/root"
@@ -197,7 +212,8 @@ test_mounts_fedora(void **state)
 		"subvol=root,compress=zstd:1 0 0\n"
 		"UUID=F8BEC63D-62ED-4AA4-893B-C2180E1011B7 /boot btrfs "
 		"subvol=/boot,compress=zstd:1 0 0\n"
-		"UUID=7b77-95e7\t/boot/efi  vfat umask=0077,shortname=winnt 0 2\n"
+		"UUID=7b77-95e7\t/boot/efi  vfat umask=0077,shortname=winnt 0 "
+		"2\n"
 		"LABEL=fedora /home btrfs subvol=home,compress=zstd:1 0 0\n"
 		"/dev/disk/by-label/fedora /var btrfs subvol=var 0 0\n"
 		"tmpfs /tmp tmpfs defaults 0 0\n"
@@ -218,10 +234,20 @@ static void
 test_mounts_partuuid(void **state)
 {
 	static const struct inspquick_fs deb[] = {
-		{.dev = "/dev/sda1", .type = "ext4", .uuid = "u1", .label = "",
-		 .partuuid = "AAAA-1", .scheme = "gpt", .number = 1},
-		{.dev = "/dev/sda15", .type = "vfat", .uuid = "u15", .label = "",
-		 .partuuid = "aaaa-15", .scheme = "gpt", .number = 15},
+		{.dev = "/dev/sda1",
+		 .type = "ext4",
+		 .uuid = "u1",
+		 .label = "",
+		 .partuuid = "AAAA-1",
+		 .scheme = "gpt",
+		 .number = 1},
+		{.dev = "/dev/sda15",
+		 .type = "vfat",
+		 .uuid = "u15",
+		 .label = "",
+		 .partuuid = "aaaa-15",
+		 .scheme = "gpt",
+		 .number = 15},
 	};
 	CLEANUP_FREE char *m = mounts(
 		"PARTUUID=aaaa-1 / ext4 rw,discard,errors=remount-ro 0 1\n"
@@ -252,7 +278,8 @@ test_mounts_gives_up(void **state)
 		{"/dev/mapper/vg-root / ext4 defaults 0 0\n",
 		 "is not UUID=, LABEL= or PARTUUID="},
 		{"LABEL=\"fedora\" / btrfs subvol=root 0 0\n", "is not plain"},
-		{"LABEL=fedora / btrfs compress=zstd:1 0 0\n", "without subvol="},
+		{"LABEL=fedora / btrfs compress=zstd:1 0 0\n",
+		 "without subvol="},
 		{"LABEL=fedora / btrfs subvolid=256 0 0\n", "without subvol="},
 		{"LABEL=fedora / btrfs subvol=root,subvolid=256 0 0\n",
 		 "without subvol="},
@@ -307,8 +334,7 @@ test_partition(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(inspquick_partition(fed, 3, "/dev/sdb3", &d, &why),
-			 0);
+	assert_int_equal(inspquick_partition(fed, 3, "/dev/sdb3", &d, &why), 0);
 	assert_string_equal(d.ptable, "gpt");
 	assert_int_equal(d.partnum, 3);
 	assert_true(d.last);
@@ -354,6 +380,25 @@ test_partition(void **state)
 	image_desc_release(&d);
 }
 
+/* Parents first, whatever order fstab had: /boot before /boot/efi. */
+static void
+test_sort_mounts(void **state)
+{
+	char *mps[] = {"/boot/efi", "a", "/var",  "b", "/", "c",
+		       "/boot",	    "d", "/home", "e", NULL};
+
+	(void)state;
+	image_desc_sort_mounts(mps, 10);
+	assert_string_equal(mps[0], "/");
+	assert_string_equal(mps[1], "c");
+	assert_string_equal(mps[2], "/var");
+	assert_string_equal(mps[4], "/boot");
+	assert_string_equal(mps[5], "d");
+	assert_string_equal(mps[6], "/home");
+	assert_string_equal(mps[8], "/boot/efi");
+	assert_string_equal(mps[9], "a");
+}
+
 int
 main(void)
 {
@@ -368,6 +413,7 @@ main(void)
 		cmocka_unit_test(test_mounts_gives_up),
 		cmocka_unit_test(test_mounts_ambiguous),
 		cmocka_unit_test(test_partition),
+		cmocka_unit_test(test_sort_mounts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
