@@ -199,8 +199,13 @@ bake_step_users(struct bake *b, struct vmjob *j)
 	if (r == 0 && sh.len > 0)
 		r = run_script(b, j, sh.buf);
 	sb_release(&sh);
-	if (r == 0 && vm->nusers > 0)
+	if (r == 0 && vm->nusers > 0) {
+		/* Listed before they are read back: listing them drops the
+		 * accounts kept in j (acct_load). */
+		job_wrote(j, "/etc/passwd", true);
+		job_wrote(j, "/etc/group", true);
 		r = acct_load(b, j, &a);
+	}
 	for (size_t i = 0; r == 0 && i < vm->nusers; i++) {
 		CLEANUP_FREE char *home = NULL;
 		int id;
@@ -208,8 +213,6 @@ bake_step_users(struct bake *b, struct vmjob *j)
 		r = user_check(b, &vm->users[i], &a);
 		if (r < 0)
 			break;
-		job_wrote(j, "/etc/passwd", true);
-		job_wrote(j, "/etc/group", true);
 		if (acct_lookup(a.passwd, vm->users[i].name, &id, NULL,
 				&home) == 0 &&
 		    home != NULL && *home == '/')
