@@ -79,6 +79,7 @@ static char *
 how(struct bake *b, const bool *cached)
 {
 	struct strbuf sb = STRBUF_INIT;
+	char *s;
 
 	for (size_t i = 0; i < b->njobs; i++) {
 		const struct vmjob *j = &b->jobs[i];
@@ -94,14 +95,10 @@ how(struct bake *b, const bool *cached)
 		sb_release(&sb);
 		return xstrdup("quick: /etc/os-release and /etc/fstab read");
 	}
-	{
-		char *s = xasprintf("libguestfs inspection (the quick one gave "
-				    "up: %s)",
-				    sb.buf);
-
-		sb_release(&sb);
-		return s;
-	}
+	s = xasprintf("libguestfs inspection (the quick one gave up: %s)",
+		      sb.buf);
+	sb_release(&sb);
+	return s;
 }
 
 int

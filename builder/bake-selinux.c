@@ -96,6 +96,8 @@ run_setfiles(struct bake *b, const char *setfiles, const char *fc, char **paths,
 	for (size_t i = 0; i < n; i++)
 		argv[k++] = paths[i];
 	argv[k] = NULL;
+	/* Not bake_guest_cmd: setfiles changes labels only, so the accounts
+	 * kept in the jobs (acct_load) stay true. */
 	r = n > 0 ? image_command(b->im, argv, NULL) : 0;
 	free(argv);
 	return r;

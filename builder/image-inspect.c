@@ -219,9 +219,8 @@ image_inspect(struct image *im)
 		if (!dr->described && image_quick_inspect(im, i, &dr->why) == 0)
 			dr->quick = dr->described = true;
 		if (!dr->described)
-			log_debug("'%s': quick inspection gave up: %s; "
-				  "libguestfs "
-				  "inspects it",
+			log_debug("'%s': the quick inspection gave up (%s), "
+				  "libguestfs inspects it",
 				  dr->path, dr->why);
 		all &= dr->described;
 	}

@@ -55,21 +55,42 @@ num(const char *s)
 	return s != NULL ? strtoull(s, NULL, 10) : 0;
 }
 
-/* A text file of the mounted filesystem, or NULL when it cannot be read. */
-static char *
-read_text(struct image *im, const char *path)
+/* The most read of a file (os-release, fstab): the image is untrusted. */
+#define TEXT_MAX (1 << 20)
+
+/* A text file of the mounted filesystem: 0 with *ret NULL when there is
+ * none, 0 with its text, or -ENOTSUP (with *why) when path is there but
+ * is no regular file, is larger than TEXT_MAX, holds a NUL or cannot be
+ * read: libguestfs decides then.  Never opens anything but a regular
+ * file (a FIFO would block the appliance). */
+static int
+read_text(struct image *im, const char *path, char **ret, char **why)
 {
 	size_t len = 0;
-	char *s, *t;
+	char *s = NULL;
+	int file, there = 0;
 
+	*ret = NULL;
 	guestfs_push_error_handler(im->g, NULL, NULL);
-	s = guestfs_read_file(im->g, path, &len);
+	file = guestfs_is_file_opts(im->g, path,
+				    GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 1, -1);
+	if (file == 0)
+		there = guestfs_exists(im->g, path);
+	if (file == 1)
+		s = guestfs_pread(im->g, path, TEXT_MAX + 1, 0, &len);
 	guestfs_pop_error_handler(im->g);
-	if (s == NULL)
-		return NULL;
-	t = memchr(s, '\0', len) == NULL ? xstrndup(s, len) : NULL;
+	if (file == 0 && there == 0)
+		return 0;
+	if (s == NULL || len > TEXT_MAX || memchr(s, '\0', len) != NULL) {
+		free(s);
+		return ret_errf(why, -ENOTSUP,
+				"'%s' is not a regular text file of at most "
+				"1 MiB",
+				path);
+	}
+	*ret = xstrndup(s, len);
 	free(s);
-	return t;
+	return 0;
 }
 
 /* The subvolume paths of the btrfs mounted at /, NULL-ended. */
@@ -93,19 +114,22 @@ subvolumes(struct image *im)
 /* The partitions of drive (or the whole disk), each described by one
  * blkid: its filesystem and its place in the partition table. */
 static int
-gather(struct image *im, size_t drive, struct facts *f)
+gather(struct image *im, size_t drive, struct facts *f, char **why)
 {
 	const char *disk = im->drives[drive].dev;
-	char **parts = guestfs_list_partitions(im->g);
 	char *whole[] = {(char *)disk, NULL};
-	char **devs = whole;
+	char **devs = whole, **parts;
+	int r = 0;
 
+	guestfs_push_error_handler(im->g, NULL, NULL);
+	parts = guestfs_list_partitions(im->g);
+	guestfs_pop_error_handler(im->g);
 	if (parts == NULL)
 		return image_gfs_fail(im);
 	for (size_t i = 0; parts[i] != NULL; i++)
 		if (inspquick_part_of(parts[i], disk))
 			devs = parts;
-	for (size_t i = 0; devs[i] != NULL; i++) {
+	for (size_t i = 0; r == 0 && devs[i] != NULL; i++) {
 		struct inspquick_fs *q;
 		char **h;
 
@@ -114,6 +138,11 @@ gather(struct image *im, size_t drive, struct facts *f)
 		guestfs_push_error_handler(im->g, NULL, NULL);
 		h = guestfs_blkid(im->g, devs[i]);
 		guestfs_pop_error_handler(im->g);
+		if (h == NULL) {
+			r = ret_errf(why, -ENOTSUP,
+				     "blkid knows nothing of '%s'", devs[i]);
+			break;
+		}
 		f->fs = xrealloc(f->fs, (f->n + 1) * sizeof(*f->fs));
 		q = &f->fs[f->n++];
 		*q = (struct inspquick_fs){
@@ -129,9 +158,14 @@ gather(struct image *im, size_t drive, struct facts *f)
 			.size = num(hget(h, "PART_ENTRY_SIZE")),
 		};
 		image_free_strv(h);
+		/* A volume group, an encrypted or RAID member, anything
+		 * else may hide another system: libguestfs looks inside. */
+		if (!inspquick_known_type(q->type))
+			r = ret_errf(why, -ENOTSUP, "'%s' holds '%s'", q->dev,
+				     q->type);
 	}
 	image_free_strv(parts);
-	return 0;
+	return r;
 }
 
 /* What the drive holds. */
@@ -142,6 +176,22 @@ struct root {
 	size_t found; /* filesystems holding a system */
 };
 
+/* Whether path exists under dir: -ENOTSUP with *why when it does. */
+static int
+absent(struct image *im, const char *dir, const char *path, char **why)
+{
+	CLEANUP_FREE char *p = xasprintf("%s%s", dir, path);
+	int there;
+
+	guestfs_push_error_handler(im->g, NULL, NULL);
+	there = guestfs_exists(im->g, p);
+	guestfs_pop_error_handler(im->g);
+	if (there != 0)
+		return ret_errf(why, -ENOTSUP,
+				"'%s' is there: libguestfs reads it first", p);
+	return 0;
+}
+
 /* Reads the system under dir ("" or "/root": a btrfs subvolume seen from
  * the top level) of the mounted fs, if it holds one. */
 static int
@@ -149,30 +199,38 @@ try_root(struct image *im, const char *fs, const char *dir, struct root *root,
 	 char **why)
 {
 	CLEANUP_FREE char *p = xasprintf("%s/etc/os-release", dir);
-	CLEANUP_FREE char *osr = read_text(im, p), *fstab = NULL, *vf = NULL;
+	CLEANUP_FREE char *osr = NULL, *fstab = NULL, *vf = NULL;
 	const struct distro_info *di;
 	struct image_os os = {0};
-	int r;
+	int r = read_text(im, p, &osr, why);
 
-	if (osr == NULL)
-		return 0;
+	if (r < 0 || osr == NULL)
+		return r;
+	if (root->found++ > 0)
+		return ret_errf(why, -ENOTSUP,
+				"more than one system on the drive");
 	free(p);
 	p = xasprintf("%s/etc/fstab", dir);
-	fstab = read_text(im, p);
-	r = inspquick_os(osr, NULL, &os, why);
+	r = read_text(im, p, &fstab, why);
+	if (r == 0 && fstab == NULL)
+		r = ret_errf(why, -ENOTSUP, "'%s' has no /etc/fstab", fs);
+	if (r == 0)
+		r = inspquick_os(osr, NULL, &os, why);
 	di = r == 0 ? distro_find(os.distro) : NULL;
+	/* Debian's os-release has no point release: libguestfs reads
+	 * lsb-release and redhat-release before its version file. */
 	if (di != NULL && di->version_file != NULL) {
+		r = absent(im, dir, "/etc/lsb-release", why);
+		if (r == 0)
+			r = absent(im, dir, "/etc/redhat-release", why);
 		free(p);
 		p = xasprintf("%s%s", dir, di->version_file);
-		vf = read_text(im, p);
+		if (r == 0)
+			r = read_text(im, p, &vf, why);
 		image_os_release(&os);
-		r = inspquick_os(osr, vf, &os, why);
+		if (r == 0)
+			r = inspquick_os(osr, vf, &os, why);
 	}
-	if (root->found++ > 0)
-		r = ret_errf(why, -ENOTSUP,
-			     "more than one system on the drive");
-	else if (r == 0 && fstab == NULL)
-		r = ret_errf(why, -ENOTSUP, "'%s' has no /etc/fstab", fs);
 	if (r < 0) {
 		image_os_release(&os);
 		return -ENOTSUP;
@@ -246,7 +304,7 @@ image_quick_inspect(struct image *im, size_t drive, char **why)
 	struct root root = {0};
 	struct image_desc d = {0};
 	const struct inspquick_fs *rq = NULL;
-	int r = gather(im, drive, &f);
+	int r = gather(im, drive, &f, why);
 
 	if (r == 0)
 		r = find_root(im, &f, &root, why);

@@ -4,7 +4,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "distro.h"
 #include "inspquick.h"
@@ -24,14 +23,22 @@ inspquick_part_of(const char *part, const char *dev)
 }
 
 bool
+inspquick_known_type(const char *type)
+{
+	return *type == '\0' || strcmp(type, "vfat") == 0 ||
+	       strcmp(type, "swap") == 0 || inspquick_root_type(type);
+}
+
+bool
 inspquick_root_type(const char *type)
 {
 	return str_starts_with(type, "ext") || strcmp(type, "xfs") == 0 ||
 	       strcmp(type, "btrfs") == 0;
 }
 
-/* The value of KEY=VALUE lines as a shell would read it (os-release(5)):
- * quotes removed, backslash escapes in double quotes resolved. */
+/* The value of KEY=VALUE lines as a shell reads it (os-release(5)):
+ * quotes removed; a backslash escapes any character outside quotes, and
+ * only " \ $ ` inside double quotes, where it stays before any other. */
 static char *
 shell_value(const char *v, size_t len)
 {
@@ -45,7 +52,10 @@ shell_value(const char *v, size_t len)
 			q = c;
 		} else if (q != 0 && c == q) {
 			q = 0;
-		} else if (q != '\'' && c == '\\' && i + 1 < len) {
+		} else if (q == 0 && c == '\\' && i + 1 < len) {
+			sb_putc(&sb, v[++i]);
+		} else if (q == '"' && c == '\\' && i + 1 < len &&
+			   strchr("\"\\$`", v[i + 1]) != NULL) {
 			sb_putc(&sb, v[++i]);
 		} else {
 			sb_putc(&sb, c);
@@ -135,21 +145,22 @@ inspquick_os(const char *os_release, const char *version_file,
 	return 0;
 }
 
-/* The value of option name ("subvol") in a comma list, or NULL; *present
- * tells whether a bare "name" token is there. */
+/* The value of option name ("subvol") in a comma list, or NULL; *count:
+ * how many times it is there, as "name" or "name=value". */
 static char *
-option(const char *opts, const char *name, bool *present)
+option(const char *opts, const char *name, int *count)
 {
 	size_t n = strlen(name);
 	char *found = NULL;
 
-	*present = false;
+	*count = 0;
 	for (const char *o = opts; *o != '\0';) {
 		size_t len = strcspn(o, ",");
 
-		if (len == n && strncmp(o, name, n) == 0)
-			*present = true;
-		else if (len > n && strncmp(o, name, n) == 0 && o[n] == '=') {
+		if (len == n && strncmp(o, name, n) == 0) {
+			++*count;
+		} else if (len > n && strncmp(o, name, n) == 0 && o[n] == '=') {
+			++*count;
 			free(found);
 			found = xstrndup(o + n + 1, len - n - 1);
 		}
@@ -168,14 +179,13 @@ resolve(const char *spec, const struct inspquick_fs *fs, size_t n, char **why)
 	static const struct {
 		const char *tag, *link;
 		size_t off;
-		bool fold; /* compare without case */
 	} keys[] = {
 		{"UUID=", "/dev/disk/by-uuid/",
-		 offsetof(struct inspquick_fs, uuid), true},
+		 offsetof(struct inspquick_fs, uuid)},
 		{"LABEL=", "/dev/disk/by-label/",
-		 offsetof(struct inspquick_fs, label), false},
+		 offsetof(struct inspquick_fs, label)},
 		{"PARTUUID=", "/dev/disk/by-partuuid/",
-		 offsetof(struct inspquick_fs, partuuid), true},
+		 offsetof(struct inspquick_fs, partuuid)},
 	};
 	int found = -1, count = 0;
 
@@ -200,8 +210,8 @@ resolve(const char *spec, const struct inspquick_fs *fs, size_t n, char **why)
 
 			if (have == NULL || *have == '\0')
 				continue;
-			if (keys[k].fold ? strcasecmp(have, want) == 0
-					 : strcmp(have, want) == 0) {
+			/* As blkid and findfs: exactly, case too. */
+			if (strcmp(have, want) == 0) {
 				found = (int)i;
 				count++;
 			}
@@ -229,18 +239,78 @@ has_subvol(const struct inspquick_fs *f, const char *sv)
 	return false;
 }
 
-/* The filesystem one fstab line mounts: *ret NULL for a line to skip. */
+/* Is dir a mount point libguestfs takes as written: absolute, no empty,
+ * "." or ".." component, no trailing slash? */
+static bool
+normal_dir(const char *dir)
+{
+	if (*dir != '/')
+		return false;
+	if (strcmp(dir, "/") == 0)
+		return true;
+	for (const char *c = dir; *c == '/';) {
+		size_t len = strcspn(c + 1, "/");
+
+		if (len == 0 || (len == 1 && c[1] == '.') ||
+		    (len == 2 && c[1] == '.' && c[2] == '.'))
+			return false;
+		c += len + 1;
+	}
+	return true;
+}
+
+/* Mount points libguestfs leaves out of an inspection. */
+static bool
+dropped_dir(const char *dir)
+{
+	static const char *const under[] = {"/dev", "/proc", "/sys", "/selinux",
+					    "/media"};
+
+	for (size_t i = 0; i < sizeof(under) / sizeof(under[0]); i++) {
+		size_t n = strlen(under[i]);
+
+		if (strncmp(dir, under[i], n) == 0 &&
+		    (dir[n] == '\0' || dir[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* The btrfs subvolume an fstab line's options mount on f. */
+static int
+subvol_mount(const struct inspquick_fs *f, const char *opts, const char *dir,
+	     char **ret, char **why)
+{
+	CLEANUP_FREE char *sv = NULL, *svid = NULL;
+	const char *name;
+	int nsv, nsvid;
+
+	sv = option(opts, "subvol", &nsv);
+	svid = option(opts, "subvolid", &nsvid);
+	if (sv == NULL || nsv != 1 || nsvid != 0)
+		return ret_errf(why, -ENOTSUP,
+				"/etc/fstab: btrfs on '%s' without one subvol= "
+				"(or with subvolid=)",
+				dir);
+	for (name = sv; *name == '/';)
+		name++;
+	if (!has_subvol(f, name))
+		return ret_errf(why, -ENOTSUP,
+				"/etc/fstab: no subvolume '%s' on '%s'", name,
+				f->dev);
+	*ret = xasprintf("btrfsvol:%s/%s", f->dev, name);
+	return 0;
+}
+
+/* The filesystem one fstab line (nf fields: 3 to 6) mounts; *ret NULL
+ * for a line to skip. */
 static int
 line_mount(char **field, size_t nf, const struct inspquick_fs *fs, size_t n,
 	   char **ret, char **why)
 {
-	const char *spec = field[0], *dir = field[1];
-	const char *type = nf > 2 ? field[2] : "";
+	const char *spec = field[0], *dir = field[1], *type = field[2];
 	const char *opts = nf > 3 ? field[3] : "defaults";
-	CLEANUP_FREE char *sv = NULL, *svid = NULL;
-	const struct inspquick_fs *f;
-	bool noauto, flag;
-	int i;
+	int noauto, i;
 
 	*ret = NULL;
 	/* swap, and pseudo filesystems (proc, tmpfs, ...): no device. */
@@ -250,50 +320,42 @@ line_mount(char **field, size_t nf, const struct inspquick_fs *fs, size_t n,
 	if (strchr(spec, '\\') != NULL || strchr(dir, '\\') != NULL)
 		return ret_errf(why, -ENOTSUP, "/etc/fstab: '%s' has an escape",
 				spec);
+	if (!normal_dir(dir) || dropped_dir(dir))
+		return ret_errf(why, -ENOTSUP,
+				"/etc/fstab: mount point '%s' is not plain, or "
+				"one libguestfs leaves out",
+				dir);
 	free(option(opts, "noauto", &noauto));
-	if (noauto)
+	if (noauto > 0)
 		return ret_errf(why, -ENOTSUP, "/etc/fstab: '%s' is noauto",
 				dir);
 	i = resolve(spec, fs, n, why);
 	if (i < 0)
 		return -ENOTSUP;
-	f = &fs[i];
-	if (strcmp(f->type, "btrfs") != 0) {
-		*ret = xstrdup(f->dev);
-		return 0;
-	}
-	sv = option(opts, "subvol", &flag);
-	svid = option(opts, "subvolid", &flag);
-	if (sv == NULL || svid != NULL)
-		return ret_errf(
-			why, -ENOTSUP,
-			"/etc/fstab: btrfs '%s' on '%s' without subvol=", spec,
-			dir);
-	{
-		const char *s = sv;
-
-		while (*s == '/')
-			s++;
-		if (!has_subvol(f, s))
-			return ret_errf(why, -ENOTSUP,
-					"/etc/fstab: no subvolume '%s' on '%s'",
-					s, f->dev);
-		*ret = xasprintf("btrfsvol:%s/%s", f->dev, s);
-	}
+	if (strcmp(fs[i].type, "btrfs") == 0)
+		return subvol_mount(&fs[i], opts, dir, ret, why);
+	*ret = xstrdup(fs[i].dev);
 	return 0;
 }
 
-/* Splits a line into at most 4 blank-separated fields (in place). */
+/* Splits a line into its blank-separated fields (in place): their
+ * number, or 0 when it is not 3 to 6 fields with numbers in the fifth and
+ * sixth, a line libguestfs's fstab parser would refuse. */
 static size_t
 split(char *line, char **field)
 {
 	size_t nf = 0;
 	char *save = NULL;
 
-	for (char *tok = strtok_r(line, " \t", &save); tok != NULL && nf < 4;
-	     tok = strtok_r(NULL, " \t", &save))
+	for (char *tok = strtok_r(line, " \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		if (nf == 6)
+			return 0;
+		if (nf >= 4 && tok[strspn(tok, "0123456789")] != '\0')
+			return 0;
 		field[nf++] = tok;
-	return nf;
+	}
+	return nf >= 3 ? nf : 0;
 }
 
 int
@@ -310,7 +372,7 @@ inspquick_mounts(const char *fstab, const char *root,
 
 	for (char *l = strtok_r(copy, "\n", &save); r == 0 && l != NULL;
 	     l = strtok_r(NULL, "\n", &save)) {
-		char *field[4];
+		char *field[6];
 		size_t nf;
 		char *m = NULL;
 
@@ -318,8 +380,14 @@ inspquick_mounts(const char *fstab, const char *root,
 		if (*l == '#' || *l == '\0')
 			continue;
 		nf = split(l, field);
-		if (nf < 2)
-			continue;
+		if (nf == 0) {
+			r = ret_errf(
+				why, -ENOTSUP,
+				"/etc/fstab: the line of '%s' is not 3 to 6 "
+				"fields ending in numbers",
+				l);
+			break;
+		}
 		r = line_mount(field, nf, fs, n, &m, why);
 		if (r < 0 || m == NULL)
 			continue;
@@ -346,12 +414,8 @@ inspquick_mounts(const char *fstab, const char *root,
 		mps[nmps++] = m;
 		mps[nmps] = NULL;
 	}
-	if (r == 0 && !has_root) {
-		mps = xrealloc(mps, (nmps + 3) * sizeof(*mps));
-		mps[nmps++] = xstrdup("/");
-		mps[nmps++] = xstrdup(root);
-		mps[nmps] = NULL;
-	}
+	if (r == 0 && !has_root)
+		r = ret_errf(why, -ENOTSUP, "/etc/fstab: no '/'");
 	if (r < 0) {
 		for (size_t i = 0; i < nmps; i++)
 			free(mps[i]);
@@ -393,7 +457,8 @@ inspquick_partition(const struct inspquick_fs *fs, size_t n, const char *dev,
 				dev, root->number, root->scheme);
 	d->last = true;
 	for (size_t i = 0; i < n; i++) {
-		if (fs[i].scheme == NULL || fs[i].size == 0)
+		if (fs[i].scheme == NULL || fs[i].size == 0 ||
+		    fs[i].number <= 0 || fs[i].start > UINT64_MAX - fs[i].size)
 			return ret_errf(why, -ENOTSUP,
 					"blkid gave no partition of '%s'",
 					fs[i].dev);

@@ -37,6 +37,9 @@ bool inspquick_part_of(const char *part, const char *dev);
 
 /* Can a filesystem of this type hold a root (ext2/3/4, xfs, btrfs)? */
 bool inspquick_root_type(const char *type);
+/* Is it one of those, vfat, swap or none (blkid's TYPE "")?  Anything
+ * else (an LVM volume group, LUKS, RAID) may hide another system. */
+bool inspquick_known_type(const char *type);
 
 /* The system that os-release (the text of /etc/os-release) describes, as
  * libguestfs reports it: type "linux", distro (os-release's ID), product
@@ -50,11 +53,20 @@ int inspquick_os(const char *os_release, const char *version_file,
 
 /* The mount pairs ("/", root, "/home", "btrfsvol:/dev/sdb2/home", ...:
  * mount point, filesystem) that fstab (the root's /etc/fstab) names,
- * resolved among the drive's filesystems fs[0..n).  Lines of pseudo
- * filesystems (proc, tmpfs, swap, ...) are skipped.  -ENOTSUP when a line
- * names a filesystem other than by UUID=, LABEL= or PARTUUID= (or their
- * /dev/disk/by-* links), matches no filesystem or several, mounts a btrfs
- * without subvol=, is noauto, or when "/" is not root. */
+ * resolved among the drive's filesystems fs[0..n) exactly as blkid has
+ * them.  Lines of pseudo filesystems (proc, tmpfs, swap, ...) are
+ * skipped.  -ENOTSUP when a line names a filesystem other than by UUID=,
+ * LABEL= or PARTUUID= (or their /dev/disk/by-* links), matches no
+ * filesystem or several, mounts a btrfs without exactly one subvol=, is
+ * noauto, is not 3 to 6 fields, mounts on a path that is not plain or
+ * that libguestfs leaves out (/dev, /proc, /sys, /selinux, /media), or
+ * when there is no "/" or it is not root.
+ *
+ * Where it answers, the answer is libguestfs's, with two differences a
+ * newer libguestfs shares (and which the guest's own boot makes too):
+ * PARTUUID= lines are resolved (libguestfs 1.48 leaves them out, 1.53.5
+ * and later resolve them), and a /dev/disk/by-* link is resolved on the
+ * drive rather than kept as written. */
 int inspquick_mounts(const char *fstab, const char *root,
 		     const struct inspquick_fs *fs, size_t n, char ***ret_mps,
 		     size_t *ret_n, char **why);

@@ -20,6 +20,13 @@ test_part_of(void **state)
 	assert_true(inspquick_root_type("xfs"));
 	assert_false(inspquick_root_type("vfat"));
 	assert_false(inspquick_root_type(""));
+	assert_true(inspquick_known_type(""));
+	assert_true(inspquick_known_type("vfat"));
+	assert_true(inspquick_known_type("swap"));
+	assert_true(inspquick_known_type("ext4"));
+	assert_false(inspquick_known_type("LVM2_member"));
+	assert_false(inspquick_known_type("crypto_LUKS"));
+	assert_false(inspquick_known_type("linux_raid_member"));
 }
 
 static const char fedora_os[] =
@@ -87,16 +94,18 @@ test_os_quoting(void **state)
 {
 	struct image_os os;
 	CLEANUP_FREE char *why = NULL;
-	static const char text[] = "# a comment\n"
-				   "  ID='fedora'\n"
-				   "VERSION_ID=43\n"
-				   "VERSION_ID=\"44.1\"\n"
-				   "PRETTY_NAME=\"Fedora \\\"Cloud\\\" $x\"\n";
+	static const char text[] =
+		"# a comment\n"
+		"  ID='fedora'\n"
+		"VERSION_ID=43\n"
+		"VERSION_ID=\"44.1\"\n"
+		"PRETTY_NAME=\"Fedora \\\"Cloud\\\" $x \\n\"\n";
 
 	(void)state;
 	assert_int_equal(inspquick_os(text, NULL, &os, &why), 0);
 	assert_string_equal(os.distro, "fedora");
-	assert_string_equal(os.product, "Fedora \"Cloud\" $x");
+	/* A shell keeps a backslash before n in double quotes. */
+	assert_string_equal(os.product, "Fedora \"Cloud\" $x \\n");
 	assert_int_equal(os.major, 44); /* the last assignment wins */
 	image_os_release(&os);
 }
@@ -210,9 +219,9 @@ test_mounts_fedora(void **state)
 		"# /etc/fstab\n"
 		"UUID=f8bec63d-62ed-4aa4-893b-c2180e1011b7 / btrfs "
 		"subvol=root,compress=zstd:1 0 0\n"
-		"UUID=F8BEC63D-62ED-4AA4-893B-C2180E1011B7 /boot btrfs "
+		"UUID=f8bec63d-62ed-4aa4-893b-c2180e1011b7 /boot btrfs "
 		"subvol=/boot,compress=zstd:1 0 0\n"
-		"UUID=7b77-95e7\t/boot/efi  vfat umask=0077,shortname=winnt 0 "
+		"UUID=7B77-95E7\t/boot/efi  vfat umask=0077,shortname=winnt 0 "
 		"2\n"
 		"LABEL=fedora /home btrfs subvol=home,compress=zstd:1 0 0\n"
 		"/dev/disk/by-label/fedora /var btrfs subvol=var 0 0\n"
@@ -238,7 +247,7 @@ test_mounts_partuuid(void **state)
 		 .type = "ext4",
 		 .uuid = "u1",
 		 .label = "",
-		 .partuuid = "AAAA-1",
+		 .partuuid = "aaaa-1",
 		 .scheme = "gpt",
 		 .number = 1},
 		{.dev = "/dev/sda15",
@@ -251,16 +260,22 @@ test_mounts_partuuid(void **state)
 	};
 	CLEANUP_FREE char *m = mounts(
 		"PARTUUID=aaaa-1 / ext4 rw,discard,errors=remount-ro 0 1\n"
-		"/dev/disk/by-partuuid/AAAA-15 /boot/efi vfat defaults 0 0\n",
+		"/dev/disk/by-partuuid/aaaa-15 /boot/efi vfat defaults 0 0\n",
 		"/dev/sda1", deb, 2);
+	/* As blkid has it, case too (findfs would not find AAAA-1). */
+	CLEANUP_FREE char *upper = mounts(
+		"PARTUUID=AAAA-1 / ext4 rw,discard,errors=remount-ro 0 1\n",
+		"/dev/sda1", deb, 2);
+	/* No "/" line: libguestfs would not report one. */
 	CLEANUP_FREE char *noroot =
 		mounts("PARTUUID=aaaa-15 /boot/efi vfat defaults 0 0\n",
 		       "/dev/sda1", deb, 2);
 
 	(void)state;
 	assert_string_equal(m, "/=/dev/sda1;/boot/efi=/dev/sda15");
-	/* No "/" line: the root found is "/", as libguestfs has it. */
-	assert_string_equal(noroot, "/boot/efi=/dev/sda15;/=/dev/sda1");
+	assert_string_equal(upper, "!/etc/fstab: 'PARTUUID=AAAA-1' names no "
+				   "filesystem on the drive");
+	assert_string_equal(noroot, "!/etc/fstab: no '/'");
 }
 
 static void
@@ -279,10 +294,11 @@ test_mounts_gives_up(void **state)
 		 "is not UUID=, LABEL= or PARTUUID="},
 		{"LABEL=\"fedora\" / btrfs subvol=root 0 0\n", "is not plain"},
 		{"LABEL=fedora / btrfs compress=zstd:1 0 0\n",
-		 "without subvol="},
-		{"LABEL=fedora / btrfs subvolid=256 0 0\n", "without subvol="},
+		 "without one subvol="},
+		{"LABEL=fedora / btrfs subvolid=256 0 0\n",
+		 "without one subvol="},
 		{"LABEL=fedora / btrfs subvol=root,subvolid=256 0 0\n",
-		 "without subvol="},
+		 "without one subvol="},
 		{"LABEL=fedora / btrfs subvol=nosuch 0 0\n",
 		 "no subvolume 'nosuch'"},
 		{"LABEL=fedora / btrfs subvol=home 0 0\n",
@@ -295,6 +311,30 @@ test_mounts_gives_up(void **state)
 		{"LABEL=fedora /srv\\040x btrfs subvol=var 0 0\n", "escape"},
 		{"/srv/data /data none bind 0 0\n",
 		 "is not UUID=, LABEL= or PARTUUID="},
+		{"UUID=F8BEC63D-62ED-4AA4-893B-C2180E1011B7 / btrfs "
+		 "subvol=root 0 0\n",
+		 "names no filesystem"},
+		{"LABEL=fedora / btrfs subvol=root,subvol=home 0 0\n",
+		 "without one subvol="},
+		/* Mount points libguestfs would write otherwise, or drop. */
+		{"LABEL=fedora // btrfs subvol=root 0 0\n", "is not plain"},
+		{"LABEL=fedora / btrfs subvol=root 0 0\n"
+		 "LABEL=fedora /home/ btrfs subvol=home 0 0\n",
+		 "'/home/' is not plain"},
+		{"LABEL=fedora /./var btrfs subvol=var 0 0\n", "is not plain"},
+		{"LABEL=fedora /a/../var btrfs subvol=var 0 0\n",
+		 "is not plain"},
+		{"LABEL=EFI /media/efi vfat defaults 0 0\n",
+		 "libguestfs leaves out"},
+		{"LABEL=EFI /sys/firmware/efi vfat defaults 0 0\n",
+		 "libguestfs leaves out"},
+		/* Lines libguestfs's fstab parser refuses (and with them the
+		 * whole file). */
+		{"LABEL=fedora /\n", "not 3 to 6 fields"},
+		{"LABEL=fedora / btrfs subvol=root 0 0 extra\n",
+		 "not 3 to 6 fields"},
+		{"LABEL=fedora / btrfs subvol=root x 0\n", "not 3 to 6 fields"},
+		{"LABEL=EFI /boot/efi vfat defaults 0 2\n", "no '/'"},
 	};
 
 	(void)state;

@@ -8,13 +8,15 @@
 # 2. guestfish runs libguestfs's own inspection on both bases: the kept
 #    results say what it says (system, product, version, root, mounts).
 #    Then it changes both bases: Debian's /etc/debian_version (libguestfs
-#    reports it as Debian's product name), and an /etc/os-release in the
-#    Fedora-shaped base's home subvolume (a second system on that drive
-#    for the quick inspection, which gives up; not a root to libguestfs,
-#    which has no /bin or /etc/fstab there).               [1 guestfish]
-# 3. The next build inspects both again, nothing kept is used: Debian
-#    quickly with the new version, the other by libguestfs, the reason
-#    named; both builds succeed.                                [1 launch]
+#    reports it as Debian's product name) and its /etc/os-release made a
+#    FIFO (a hostile image: reading it would block the appliance); an
+#    /etc/os-release in the Fedora-shaped base's home subvolume (a second
+#    system on that drive for the quick inspection; not a root to
+#    libguestfs, which finds no /bin or /etc/fstab there). [1 guestfish]
+# 3. The next build inspects both again, nothing kept is used: the quick
+#    inspection gives up on both, saying why, and libguestfs finds Debian
+#    with its new version and the Fedora root; both builds succeed.
+#                                                               [1 launch]
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/image/lib-fixtures.sh
@@ -85,6 +87,7 @@ eval "$(LIBGUESTFS_BACKEND_SETTINGS=force_tcg guestfish --listen --rw \
 		gf mount /dev/sda1 / &&
 		gf write /etc/debian_version "12.99
 " &&
+		gf rm-f /etc/os-release && gf mkfifo 0644 /etc/os-release &&
 		gf umount-all &&
 		gf mount-options subvol=home /dev/sdb2 / &&
 		gf mkdir /etc &&
@@ -130,8 +133,8 @@ check "build on the changed bases succeeds" test $st -eq 0
 check "the changed bases are inspected again, nothing kept used" sh -c \
 	"grep -q '^\[image\] inspect: ' '$W/2.log' &&
 	 ! grep -q 'inspect: kept' '$W/2.log'"
-check "the quick inspection gives up on the drive with two systems and says why" \
-	grep -q "^\[image\] inspect: libguestfs inspection (the quick one gave up: proxy: more than one system on the drive)" "$W/2.log"
+check "the quick inspection gives up on a FIFO and on two systems, and says why" \
+	grep -q "^\[image\] inspect: libguestfs inspection (the quick one gave up: dev: '/etc/os-release' is not a regular text file of at most 1 MiB; proxy: more than one system on the drive)" "$W/2.log"
 check "the bake sees Debian's changed version" \
 	grep -q '^\[dev\] grow: debian 12.99 ' "$W/2.log"
 check "libguestfs found the Fedora-shaped system" \
