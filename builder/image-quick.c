@@ -43,10 +43,15 @@ hget(char **h, const char *key)
 	return NULL;
 }
 
+/* A copy of key's value, or of dflt (may be NULL) when there is none. */
 static char *
-dup0(const char *s)
+hdup(char **h, const char *key, const char *dflt)
 {
-	return s != NULL ? xstrdup(s) : NULL;
+	const char *v = hget(h, key);
+
+	if (v == NULL)
+		v = dflt;
+	return v != NULL ? xstrdup(v) : NULL;
 }
 
 static uint64_t
@@ -147,12 +152,11 @@ gather(struct image *im, size_t drive, struct facts *f, char **why)
 		q = &f->fs[f->n++];
 		*q = (struct inspquick_fs){
 			.dev = xstrdup(devs[i]),
-			.type = xstrdup(hget(h, "TYPE") ? hget(h, "TYPE") : ""),
-			.uuid = xstrdup(hget(h, "UUID") ? hget(h, "UUID") : ""),
-			.label = xstrdup(hget(h, "LABEL") ? hget(h, "LABEL")
-							  : ""),
-			.partuuid = dup0(hget(h, "PART_ENTRY_UUID")),
-			.scheme = dup0(hget(h, "PART_ENTRY_SCHEME")),
+			.type = hdup(h, "TYPE", ""),
+			.uuid = hdup(h, "UUID", ""),
+			.label = hdup(h, "LABEL", ""),
+			.partuuid = hdup(h, "PART_ENTRY_UUID", NULL),
+			.scheme = hdup(h, "PART_ENTRY_SCHEME", NULL),
 			.number = (int)num(hget(h, "PART_ENTRY_NUMBER")),
 			.start = num(hget(h, "PART_ENTRY_OFFSET")),
 			.size = num(hget(h, "PART_ENTRY_SIZE")),
