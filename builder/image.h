@@ -151,9 +151,6 @@ int image_command(struct image *im, const char *const *argv, char **ret_out);
 /* The security.selinux label of path, or NULL (not an error) when none. */
 int image_selinux_label(struct image *im, const char *path, char **ret);
 
-/* Sets path's access and modification times to secs (symlinks are left
- * alone: the call would follow them). */
-int image_set_mtime(struct image *im, const char *path, int64_t secs);
 /* The SHA-256 of a guest file, lower-case hex. */
 int image_sha256(struct image *im, const char *path, char hex[65]);
 /* Every regular file under dir, as guest paths, sorted; NULL-terminated.

@@ -30,6 +30,11 @@ P=$W/proj
 rm -rf "$W" && mkdir -p "$P" || exit 1
 cp -a tests/fixtures/bake/recipes tests/fixtures/bake/overlays "$P/"
 ln -s "$FIX_CACHE" "$P/images"
+# Overlay files on both sides of the 1 MiB a file may take in one message
+# (image-fs.c): larger ones are transferred and hashed in the appliance.
+head -c 1048576 /dev/urandom >"$P/overlays/proxy/opt/tool/mib.bin" &&
+	head -c 1572864 /dev/urandom >"$P/overlays/proxy/opt/tool/big.bin" ||
+	exit 1
 registry_start "$W/registry" || exit 1
 trap 'registry_stop' EXIT
 export HOME="$REGISTRY_HOME"
@@ -152,6 +157,11 @@ lstatns /home/sbx
 lstatns /home/sbx/.config
 statvfs /
 checksum sha256 /var/lib/sbx/images/pihole/manifest.json
+echo == overlay sums
+checksum sha256 /etc/sbx/overlay.txt
+checksum sha256 /opt/tool/mib.bin
+checksum sha256 /opt/tool/big.bin
+echo == end
 part-list /dev/sdb
 blockdev-getsize64 /dev/sdb
 umount-all
@@ -282,6 +292,20 @@ check "proxy: the pinned image in /var/lib/sbx/images/pihole" \
 check "var subvolume holds /var/lib/sbx/state" has "$R" '^on the var subvolume$'
 check "home subvolume holds /home/sbx/.config/note" has "$R" \
 	'^on the home subvolume$'
+# The overlay's files as the guest holds them, and as out/proxy.manifest
+# records them: the host's bytes, whichever way they travelled.
+want=$(cd "$P/overlays/proxy" && sha256sum etc/sbx/overlay.txt \
+	opt/tool/mib.bin opt/tool/big.bin | cut -d' ' -f1)
+check "proxy: overlay files of 13 B, 1 MiB and 1.5 MiB arrive whole" \
+	test "$(awk '/^== overlay sums$/ { on = 1; next } /^== end$/ { on = 0 } on' \
+		"$R")" = "$want"
+mansum() { # PATH: its sha256 in out/proxy.manifest
+	awk -v p="$1" '$1 == "-" && $2 == "path:" { on = $3 == p; next }
+		on && $1 == "sha256:" { print $2 }' "$P/out/proxy.manifest"
+}
+check "proxy: the manifest hashes them as they are" \
+	test "$(mansum /etc/sbx/overlay.txt; mansum /opt/tool/mib.bin
+		mansum /opt/tool/big.bin)" = "$want"
 # Grown root: the btrfs spans (almost) the 3 GiB disk, ext4 the 2 GiB one.
 fsbytes() { # FILE
 	awk '/^bsize: / { b = $2 } /^blocks: / { n = $2 } END { print b * n }' "$1"
