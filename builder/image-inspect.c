@@ -8,6 +8,7 @@
 
 #include "fsname.h"
 #include "image-int.h"
+#include "inspquick.h"
 
 /* Records the btrfs device names libguestfs mixes up (fsname.h). */
 static void
@@ -211,12 +212,19 @@ int
 image_inspect(struct image *im)
 {
 	bool all = true;
+	char **parts = NULL;
 	int r;
 
 	for (size_t i = 0; i < im->ndrives; i++) {
 		struct drive *dr = &im->drives[i];
 
-		if (!dr->described && image_quick_inspect(im, i, &dr->why) == 0)
+		if (!dr->described && parts == NULL) {
+			parts = guestfs_list_partitions(im->g);
+			if (parts == NULL)
+				return image_gfs_fail(im);
+		}
+		if (!dr->described &&
+		    image_quick_inspect(im, i, parts, &dr->why) == 0)
 			dr->quick = dr->described = true;
 		if (!dr->described)
 			log_debug("'%s': the quick inspection gave up (%s), "
@@ -224,6 +232,7 @@ image_inspect(struct image *im)
 				  dr->path, dr->why);
 		all &= dr->described;
 	}
+	image_free_strv(parts);
 	if (all)
 		return 0;
 	r = inspect_os(im);
@@ -265,30 +274,42 @@ image_describe(struct image *im, size_t drive, struct image_desc *ret)
 	return 0;
 }
 
+/* One blkid (a program run in the appliance, 0.15 s under TCG) checks
+ * that the kept root is still there: on this drive, in the same
+ * partition, the same filesystem. */
 int
 image_adopt(struct image *im, size_t drive, const struct image_desc *d)
 {
 	struct drive *dr = &im->drives[drive];
 	CLEANUP_FREE char *dev = fsname_device(d->os.root);
-	char *type, *uuid;
+	const char *type, *uuid, *num;
+	char **h = NULL;
 	bool same;
 
-	if (fs_drive(im, d->os.root) != (int)drive) {
+	if (dr->dev == NULL ||
+	    (strcmp(dev, dr->dev) != 0 && !inspquick_part_of(dev, dr->dev))) {
 		image_set_err(im, "'%s' is not on '%s'", d->os.root, dr->path);
 		return -ESTALE;
 	}
 	guestfs_push_error_handler(im->g, NULL, NULL);
-	type = guestfs_vfs_type(im->g, dev);
-	uuid = guestfs_vfs_uuid(im->g, dev);
+	h = guestfs_blkid(im->g, dev);
 	guestfs_pop_error_handler(im->g);
-	same = type != NULL && uuid != NULL &&
-	       strcmp(type, d->os.root_fs) == 0 && strcmp(uuid, d->uuid) == 0;
+	type = image_hash_get(h, "TYPE");
+	uuid = image_hash_get(h, "UUID");
+	num = image_hash_get(h, "PART_ENTRY_NUMBER");
+	if (uuid == NULL)
+		uuid = ""; /* as the quick inspection keeps it */
+	same = type != NULL && strcmp(type, d->os.root_fs) == 0 &&
+	       strcmp(uuid, d->uuid) == 0 &&
+	       (d->partnum > 0 ? num != NULL && atoi(num) == d->partnum
+			       : num == NULL);
 	if (!same)
-		image_set_err(im, "'%s' holds %s %s, not %s %s", dev,
-			      type ? type : "?", uuid ? uuid : "?",
-			      d->os.root_fs, d->uuid);
-	free(type);
-	free(uuid);
+		image_set_err(im,
+			      "'%s' holds %s %s (partition %s), not %s %s "
+			      "(partition %d)",
+			      dev, type ? type : "?", uuid, num ? num : "none",
+			      d->os.root_fs, d->uuid, d->partnum);
+	image_free_strv(h);
 	if (!same)
 		return -ESTALE;
 	image_desc_release(&dr->desc);

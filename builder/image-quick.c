@@ -32,22 +32,11 @@ facts_release(struct facts *f)
 	free(f->fs);
 }
 
-/* key's value in a libguestfs hash (key, value, ..., NULL), or NULL. */
-static const char *
-hget(char **h, const char *key)
-{
-	for (size_t i = 0; h != NULL && h[i] != NULL && h[i + 1] != NULL;
-	     i += 2)
-		if (strcmp(h[i], key) == 0)
-			return h[i + 1];
-	return NULL;
-}
-
 /* A copy of key's value, or of dflt (may be NULL) when there is none. */
 static char *
 hdup(char **h, const char *key, const char *dflt)
 {
-	const char *v = hget(h, key);
+	const char *v = image_hash_get(h, key);
 
 	if (v == NULL)
 		v = dflt;
@@ -117,20 +106,17 @@ subvolumes(struct image *im)
 }
 
 /* The partitions of drive (or the whole disk), each described by one
- * blkid: its filesystem and its place in the partition table. */
+ * blkid: its filesystem and its place in the partition table.  parts:
+ * every drive's partitions. */
 static int
-gather(struct image *im, size_t drive, struct facts *f, char **why)
+gather(struct image *im, size_t drive, char *const *parts, struct facts *f,
+       char **why)
 {
 	const char *disk = im->drives[drive].dev;
 	char *whole[] = {(char *)disk, NULL};
-	char **devs = whole, **parts;
+	char *const *devs = whole;
 	int r = 0;
 
-	guestfs_push_error_handler(im->g, NULL, NULL);
-	parts = guestfs_list_partitions(im->g);
-	guestfs_pop_error_handler(im->g);
-	if (parts == NULL)
-		return image_gfs_fail(im);
 	for (size_t i = 0; parts[i] != NULL; i++)
 		if (inspquick_part_of(parts[i], disk))
 			devs = parts;
@@ -157,9 +143,10 @@ gather(struct image *im, size_t drive, struct facts *f, char **why)
 			.label = hdup(h, "LABEL", ""),
 			.partuuid = hdup(h, "PART_ENTRY_UUID", NULL),
 			.scheme = hdup(h, "PART_ENTRY_SCHEME", NULL),
-			.number = (int)num(hget(h, "PART_ENTRY_NUMBER")),
-			.start = num(hget(h, "PART_ENTRY_OFFSET")),
-			.size = num(hget(h, "PART_ENTRY_SIZE")),
+			.number = (int)num(
+				image_hash_get(h, "PART_ENTRY_NUMBER")),
+			.start = num(image_hash_get(h, "PART_ENTRY_OFFSET")),
+			.size = num(image_hash_get(h, "PART_ENTRY_SIZE")),
 		};
 		image_free_strv(h);
 		/* A volume group, an encrypted or RAID member, anything
@@ -168,7 +155,6 @@ gather(struct image *im, size_t drive, struct facts *f, char **why)
 			r = ret_errf(why, -ENOTSUP, "'%s' holds '%s'", q->dev,
 				     q->type);
 	}
-	image_free_strv(parts);
 	return r;
 }
 
@@ -301,14 +287,15 @@ fs_of(const struct facts *f, const char *fs)
 }
 
 int
-image_quick_inspect(struct image *im, size_t drive, char **why)
+image_quick_inspect(struct image *im, size_t drive, char *const *parts,
+		    char **why)
 {
 	struct drive *dr = &im->drives[drive];
 	struct facts f = {0};
 	struct root root = {0};
 	struct image_desc d = {0};
 	const struct inspquick_fs *rq = NULL;
-	int r = gather(im, drive, &f, why);
+	int r = gather(im, drive, parts, &f, why);
 
 	if (r == 0)
 		r = find_root(im, &f, &root, why);

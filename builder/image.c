@@ -79,6 +79,16 @@ image_free_strv(char **v)
 	free(v);
 }
 
+const char *
+image_hash_get(char *const *h, const char *key)
+{
+	for (size_t i = 0; h != NULL && h[i] != NULL && h[i + 1] != NULL;
+	     i += 2)
+		if (strcmp(h[i], key) == 0)
+			return h[i + 1];
+	return NULL;
+}
+
 static void
 on_event(guestfs_h *g, void *opaque, uint64_t event, int handle, int flags,
 	 const char *buf, size_t len, const uint64_t *array, size_t alen)

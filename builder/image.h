@@ -105,7 +105,8 @@ int image_os(struct image *im, size_t drive, struct image_os *ret);
 int image_describe(struct image *im, size_t drive, struct image_desc *ret);
 /* Takes d, an earlier inspection of the same base, as drive's description
  * instead of inspecting it, after a cheap check that its root filesystem
- * is on the drive with d's type and UUID; -ESTALE when it is not. */
+ * is on the drive, in d's partition, with d's type and UUID; -ESTALE when
+ * it is not. */
 int image_adopt(struct image *im, size_t drive, const struct image_desc *d);
 
 /* Fills d's partition facts (ptable, partnum, last) from the drive:

@@ -1,10 +1,12 @@
 #!/bin/sh
-# Inspection (issue 14), on real libguestfs under TCG, in two bakes of both
+# Inspection (issue 14), on real libguestfs under TCG, in three bakes of both
 # VMs (no packages, no services) and one guestfish launch:
 #
 # 1. A first build on a fresh cache inspects both bases quickly (blkid,
 #    /etc/os-release, /etc/fstab: inspquick.h) and keeps each result under
 #    the cache directory's inspect/.                           [1 launch]
+#    A kept result whose partition no longer matches is not used.
+#                                                               [1 launch]
 # 2. guestfish runs libguestfs's own inspection on both bases: the kept
 #    results say what it says (system, product, version, root, mounts).
 #    Then it changes both bases: Debian's /etc/debian_version (libguestfs
@@ -68,6 +70,20 @@ deb1=$(kept_of debian)
 fed1=$(kept_of fedora)
 check "the kept results name each base's system" \
 	test -n "$deb1" -a -n "$fed1"
+
+# --- 1b. a kept result that no longer matches its drive --------------------
+# Same base, so the same key, but the kept Debian result names another
+# partition: the one blkid that checks it refuses it, the quick inspection
+# runs for that drive, and the right result replaces the forged one.
+sed -i 's/^partnum 1$/partnum 3/' "$deb1"
+./sbx-build -v -C "$P" all --force --accel tcg >"$W/1b.log" 2>&1
+st=$?
+show "$W/1b.log"
+check "a kept result naming another partition is not used" sh -c \
+	"test $st -eq 0 && grep -q '^\[proxy\] inspect: kept' '$W/1b.log' &&
+	 ! grep -q '^\[dev\] inspect: kept' '$W/1b.log' &&
+	 grep -q '^\[image\] inspect: quick: ' '$W/1b.log'"
+check "and the right one replaces it" grep -q '^partnum 1$' "$deb1"
 
 # --- 2. libguestfs's view, then the bases change ---------------------------
 # One appliance driven by guestfish --remote, so the roots inspect-os
