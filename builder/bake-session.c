@@ -195,7 +195,7 @@ bake_one(struct bake *b, struct vmjob *j)
 	if (hook(b, "grow"))
 		return -EIO;
 	b->bar_step = "grow";
-	r = image_grow_root(b->im, idx, &grown, &bytes);
+	r = image_grow_root(b->im, idx, &grown);
 	bake_bar_done(b);
 	if (r < 0)
 		return bake_fail(b, j->vm->pos, r,
@@ -206,7 +206,7 @@ bake_one(struct bake *b, struct vmjob *j)
 		return bake_fail(b, j->vm->pos, r, "cannot mount '%s': %s",
 				 j->os.root, image_error(b->im));
 	if (grown) {
-		r = image_grow_fs(b->im, idx);
+		r = image_grow_fs(b->im, idx, &bytes);
 		if (r < 0)
 			return bake_fail(b, j->vm->pos, r,
 					 "cannot grow the root filesystem: %s",
@@ -215,7 +215,7 @@ bake_one(struct bake *b, struct vmjob *j)
 	if (grown) {
 		char h[32];
 		CLEANUP_FREE char *d =
-			xasprintf("%s %s %s: %s partition, filesystem grown",
+			xasprintf("%s %s %s: filesystem grown to %s",
 				  j->os.distro, j->os.product, j->os.root_fs,
 				  progress_human(bytes, h, sizeof(h)));
 

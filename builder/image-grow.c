@@ -5,6 +5,7 @@
 
 #include "fsname.h"
 #include "image-int.h"
+#include "inspquick.h"
 
 int
 image_root_partition(struct image *im, struct image_desc *d)
@@ -47,15 +48,13 @@ image_root_partition(struct image *im, struct image_desc *d)
 }
 
 int
-image_grow_root(struct image *im, size_t drive, bool *ret_grown,
-		uint64_t *ret_fs_bytes)
+image_grow_root(struct image *im, size_t drive, bool *ret_grown)
 {
 	struct drive *dr = &im->drives[drive];
 	const struct image_desc *d = &dr->desc;
 	const char *fstype = d->os.root_fs;
-	CLEANUP_FREE char *dev = NULL, *parent = NULL;
+	CLEANUP_FREE char *dev = NULL;
 	bool gpt;
-	int64_t sz;
 
 	*ret_grown = false;
 	if (!dr->described)
@@ -68,13 +67,17 @@ image_grow_root(struct image *im, size_t drive, bool *ret_grown,
 				      dev);
 			return 0;
 		}
-		parent = guestfs_part_to_dev(im->g, dev);
-		if (parent == NULL ||
-		    (gpt && guestfs_part_expand_gpt(im->g, parent) == -1))
+		/* The root is a partition of this drive (inspection). */
+		if (dr->dev == NULL || !inspquick_part_of(dev, dr->dev)) {
+			image_set_err(im, "'%s' is not a partition of '%s'",
+				      dev, dr->path);
+			return -EINVAL;
+		}
+		if (gpt && guestfs_part_expand_gpt(im->g, dr->dev) == -1)
 			return image_gfs_fail(im);
 		/* parted counts negative sectors from the end of the disk:
 		 * GPT keeps its backup table in the last 33. */
-		if (guestfs_part_resize(im->g, parent, d->partnum,
+		if (guestfs_part_resize(im->g, dr->dev, d->partnum,
 					gpt ? -34 : -1) == -1)
 			return image_gfs_fail(im);
 	}
@@ -85,21 +88,20 @@ image_grow_root(struct image *im, size_t drive, bool *ret_grown,
 	}
 	/* The filesystem grows once mounted: image_grow_fs. */
 	*ret_grown = true;
-	sz = guestfs_blockdev_getsize64(im->g, dev);
-	if (ret_fs_bytes != NULL)
-		*ret_fs_bytes = sz > 0 ? (uint64_t)sz : 0;
 	return 0;
 }
 
 /* Online, all three: ext4 through resize2fs on the mounted device (no
  * e2fsck pass over the whole filesystem first, as an offline resize2fs
- * wants), btrfs and xfs through their mount point. */
+ * wants), btrfs and xfs through their mount point.  The size after is the
+ * root's statvfs (a system call; blockdev would be a program run). */
 int
-image_grow_fs(struct image *im, size_t drive)
+image_grow_fs(struct image *im, size_t drive, uint64_t *ret_bytes)
 {
 	struct drive *dr = &im->drives[drive];
 	CLEANUP_FREE char *dev = fsname_device(dr->desc.os.root);
 	const char *fs = dr->desc.os.root_fs;
+	struct guestfs_statvfs *sv;
 	int r = 0;
 
 	if (!dr->described || im->mounted != (int)drive) {
@@ -114,5 +116,12 @@ image_grow_fs(struct image *im, size_t drive)
 		r = guestfs_xfs_growfs(im->g, "/", -1);
 	if (r == -1)
 		return image_gfs_fail(im);
+	if (ret_bytes == NULL)
+		return 0;
+	sv = guestfs_statvfs(im->g, "/");
+	if (sv == NULL)
+		return image_gfs_fail(im);
+	*ret_bytes = (uint64_t)sv->blocks * (uint64_t)sv->frsize;
+	guestfs_free_statvfs(sv);
 	return 0;
 }

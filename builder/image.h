@@ -115,11 +115,10 @@ int image_root_partition(struct image *im, struct image_desc *d);
 /* Grows the last partition of drive to the end of the disk.  *ret_grown
  * is false when there was nothing to grow.  Call before image_mount, then
  * image_grow_fs. */
-int image_grow_root(struct image *im, size_t drive, bool *ret_grown,
-		    uint64_t *ret_fs_bytes);
+int image_grow_root(struct image *im, size_t drive, bool *ret_grown);
 /* Grows the mounted drive's root filesystem to its partition, online
- * (ext2/3/4, btrfs, xfs). */
-int image_grow_fs(struct image *im, size_t drive);
+ * (ext2/3/4, btrfs, xfs); *ret_bytes (may be NULL) is its size then. */
+int image_grow_fs(struct image *im, size_t drive, uint64_t *ret_bytes);
 
 /* Mounts drive's filesystems as its /etc/fstab says, at "/".  Only one
  * drive is mounted at a time: image_umount before the next. */
