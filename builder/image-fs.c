@@ -30,32 +30,39 @@ lstat_quiet(struct image *im, const char *path, struct guestfs_statns **st)
 	return image_gfs_fail(im);
 }
 
-int
-image_exists(struct image *im, const char *path, bool *ret)
+/* The file type bits of path's lstat, 0 when nothing is there. */
+static int
+lstat_type(struct image *im, const char *path, unsigned *ret)
 {
 	struct guestfs_statns *st;
 	int r = lstat_quiet(im, path, &st);
 
 	if (r < 0)
 		return r;
-	*ret = r == 1;
+	*ret = r == 1 ? (unsigned)st->st_mode & 0170000 : 0;
 	if (st != NULL)
 		guestfs_free_statns(st);
 	return 0;
 }
 
 int
+image_exists(struct image *im, const char *path, bool *ret)
+{
+	unsigned type;
+	int r = lstat_type(im, path, &type);
+
+	*ret = r == 0 && type != 0;
+	return r;
+}
+
+int
 image_is_dir(struct image *im, const char *path, bool *ret)
 {
-	struct guestfs_statns *st;
-	int r = lstat_quiet(im, path, &st);
+	unsigned type;
+	int r = lstat_type(im, path, &type);
 
-	if (r < 0)
-		return r;
-	*ret = r == 1 && (st->st_mode & 0170000) == 0040000;
-	if (st != NULL)
-		guestfs_free_statns(st);
-	return 0;
+	*ret = r == 0 && type == 0040000;
+	return r;
 }
 
 /* guestfs_read_file, guestfs_upload and guestfs_checksum cost about
