@@ -15,21 +15,18 @@ static const char *const unit_dirs[] = {
 	"/lib/systemd/system",
 };
 
-/* The links of a unit's [Install] section: made here without systemctl
- * in the guest, only recorded (for mtimes and the manifest) with it. */
+/* The links of a unit's [Install] section (text, the unit file's): made
+ * here without systemctl in the guest, only recorded (for mtimes and the
+ * manifest) with it. */
 static int
 enable_by_links(struct bake *b, struct vmjob *j, struct srcpos pos,
-		const char *unit, const char *file, bool make)
+		const char *unit, const char *file, const char *text, bool make)
 {
-	CLEANUP_FREE char *text = NULL;
 	struct strbuf links = STRBUF_INIT;
 	const char *p;
 	size_t n;
-	int r = image_read(b->im, file, &text, NULL);
+	int r = 0;
 
-	if (r < 0)
-		return bake_fail(b, pos, r, "cannot read '%s': %s", file,
-				 image_error(b->im));
 	n = unit_install_links(text, unit, file, &links);
 	p = links.buf;
 	for (size_t i = 0; i < n; i++) {
@@ -70,7 +67,7 @@ bake_step_units(struct bake *b, struct vmjob *j)
 	if (image_exists(b->im, "/usr/bin/systemctl", &ex) == 0 && ex)
 		have_systemctl = true;
 	for (size_t i = 0; i < u->n; i++) {
-		CLEANUP_FREE char *file = NULL;
+		CLEANUP_FREE char *file = NULL, *text = NULL;
 		int r = 0;
 
 		for (size_t k = 0; file == NULL && k < ARRAY_SIZE(unit_dirs);
@@ -86,6 +83,14 @@ bake_step_units(struct bake *b, struct vmjob *j)
 			return bake_fail(b, u->pos[i], -ENOENT,
 					 "unit '%s' not found in the guest",
 					 u->v[i]);
+		/* Read first: a unit that is a FIFO or a device in an
+		 * untrusted base must not reach systemctl, which would
+		 * block on it. */
+		r = image_read(b->im, file, &text, NULL);
+		if (r < 0)
+			return bake_fail(b, u->pos[i], r,
+					 "cannot read '%s': %s", file,
+					 image_error(b->im));
 		if (have_systemctl) {
 			const char *argv[] = {"systemctl", "enable", u->v[i],
 					      NULL};
@@ -95,7 +100,7 @@ bake_step_units(struct bake *b, struct vmjob *j)
 		}
 		if (r == 0)
 			r = enable_by_links(b, j, u->pos[i], u->v[i], file,
-					    !have_systemctl);
+					    text, !have_systemctl);
 		if (r < 0)
 			return r;
 	}

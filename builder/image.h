@@ -117,7 +117,8 @@ int image_root_partition(struct image *im, struct image_desc *d);
  * image_grow_fs. */
 int image_grow_root(struct image *im, size_t drive, bool *ret_grown);
 /* Grows the mounted drive's root filesystem to its partition, online
- * (ext2/3/4, btrfs, xfs); *ret_bytes (may be NULL) is its size then. */
+ * (ext2/3/4, btrfs, xfs); *ret_bytes (may be NULL) is its size then, 0
+ * when unknown. */
 int image_grow_fs(struct image *im, size_t drive, uint64_t *ret_bytes);
 
 /* Mounts drive's filesystems as its /etc/fstab says, at "/".  Only one
@@ -129,6 +130,9 @@ int image_mountpoints(struct image *im, char ***ret, size_t *ret_n);
 
 int image_exists(struct image *im, const char *path, bool *ret);
 int image_is_dir(struct image *im, const char *path, bool *ret);
+/* A regular file (symlinks followed) of at most 64 MiB, whole and
+ * NUL-terminated; a FIFO, a device, a directory or a larger file is an
+ * error (the guest is untrusted). */
 int image_read(struct image *im, const char *path, char **ret, size_t *len);
 int image_write(struct image *im, const char *path, const void *data,
 		size_t len);

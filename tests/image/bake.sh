@@ -32,9 +32,18 @@ cp -a tests/fixtures/bake/recipes tests/fixtures/bake/overlays "$P/"
 ln -s "$FIX_CACHE" "$P/images"
 # Overlay files on both sides of the 1 MiB a file may take in one message
 # (image-fs.c): larger ones are transferred and hashed in the appliance.
+# An empty one.  And the unit file the units step reads back from the
+# guest made 1.3 MiB of comments before its [Install] section: read in
+# two messages, or its WantedBy link is missing.
+U=$P/overlays/proxy/etc/systemd/system/sbx-test.service
 head -c 1048576 /dev/urandom >"$P/overlays/proxy/opt/tool/mib.bin" &&
-	head -c 1572864 /dev/urandom >"$P/overlays/proxy/opt/tool/big.bin" ||
+	head -c 1572864 /dev/urandom >"$P/overlays/proxy/opt/tool/big.bin" &&
+	: >"$P/overlays/proxy/opt/tool/empty" &&
+	awk '/^\[Install\]$/ { for (i = 0; i < 25000; i++)
+		printf "# padding line %05d of a unit larger than one message\n", i }
+		{ print }' tests/fixtures/bake/overlays/proxy/etc/systemd/system/sbx-test.service >"$U" ||
 	exit 1
+[ "$(wc -c <"$U")" -gt 1310720 ] || { echo "not ok - the unit is not 1.3 MiB"; exit 1; }
 registry_start "$W/registry" || exit 1
 trap 'registry_stop' EXIT
 export HOME="$REGISTRY_HOME"
@@ -161,6 +170,7 @@ echo == overlay sums
 checksum sha256 /etc/sbx/overlay.txt
 checksum sha256 /opt/tool/mib.bin
 checksum sha256 /opt/tool/big.bin
+checksum sha256 /opt/tool/empty
 echo == end
 part-list /dev/sdb
 blockdev-getsize64 /dev/sdb
@@ -295,8 +305,8 @@ check "home subvolume holds /home/sbx/.config/note" has "$R" \
 # The overlay's files as the guest holds them, and as out/proxy.manifest
 # records them: the host's bytes, whichever way they travelled.
 want=$(cd "$P/overlays/proxy" && sha256sum etc/sbx/overlay.txt \
-	opt/tool/mib.bin opt/tool/big.bin | cut -d' ' -f1)
-check "proxy: overlay files of 13 B, 1 MiB and 1.5 MiB arrive whole" \
+	opt/tool/mib.bin opt/tool/big.bin opt/tool/empty | cut -d' ' -f1)
+check "proxy: overlay files of 13 B, 1 MiB, 1.5 MiB and 0 B arrive whole" \
 	test "$(awk '/^== overlay sums$/ { on = 1; next } /^== end$/ { on = 0 } on' \
 		"$R")" = "$want"
 mansum() { # PATH: its sha256 in out/proxy.manifest
@@ -305,7 +315,7 @@ mansum() { # PATH: its sha256 in out/proxy.manifest
 }
 check "proxy: the manifest hashes them as they are" \
 	test "$(mansum /etc/sbx/overlay.txt; mansum /opt/tool/mib.bin
-		mansum /opt/tool/big.bin)" = "$want"
+		mansum /opt/tool/big.bin; mansum /opt/tool/empty)" = "$want"
 # Grown root: the btrfs spans (almost) the 3 GiB disk, ext4 the 2 GiB one.
 fsbytes() { # FILE
 	awk '/^bsize: / { b = $2 } /^blocks: / { n = $2 } END { print b * n }' "$1"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Inspection (issue 14), on real libguestfs under TCG, in three bakes of both
+# Inspection (issue 14), on real libguestfs under TCG, in four bakes of both
 # VMs (no packages, no services) and one guestfish launch:
 #
 # 1. A first build on a fresh cache inspects both bases quickly (blkid,
@@ -19,6 +19,9 @@
 #    inspection gives up on both, saying why, and libguestfs finds Debian
 #    with its new version and the Fedora root; both builds succeed.
 #                                                               [1 launch]
+# 4. The changed Debian base also holds a FIFO as a unit file the recipe
+#    then enables: the bake fails naming it instead of blocking, and out/
+#    is left as it was.                                         [1 launch]
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/image/lib-fixtures.sh
@@ -76,6 +79,7 @@ check "the kept results name each base's system" \
 # partition: the one blkid that checks it refuses it, the quick inspection
 # runs for that drive, and the right result replaces the forged one.
 sed -i 's/^partnum 1$/partnum 3/' "$deb1"
+check "the kept Debian result is forged" grep -q '^partnum 3$' "$deb1"
 ./sbx-build -v -C "$P" all --force --accel tcg >"$W/1b.log" 2>&1
 st=$?
 show "$W/1b.log"
@@ -104,6 +108,8 @@ eval "$(LIBGUESTFS_BACKEND_SETTINGS=force_tcg guestfish --listen --rw \
 		gf write /etc/debian_version "12.99
 " &&
 		gf rm-f /etc/os-release && gf mkfifo 0644 /etc/os-release &&
+		gf mkdir-p /etc/systemd/system &&
+		gf mkfifo 0644 /etc/systemd/system/hostile.service &&
 		gf umount-all &&
 		gf mount-options subvol=home /dev/sdb2 / &&
 		gf mkdir /etc &&
@@ -160,6 +166,25 @@ check "new results are kept beside the old ones" sh -c \
 	 grep -q '^product 12.99' \$(ls -t '$K'/* | head -2)"
 check "libguestfs's result on the changed base has its root, not the home" \
 	sh -c "grep -q '^root btrfsvol:@2/root\$' \$(ls -t '$K'/* | head -2 | xargs grep -l '^distro fedora')"
+
+# --- 4. a unit file that is a FIFO ----------------------------------------
+# The changed Debian base also holds a FIFO where a unit file would be;
+# the recipe now enables it.  Reading it would block the appliance: the
+# bake refuses it, names it, and leaves out/ as it was.
+snap() { (cd "$P/out" && ls -A && sha256sum ./*.qcow2); }
+snap >"$W/before"
+sed -i 's/^units: \[sbx-dev.service\]$/units: [sbx-dev.service, hostile.service]/' \
+	"$P/recipes/dev.yaml"
+timeout 900 ./sbx-build -v -C "$P" all --accel tcg >"$W/3.log" 2>&1
+st=$?
+show "$W/3.log"
+snap >"$W/after"
+check "a FIFO unit file fails the bake (no hang)" sh -c \
+	"test $st -ne 0 -a $st -ne 124"
+check "and the error names it" grep -q \
+	"cannot read '/etc/systemd/system/hostile.service': '/etc/systemd/system/hostile.service' is not a regular file" \
+	"$W/3.log"
+check "out/ unchanged" cmp -s "$W/before" "$W/after"
 
 echo "# $fails failed"
 [ $fails -eq 0 ]
