@@ -214,10 +214,10 @@ bake_one(struct bake *b, struct vmjob *j)
 	}
 	if (grown) {
 		char h[32];
-		CLEANUP_FREE char *d =
-			xasprintf("%s %s %s: filesystem grown to %s",
-				  j->os.distro, j->os.product, j->os.root_fs,
-				  progress_human(bytes, h, sizeof(h)));
+		CLEANUP_FREE char *d = xasprintf(
+			"%s %s %s: filesystem grown%s%s", j->os.distro,
+			j->os.product, j->os.root_fs, bytes > 0 ? " to " : "",
+			bytes > 0 ? progress_human(bytes, h, sizeof(h)) : "");
 
 		report(b, j, "grow", d, t0);
 	} else {

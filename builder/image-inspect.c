@@ -211,20 +211,23 @@ inspect_os(struct image *im)
 int
 image_inspect(struct image *im)
 {
-	bool all = true;
+	bool all = true, listed = false;
 	char **parts = NULL;
 	int r;
 
 	for (size_t i = 0; i < im->ndrives; i++) {
 		struct drive *dr = &im->drives[i];
 
-		if (!dr->described && parts == NULL) {
+		if (!dr->described && !listed) {
+			listed = true;
+			guestfs_push_error_handler(im->g, NULL, NULL);
 			parts = guestfs_list_partitions(im->g);
-			if (parts == NULL)
-				return image_gfs_fail(im);
+			guestfs_pop_error_handler(im->g);
 		}
-		if (!dr->described &&
-		    image_quick_inspect(im, i, parts, &dr->why) == 0)
+		if (!dr->described && parts == NULL)
+			ret_errf(&dr->why, 0, "cannot list the partitions");
+		else if (!dr->described &&
+			 image_quick_inspect(im, i, parts, &dr->why) == 0)
 			dr->quick = dr->described = true;
 		if (!dr->described)
 			log_debug("'%s': the quick inspection gave up (%s), "
