@@ -77,19 +77,18 @@ image_is_dir(struct image *im, const char *path, bool *ret)
  * reads (accounts, unit files, configuration) is small. */
 #define READ_MAX (64 * 1024 * 1024)
 
-/* Reads the guest's PATH (symlinks followed) whole, in messages, if it is
- * a regular file of at most MAX bytes: 1 with *RET (NUL-terminated, *LEN
- * bytes); 0 if it is larger (nothing read); < 0 on error, a FIFO, a device
- * or a directory included (reading one could block the appliance or never
- * end).  One statns, then a pread per MSG_CHUNK. */
-static int
-read_msgs(struct image *im, const char *path, size_t max, char **ret,
-	  size_t *len)
+/* One statns, then a pread per MSG_CHUNK (image-int.h). */
+int
+image_read_regular(struct image *im, const char *path, size_t max, char **ret,
+		   size_t *len)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct guestfs_statns *st = guestfs_statns(im->g, path);
+	struct guestfs_statns *st;
 	size_t size;
 
+	guestfs_push_error_handler(im->g, NULL, NULL);
+	st = guestfs_statns(im->g, path);
+	guestfs_pop_error_handler(im->g);
 	if (st == NULL)
 		return image_gfs_fail(im);
 	size = st->st_size > 0 ? (size_t)st->st_size : 0;
@@ -124,7 +123,7 @@ read_msgs(struct image *im, const char *path, size_t max, char **ret,
 int
 image_read(struct image *im, const char *path, char **ret, size_t *len)
 {
-	int r = read_msgs(im, path, READ_MAX, ret, len);
+	int r = image_read_regular(im, path, READ_MAX, ret, len);
 
 	if (r == 0) {
 		image_set_err(im, "'%s' is larger than %d MiB", path,
@@ -278,7 +277,7 @@ image_sha256(struct image *im, const char *path, char hex[65])
 	CLEANUP_FREE char *data = NULL;
 	char dh[DIGEST_HEX_MAX];
 	size_t len;
-	int r = read_msgs(im, path, MSG_CHUNK, &data, &len);
+	int r = image_read_regular(im, path, MSG_CHUNK, &data, &len);
 	char *c;
 
 	if (r < 0)

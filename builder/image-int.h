@@ -46,6 +46,13 @@ void image_set_err(struct image *im, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* Records libguestfs' last error; returns the negative errno. */
 int image_gfs_fail(struct image *im);
 void image_free_strv(char **v);
+/* Reads the guest's path (symlinks followed) whole, in messages, if it is
+ * a regular file of at most max bytes: 1 with *ret (NUL-terminated, *len
+ * bytes); 0 if it is larger (nothing read); < 0 on error: -ENOENT or
+ * -ENOTDIR when nothing is there, -EINVAL for a FIFO, a device or a
+ * directory (reading one could block the appliance or never end). */
+int image_read_regular(struct image *im, const char *path, size_t max,
+		       char **ret, size_t *len);
 /* key's value in a libguestfs hash (key, value, ..., NULL), or NULL. */
 const char *image_hash_get(char *const *h, const char *key);
 

@@ -60,30 +60,21 @@ num(const char *s)
 static int
 read_text(struct image *im, const char *path, char **ret, char **why)
 {
-	size_t len = 0;
 	char *s = NULL;
-	int file, there = 0;
+	size_t len = 0;
+	int r = image_read_regular(im, path, TEXT_MAX, &s, &len);
 
 	*ret = NULL;
-	guestfs_push_error_handler(im->g, NULL, NULL);
-	file = guestfs_is_file_opts(im->g, path,
-				    GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 1, -1);
-	if (file == 0)
-		there = guestfs_exists(im->g, path);
-	if (file == 1)
-		s = guestfs_pread(im->g, path, TEXT_MAX + 1, 0, &len);
-	guestfs_pop_error_handler(im->g);
-	if (file == 0 && there == 0)
+	if (r == -ENOENT || r == -ENOTDIR)
 		return 0;
-	if (s == NULL || len > TEXT_MAX || memchr(s, '\0', len) != NULL) {
+	if (r != 1 || memchr(s, '\0', len) != NULL) {
 		free(s);
 		return ret_errf(why, -ENOTSUP,
 				"'%s' is not a regular text file of at most "
 				"1 MiB",
 				path);
 	}
-	*ret = xstrndup(s, len);
-	free(s);
+	*ret = s;
 	return 0;
 }
 
